@@ -1,0 +1,48 @@
+from django.conf import settings
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    """One access to personal data, or one login. Append-only: nobody edits or deletes."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "閲覧"
+        CHANGE = "change", "変更"
+        EXPORT = "export", "エクスポート"
+        DOWNLOAD = "download", "ダウンロード"
+        IMPORT = "import", "取込"
+        ISSUE = "issue", "交付"
+        LOGIN = "login", "ログイン"
+        LOGIN_FAILED = "login_failed", "ログイン失敗"
+        LOGOUT = "logout", "ログアウト"
+
+    at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作者", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # The role at the time (閲覧/担当者/管理者, or member/system): shown to members,
+    # who see which role opened their records, never which person.
+    actor_role = models.CharField("役割", max_length=32, blank=True)
+    ip_address = models.GenericIPAddressField("接続元", null=True, blank=True)
+    action = models.CharField("操作", max_length=16, choices=Action.choices, db_index=True)
+    object_type = models.CharField("対象の種類", max_length=64, blank=True)
+    object_id = models.CharField("対象ID", max_length=64, blank=True)
+    household = models.ForeignKey(
+        "eligibility.Household",
+        verbose_name="世帯",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    summary = models.CharField("内容", max_length=255, blank=True)
+    details = models.JSONField("詳細", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "監査ログ"
+        verbose_name_plural = "監査ログ"
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["household", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.summary}"

@@ -1,0 +1,54 @@
+"""The one place that writes an audit entry."""
+
+from django.http import HttpRequest
+
+from .models import AuditEntry
+
+
+def role_of(user) -> str:
+    """The role name a member may be shown (閲覧/担当者/管理者), never the person."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return "system"
+    if not user.is_staff:
+        return "member"
+    if user.is_superuser:
+        return "管理者"
+    names = {g.name for g in user.groups.all()}
+    for role in ("管理者", "担当者", "閲覧"):
+        if role in names:
+            return role
+    return "staff"
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    *,
+    action: str,
+    request: HttpRequest | None = None,
+    actor=None,
+    obj=None,
+    household=None,
+    summary: str = "",
+    details: dict | None = None,
+) -> AuditEntry:
+    """Write one audit entry. ``obj`` names the object; ``household`` lets members see it."""
+    if actor is None and request is not None:
+        actor = request.user if request.user.is_authenticated else None
+    if household is None and obj is not None:
+        household = getattr(obj, "audit_household", None)
+    return AuditEntry.objects.create(
+        action=action,
+        actor=actor,
+        actor_role=role_of(actor),
+        ip_address=client_ip(request),
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        household=household,
+        summary=summary[:255],
+        details=details or {},
+    )

@@ -1,0 +1,305 @@
+"""The society's people and their My Number card facts.
+
+Identity (who a person is in the society) and card facts (what the member or the
+national file told us about their card) are kept apart. The 12-digit 個人番号 is
+never stored anywhere (RULES.md R9).
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import rules
+
+insurer_number_validator = RegexValidator(
+    r"^06\d{6}$", _("保険者番号は「06」で始まる8桁の数字です。 / The insurer number is 8 digits starting 06.")
+)
+symbol_number_validator = RegexValidator(
+    r"^\d{1,8}$", _("記号・番号は8桁までの数字です。 / Symbol and number are up to 8 digits.")
+)
+branch_number_validator = RegexValidator(
+    r"^\d{2}$", _("枝番は2桁の数字です。 / The branch number is exactly 2 digits.")
+)
+
+
+def normalise_digits(value: str) -> str:
+    """記号・番号 compare without leading zeros (``"0012"`` is ``"12"``)."""
+    value = (value or "").strip()
+    return value.lstrip("0") or "0" if value.isdigit() else value
+
+
+class Society(models.Model):
+    """The health insurance society (健康保険組合) itself."""
+
+    insurer_number = models.CharField("保険者番号", max_length=8, unique=True, validators=[insurer_number_validator])
+    name = models.CharField("保険者名称", max_length=100)
+    address = models.CharField("所在地", max_length=200)
+    phone = models.CharField("電話番号", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "保険者"
+        verbose_name_plural = "保険者"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Employer(models.Model):
+    """An employer office (事業所): certificates go out to members via it."""
+
+    society = models.ForeignKey(Society, on_delete=models.PROTECT, related_name="employers")
+    code = models.CharField("事業所番号", max_length=16)
+    name = models.CharField("事業所名称", max_length=100)
+    postal_code = models.CharField("郵便番号", max_length=8, blank=True)
+    address = models.CharField("所在地", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "事業所"
+        verbose_name_plural = "事業所"
+        constraints = [models.UniqueConstraint(fields=["society", "code"], name="employer_code_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Household(models.Model):
+    """An insured person (被保険者) and their dependents (被扶養者), sharing 記号・番号."""
+
+    society = models.ForeignKey(Society, on_delete=models.PROTECT, related_name="households")
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="households", null=True, blank=True)
+    # 記号・番号: digits only, stored without leading zeros (not significant).
+    symbol = models.CharField("記号", max_length=8, validators=[symbol_number_validator])
+    number = models.CharField("番号", max_length=8, validators=[symbol_number_validator])
+    # 任意継続: certificates go to the member by post, not via the employer.
+    voluntary_continuation = models.BooleanField("任意継続", default=False)
+    postal_code = models.CharField("郵便番号", max_length=8, blank=True)
+    address = models.CharField("住所", max_length=200, blank=True)
+    email_reminders = models.BooleanField("期限のお知らせメールを受け取る", default=True)
+
+    class Meta:
+        verbose_name = "世帯"
+        verbose_name_plural = "世帯"
+        constraints = [
+            models.UniqueConstraint(fields=["society", "symbol", "number"], name="household_symbol_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        insured = self.insured_person
+        return f"{insured.name}の世帯" if insured else f"世帯 #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        self.symbol = normalise_digits(self.symbol)
+        self.number = normalise_digits(self.number)
+        super().save(*args, **kwargs)
+
+    @property
+    def insured_person(self) -> "Person | None":
+        return next((p for p in self.persons.all() if p.relationship == Person.Relationship.SELF), None)
+
+    @property
+    def audit_household(self) -> "Household":
+        return self
+
+
+class Person(models.Model):
+    """An insured person (被保険者) or a dependent (被扶養者)."""
+
+    class Relationship(models.TextChoices):
+        SELF = "self", _("本人")
+        SPOUSE = "spouse", _("配偶者")
+        CHILD = "child", _("子")
+        PARENT = "parent", _("父母")
+        OTHER = "other", _("その他")
+
+    class Sex(models.TextChoices):
+        MALE = "M", _("男")
+        FEMALE = "F", _("女")
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="persons")
+    branch_number = models.CharField("枝番", max_length=2, validators=[branch_number_validator])
+    relationship = models.CharField("続柄", max_length=8, choices=Relationship.choices)
+    family_name = models.CharField("氏", max_length=40)
+    given_name = models.CharField("名", max_length=40)
+    family_name_kana = models.CharField("氏（カナ）", max_length=60)
+    given_name_kana = models.CharField("名（カナ）", max_length=60)
+    # The name as printed on documents, in JIS level 1/2 characters only: 外字 do not print.
+    print_name = models.CharField("印字用氏名", max_length=80, blank=True)
+    sex = models.CharField("性別", max_length=1, choices=Sex.choices)
+    birth_date = models.DateField("生年月日")
+    eligible_from = models.DateField("資格取得日（扶養認定日）")
+    eligible_until = models.DateField("資格喪失日", null=True, blank=True)
+    # 資格確認書発行要否 on the enrolment form (R6.2).
+    certificate_wanted = models.BooleanField("資格確認書の発行希望", default=False)
+
+    class Meta:
+        verbose_name = "加入者"
+        verbose_name_plural = "加入者"
+        constraints = [models.UniqueConstraint(fields=["household", "branch_number"], name="person_branch_unique")]
+        indexes = [
+            models.Index(fields=["family_name_kana", "given_name_kana"]),
+            models.Index(fields=["eligible_until"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return f"{self.family_name} {self.given_name}"
+
+    @property
+    def name_kana(self) -> str:
+        return f"{self.family_name_kana} {self.given_name_kana}"
+
+    @property
+    def name_for_print(self) -> str:
+        return self.print_name or self.name
+
+    @property
+    def is_insured_person(self) -> bool:
+        return self.relationship == self.Relationship.SELF
+
+    @property
+    def audit_household(self) -> Household:
+        return self.household
+
+    def is_eligible_on(self, day: date) -> bool:
+        """資格: from 資格取得日 inclusive; 資格喪失日 is the first day without eligibility."""
+        return self.eligible_from <= day and (self.eligible_until is None or day < self.eligible_until)
+
+    def age_on(self, day: date) -> int:
+        return rules.age_on(self.birth_date, day)
+
+
+class CardFacts(models.Model):
+    """What we know of a person's My Number card: dates and statuses, never the number.
+
+    The three ``*_on`` fields at the bottom are derived by ``rules`` on save (and
+    by ``derive()`` before a bulk insert) so that set-based queries can compare
+    them with today; nothing else computes them.
+    """
+
+    class EcertSource(models.TextChoices):
+        UNKNOWN = "unknown", _("不明")
+        STATED = "stated", _("本人が確認した日付")
+        SAME_AS_CARD = "same_as_card", _("カードの有効期限と同じ（候補）")
+        FIVE_YEARS_BEFORE = "five_years_before", _("カードの有効期限の5年前（候補）")
+
+    class RegistrationSource(models.TextChoices):
+        MEMBER = "member", _("本人の申告")
+        NATIONAL_FILE = "national_file", _("月次の登録状況ファイル")
+        STAFF = "staff", _("職員の入力")
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="card", primary_key=True)
+    has_card = models.BooleanField("マイナンバーカードを持っている", default=False)
+    card_expires_on = models.DateField("カードの有効期限（券面記載）", null=True, blank=True)
+    ecert_expires_on = models.DateField("電子証明書の有効期限", null=True, blank=True)
+    ecert_source = models.CharField(
+        "電子証明書の有効期限の根拠", max_length=20, choices=EcertSource.choices, default=EcertSource.UNKNOWN
+    )
+    registered = models.BooleanField("健康保険証として利用登録済み", default=False)
+    registration_source = models.CharField(
+        "利用登録の情報源", max_length=16, choices=RegistrationSource.choices, blank=True
+    )
+    registration_as_of = models.DateField("利用登録の確認日", null=True, blank=True)
+    uses_smartphone = models.BooleanField("スマートフォンで利用", default=False)
+    updated_at = models.DateTimeField("更新日時", default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="更新者", null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    # Derived from the dates above by rules (R3–R5); null when no expiry is known.
+    effective_expires_on = models.DateField("有効期限（早い方）", null=True, blank=True, editable=False)
+    renewal_opens_on = models.DateField("更新開始日", null=True, blank=True, editable=False)
+    grace_ends_on = models.DateField("猶予期間の終了日", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "カード情報"
+        verbose_name_plural = "カード情報"
+        indexes = [
+            models.Index(fields=["renewal_opens_on"]),
+            models.Index(fields=["effective_expires_on"]),
+            models.Index(fields=["grace_ends_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person}のカード情報"
+
+    def derive(self) -> "CardFacts":
+        expiry = rules.effective_expiry(ecert_expires_on=self.ecert_expires_on, card_expires_on=self.card_expires_on)
+        if not self.has_card:
+            expiry = None
+        self.effective_expires_on = expiry
+        self.renewal_opens_on = rules.renewal_opens(expiry) if expiry else None
+        self.grace_ends_on = rules.grace_ends(expiry) if expiry else None
+        return self
+
+    def save(self, *args, **kwargs):
+        self.derive()
+        super().save(*args, **kwargs)
+
+    def status_on(self, today: date) -> rules.Status:
+        return rules.insurance_status(
+            has_card=self.has_card,
+            registered=self.registered,
+            ecert_expires_on=self.ecert_expires_on,
+            card_expires_on=self.card_expires_on,
+            today=today,
+        )
+
+    @property
+    def audit_household(self) -> Household:
+        return self.person.household
+
+
+class MemberLink(models.Model):
+    """A login linked to the person it belongs to.
+
+    An insured person's login sees the whole household; a dependent's login (an
+    adult dependent who linked their own) sees only that dependent.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member_link")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="member_links")
+    linked_at = models.DateTimeField("連携日時", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "ログイン連携"
+        verbose_name_plural = "ログイン連携"
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.person}"
+
+    @property
+    def sees_household(self) -> bool:
+        return self.person.is_insured_person
+
+
+class ActivationCode(models.Model):
+    """A one-time code printed on a postcard, to link a login to a person.
+
+    Only a hash is stored; the code itself is shown once to staff for printing.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="activation_codes")
+    code_hash = models.CharField(max_length=128, unique=True)
+    created_at = models.DateTimeField("発行日時", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField("有効期限")
+    used_at = models.DateTimeField("使用日時", null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "連携コード"
+        verbose_name_plural = "連携コード"
+
+    def __str__(self) -> str:
+        return f"{self.person}の連携コード"

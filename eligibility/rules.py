@@ -1,0 +1,152 @@
+"""The date rules of RULES.md, as plain functions: dates in, dates out.
+
+No ORM, no settings. Everything else in the portal calls these; nothing
+re-derives a date. The names and keyword arguments are a contract (RULES.md, "The
+code contract"): tests outside the project call them.
+"""
+
+import calendar
+from datetime import date
+from enum import StrEnum
+
+# R1: applications received before this day use 20 as the adult age, not 18.
+ADULT_AGE_CHANGED_ON = date(2022, 4, 1)
+# FLYER §7 ①: eligible on or before this day → 資格確認書 without application.
+EX_OFFICIO_CUTOFF = date(2024, 12, 1)
+# FLYER §1: the health insurance card stopped working the day after this one.
+INSURANCE_CARD_ABOLISHED_ON = date(2025, 12, 2)
+
+
+class Status(StrEnum):
+    """R5: the one status a member's dashboard shows for a person."""
+
+    NO_CARD = "no_card"
+    NOT_REGISTERED = "not_registered"
+    ACTIVE = "active"
+    RENEW_NOW = "renew_now"
+    GRACE = "grace"
+    LAPSED = "lapsed"
+
+
+def _last_day(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def birthday_in(birth_date: date, year: int) -> date:
+    """The birthday in ``year``, for expiry dates: Feb 29 → Feb 28 in common years (policy)."""
+    day = min(birth_date.day, _last_day(year, birth_date.month))
+    return date(year, birth_date.month, day)
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Age on ``day``, attained on the birthday itself (年齢計算ニ関スル法律).
+
+    A Feb 29 person turns a year older on Mar 1 in common years (policy).
+    """
+    age = day.year - birth_date.year
+    if (day.month, day.day) < (birth_date.month, birth_date.day):
+        age -= 1
+    return age
+
+
+def nth_birthday_after(birth_date: date, after: date, n: int) -> date:
+    """The ``n``-th birthday strictly after ``after`` (n >= 1)."""
+    first_year = after.year if birthday_in(birth_date, after.year) > after else after.year + 1
+    return birthday_in(birth_date, first_year + n - 1)
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by ``months``; a day that does not exist becomes the month's last."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, _last_day(year, month)))
+
+
+def card_expiry(birth_date: date, issued_on: date, *, applied_on: date | None = None) -> date:
+    """R1: the My Number card's expiry from its issue date (発行日)."""
+    adult_age = 20 if (applied_on or issued_on) < ADULT_AGE_CHANGED_ON else 18
+    years = 10 if age_on(birth_date, issued_on) >= adult_age else 5
+    return nth_birthday_after(birth_date, issued_on, years)
+
+
+def ecert_expiry(
+    birth_date: date,
+    issued_on: date,
+    *,
+    card_expires_on: date,
+    previous_expiry: date | None = None,
+) -> date:
+    """R2: the e-certificate's (電子証明書) expiry, never after the card's.
+
+    Renewed inside the window before ``previous_expiry`` → the 6th birthday after
+    the renewal; otherwise the 5th birthday after issue.
+    """
+    renewed_in_window = previous_expiry is not None and (
+        renewal_opens(previous_expiry) <= issued_on <= previous_expiry
+    )
+    expiry = nth_birthday_after(birth_date, issued_on, 6 if renewed_in_window else 5)
+    return min(expiry, card_expires_on)
+
+
+def ecert_candidates(card_expires_on: date) -> tuple[date, date]:
+    """R2: from a printed card expiry alone, the two possible e-certificate expiries.
+
+    The first certificate of a card issued to an adult ends 5 years before the
+    card (same birthday); every renewal, and a minor's card, ends with the card.
+    """
+    return birthday_in(card_expires_on, card_expires_on.year - 5), card_expires_on
+
+
+def renewal_opens(expiry: date) -> date:
+    """R3: renewal (and the readers' alert) from 3 months before expiry, month-end clamped."""
+    return add_months(expiry, -3)
+
+
+def grace_ends(expiry: date) -> date:
+    """R4: the last day of the 3rd month after the month of expiry."""
+    end_month = add_months(date(expiry.year, expiry.month, 1), 3)
+    return date(end_month.year, end_month.month, _last_day(end_month.year, end_month.month))
+
+
+def effective_expiry(*, ecert_expires_on: date | None, card_expires_on: date | None) -> date | None:
+    """R5's ``e``: whichever of the e-certificate and the card expires first."""
+    known = [d for d in (ecert_expires_on, card_expires_on) if d is not None]
+    return min(known) if known else None
+
+
+def insurance_status(
+    *,
+    has_card: bool,
+    registered: bool,
+    ecert_expires_on: date | None,
+    card_expires_on: date | None,
+    today: date,
+) -> Status:
+    """R5: exactly one status for a person on ``today``.
+
+    With no expiry known at all, a registered card counts as ``active`` (the
+    dashboard then asks the member for the printed expiry).
+    """
+    if not has_card:
+        return Status.NO_CARD
+    if not registered:
+        return Status.NOT_REGISTERED
+    expiry = effective_expiry(ecert_expires_on=ecert_expires_on, card_expires_on=card_expires_on)
+    if expiry is None or today < renewal_opens(expiry):
+        return Status.ACTIVE
+    if today <= expiry:
+        return Status.RENEW_NOW
+    if today <= grace_ends(expiry):
+        return Status.GRACE
+    return Status.LAPSED
+
+
+def certificate_valid_until(*, issued_on: date, birth_date: date, years: int = 5) -> date:
+    """R8: a 資格確認書 is valid until the day before the ``years``-th anniversary of
+    issue, never past the day before the 75th birthday (後期高齢者医療)."""
+    from datetime import timedelta
+
+    anniversary = birthday_in(issued_on, issued_on.year + years)
+    day_before_75 = birthday_in(birth_date, birth_date.year + 75) - timedelta(days=1)
+    return min(anniversary - timedelta(days=1), day_before_75)

@@ -1,0 +1,79 @@
+"""Reads of the eligibility data. The "object for this member" lookups live here, once.
+
+A member sees only their own household (or only themself, for a dependent's own
+login); anything else is a 404, never a 403 that would confirm it exists.
+"""
+
+from datetime import date
+
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.http import Http404
+from django.utils import timezone
+
+from .models import Household, MemberLink, Person
+from .rules import Status
+
+
+def today() -> date:
+    """Today in Japan (Asia/Tokyo)."""
+    return timezone.localdate()
+
+
+def member_link_for(user) -> MemberLink | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return MemberLink.objects.select_related("person__household").get(user=user)
+    except MemberLink.DoesNotExist:
+        return None
+
+
+def persons_for_member(user) -> QuerySet[Person]:
+    """The persons this login may see: its household, or only itself for a dependent."""
+    link = member_link_for(user)
+    if link is None:
+        return Person.objects.none()
+    qs = Person.objects.select_related("household", "card")
+    if link.sees_household:
+        return qs.filter(household_id=link.person.household_id).order_by("branch_number")
+    return qs.filter(pk=link.person_id)
+
+
+def person_for_member(user, pk) -> Person:
+    """One person this login may see, or 404."""
+    try:
+        return persons_for_member(user).get(pk=pk)
+    except (Person.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def household_for_member(user) -> Household | None:
+    link = member_link_for(user)
+    return link.person.household if link else None
+
+
+def eligible_on(day: date) -> Q:
+    """Persons with eligibility on ``day`` (資格取得日 <= day < 資格喪失日)."""
+    return Q(eligible_from__lte=day) & (Q(eligible_until__isnull=True) | Q(eligible_until__gt=day))
+
+
+def with_status(qs: QuerySet[Person], *, day: date) -> QuerySet[Person]:
+    """Annotate ``status`` (R5) in SQL, from the dates CardFacts derived by rules.
+
+    The SQL mirror of ``rules.insurance_status``; tests check the two agree on a
+    population that covers every boundary.
+    """
+    return qs.annotate(
+        status=Case(
+            When(Q(card__isnull=True) | Q(card__has_card=False), then=Value(Status.NO_CARD.value)),
+            When(card__registered=False, then=Value(Status.NOT_REGISTERED.value)),
+            When(
+                Q(card__effective_expires_on__isnull=True) | Q(card__renewal_opens_on__gt=day),
+                then=Value(Status.ACTIVE.value),
+            ),
+            When(card__effective_expires_on__gte=day, then=Value(Status.RENEW_NOW.value)),
+            When(card__grace_ends_on__gte=day, then=Value(Status.GRACE.value)),
+            default=Value(Status.LAPSED.value),
+            output_field=CharField(),
+        )
+    )

@@ -1,0 +1,42 @@
+"""The Celery app. Workers: ``celery -A kenpo_portal worker -Q default,pdf``;
+exactly one beat: ``celery -A kenpo_portal beat``.
+
+Celery is an interface, like a view: tasks take primary keys, call a service and
+retry. They are enqueued after commit (``transaction.on_commit`` or
+``task.delay_on_commit``). Settings are read from Django's, prefixed ``CELERY_``.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kenpo_portal.settings")
+
+app = Celery("kenpo_portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# The periodic schedule, declared once, here. Times are Asia/Tokyo (CELERY_TIMEZONE).
+app.conf.beat_schedule = {
+    "reminders-daily-scan": {
+        "task": "reminders.tasks.daily_scan",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "reminders-send-pending": {
+        # Picks up any reminder row left unsent (worker killed, broker restarted).
+        "task": "reminders.tasks.send_pending",
+        "schedule": crontab(minute="*/15"),
+    },
+    "certificates-resume-batches": {
+        # Re-queues chunks of batches whose worker died; issuing is idempotent.
+        "task": "certificates.tasks.resume_stalled_batches",
+        "schedule": crontab(minute="*/10"),
+    },
+}
+
+
+@app.task(name="kenpo_portal.ping")
+def ping() -> str:
+    """A no-op task that proves a worker is consuming (used by tests and ops)."""
+    return "pong"

@@ -1,0 +1,25 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+# The admin login goes through allauth, so e-mail verification, rate limits and
+# MFA apply to staff too: there is no second, weaker login form.
+admin.autodiscover()
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "けんぽポータル 職員用管理画面"
+admin.site.site_title = "けんぽポータル 職員用"
+admin.site.index_title = "業務メニュー"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("my/", include("eligibility.urls")),
+    path("certificates/", include("certificates.urls")),
+    path("reminders/", include("reminders.urls")),
+    path("staff/", include("staff.urls")),
+    path("admin/", admin.site.urls),
+]

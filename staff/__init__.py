@@ -1,0 +1,2 @@
+"""The staff side: roles, MFA for staff, roster and registration-status imports,
+and the staff dashboard."""

@@ -1,0 +1,9 @@
+"""Staff must have MFA before any admin page opens (filled in by the staff issue)."""
+
+
+class StaffMFARequiredMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
