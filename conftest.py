@@ -1,0 +1,149 @@
+"""Fixtures shared by every app's tests: the personas and the real services.
+
+Personas (as in healthchecks' tests): alice is an insured person with a spouse
+and a child; bob is alice's adult son with his own login (sees only himself);
+charlie is in another household (an outsider to alice's).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.factories import CardFactsFactory, HouseholdFactory, PersonFactory, verified_member
+
+REQUIRE_SERVICES = os.environ.get("KENPO_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Generated files go to a folder of their own for each test."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def household(db):
+    return HouseholdFactory(symbol="1234", number="5678")
+
+
+@pytest.fixture
+def alice_person(household):
+    person = PersonFactory(household=household, branch_number="00", family_name="佐藤", given_name="花子",
+                           family_name_kana="サトウ", given_name_kana="ハナコ", sex="F", birth_date=date(1985, 11, 14))
+    CardFactsFactory(person=person)
+    return person
+
+
+@pytest.fixture
+def bob_person(household, alice_person):
+    return PersonFactory(household=household, branch_number="02", relationship="child", family_name="佐藤",
+                         given_name="一郎", family_name_kana="サトウ", given_name_kana="イチロウ",
+                         birth_date=date(2005, 4, 2))
+
+
+@pytest.fixture
+def alice(alice_person):
+    return verified_member(alice_person, "alice@example.jp")
+
+
+@pytest.fixture
+def bob(bob_person):
+    return verified_member(bob_person, "bob@example.jp")
+
+
+@pytest.fixture
+def charlie_person(db):
+    other = HouseholdFactory(symbol="1234", number="9999")
+    return PersonFactory(household=other, family_name="鈴木", given_name="次郎", family_name_kana="スズキ",
+                         given_name_kana="ジロウ")
+
+
+@pytest.fixture
+def charlie(charlie_person):
+    return verified_member(charlie_person, "charlie@example.jp")
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis broker. Skipped when unreachable, unless KENPO_REQUIRE_SERVICES=1 (CI)."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if not _reachable(url):
+        if REQUIRE_SERVICES:
+            pytest.fail(f"Redis is required but unreachable at {url}")
+        pytest.skip("Redis is not running")
+    return url
+
+
+@pytest.fixture
+def celery_broker(settings, redis_url):
+    """Point the Celery app at the real Redis broker and turn eager mode off for this test."""
+    from kenpo_portal.celery import app
+
+    db_index = 15  # a database of its own, flushed around each test
+    url = redis_url.rsplit("/", 1)[0] + f"/{db_index}"
+    old = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url = url
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    app.pool.force_close_all()
+    yield url
+    client.flushdb()
+    app.conf.broker_url, app.conf.task_always_eager = old
+    app.pool.force_close_all()
+
+
+@pytest.fixture
+def celery_worker_process(celery_broker, transactional_db, settings):
+    """Start real ``celery worker`` processes against Redis and the test database.
+
+    Returns ``start(queues="default,pdf", concurrency=1) -> Popen``; every process is
+    terminated at the end. The worker sees the test database because DATABASE_URL
+    points at it (PostgreSQL) — the suite must run on PostgreSQL for this.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs the test database on PostgreSQL")
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    processes = []
+
+    def start(queues: str = "default,pdf", concurrency: int = 1, extra_env: dict | None = None):
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": celery_broker,
+               "CELERY_TASK_ALWAYS_EAGER": "0", "MEDIA_ROOT": settings.MEDIA_ROOT, **(extra_env or {})}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "kenpo_portal", "worker", "-Q", queues,
+             "--concurrency", str(concurrency), "--pool", "prefork", "--loglevel", "INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        processes.append(proc)
+        time.sleep(0.5)
+        return proc
+
+    yield start
+    for proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
