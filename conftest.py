@@ -93,7 +93,9 @@ def celery_broker(settings, redis_url):
     """Point the Celery app at the real Redis broker and turn eager mode off for this test."""
     from kenpo_portal.celery import app
 
-    db_index = 15  # a database of its own, flushed around each test
+    # A Redis database of its own, flushed around each test (KENPO_TEST_REDIS_DB lets
+    # parallel test runs on one machine stay apart).
+    db_index = int(os.environ.get("KENPO_TEST_REDIS_DB", "15"))
     url = redis_url.rsplit("/", 1)[0] + f"/{db_index}"
     old = (app.conf.broker_url, app.conf.task_always_eager)
     app.conf.broker_url = url
