@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "certificates",
     "reminders",
     "staff",
+    "imports",
 ]
 SITE_ID = 1
 
