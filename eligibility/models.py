@@ -303,3 +303,36 @@ class ActivationCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person}の連携コード"
+
+
+class CardFactsChange(models.Model):
+    """One change of a person's card facts: who, when, and the values before and after.
+
+    Written only by ``services.update_card_facts``; never edited or deleted, so a
+    member (and staff) can see how the facts came to be what they are.
+    """
+
+    class Source(models.TextChoices):
+        MEMBER = "member", _("本人・家族")
+        STAFF = "staff", _("職員")
+        NATIONAL_FILE = "national_file", _("月次の登録状況ファイル")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="card_changes")
+    changed_at = models.DateTimeField("変更日時", default=timezone.now, db_index=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="変更者", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField("変更元", max_length=16, choices=Source.choices, default=Source.MEMBER)
+    # {field: value} of the fields that changed, dates as ISO strings.
+    before = models.JSONField("変更前", default=dict)
+    after = models.JSONField("変更後", default=dict)
+
+    class Meta:
+        verbose_name = "カード情報の変更履歴"
+        verbose_name_plural = "カード情報の変更履歴"
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["person", "-changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.changed_at:%Y-%m-%d %H:%M}"
