@@ -101,7 +101,7 @@ def _card_facts(rng: random.Random, birth: date, today: date) -> tuple:
 
 def generate(*, persons: int, today: date, seed: int = 20251202) -> Iterator[DemoHousehold]:
     """Households until ``persons`` persons have been produced."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
     made = 0
     index = 0
     while made < persons:
