@@ -85,7 +85,10 @@ def _card_facts(rng: random.Random, birth: date, today: date) -> tuple:
     roll = rng.random()
     if roll < 0.12:
         return False, None, None, False, False
-    issued = _random_date(rng, max(date(2016, 1, 4), birth + timedelta(days=30)), today - timedelta(days=7))
+    first_possible = max(date(2016, 1, 4), birth + timedelta(days=30))
+    if first_possible > today - timedelta(days=7):
+        return False, None, None, False, False  # a newborn: no card yet
+    issued = _random_date(rng, first_possible, today - timedelta(days=7))
     card = rules.card_expiry(birth, issued)
     ecert = rules.ecert_expiry(birth, issued, card_expires_on=card)
     if ecert < today - timedelta(days=150) and rng.random() < 0.9:

@@ -91,13 +91,15 @@ class Command(BaseCommand):
             )
         started = time.monotonic()
         today = today_in_japan()
-        society = Society.objects.create(**demo_data.SOCIETY)
-        employers = [
-            Employer.objects.create(society=society, code=f"{i + 1:04d}", name=name, address=address)
-            for i, (name, address) in enumerate(demo_data.EMPLOYERS)
-        ]
-        total = self._write_households(society, employers, persons, today, seed)
-        code = self._make_logins(today)
+        with transaction.atomic():  # a failed seed leaves nothing behind
+            society = Society.objects.create(**demo_data.SOCIETY)
+            employers = [
+                Employer.objects.create(society=society, code=f"{i + 1:04d}", name=name, address=address)
+                for i, (name, address) in enumerate(demo_data.EMPLOYERS)
+            ]
+            total = self._write_households(society, employers, persons, today, seed)
+            code = self._make_logins(today)
+        self._analyze()
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(f"{total:,} 人のデモデータを作成しました（{elapsed:.1f} 秒）。 / Created {total:,} persons in {elapsed:.1f} s."))
         self._print_logins(code)
@@ -157,20 +159,22 @@ class Command(BaseCommand):
                     )
                     next_person_id += 1
                 next_household_id += 1
-            with transaction.atomic():
-                write_rows(Household, households)
-                write_rows(Person, people)
-                write_rows(CardFacts, cards)
+            write_rows(Household, households)
+            write_rows(Person, people)
+            write_rows(CardFacts, cards)
             total += len(people)
             self.stdout.write(f"  … {total:,} persons", ending="\r")
             self.stdout.flush()
         reset_sequences(Household, Person)
+        self.stdout.write("")
+        return total
+
+    def _analyze(self) -> None:
+        """Fresh planner statistics, so the first queries on a big table use the indexes."""
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 for model in (Household, Person, CardFacts):
                     cursor.execute(f"ANALYZE {model._meta.db_table}")
-        self.stdout.write("")
-        return total
 
     def _make_logins(self, today: date) -> str:
         """The member login owns the first household, shaped to show every situation."""
