@@ -37,6 +37,10 @@ app.conf.beat_schedule = {
 
 
 @app.task(name="kenpo_portal.ping")
-def ping() -> str:
-    """A no-op task that proves a worker is consuming (used by tests and ops)."""
+def ping(key: str | None = None) -> str:
+    """Proves a worker is consuming: with ``key``, it leaves "pong" in the cache."""
+    if key:
+        from django.core.cache import cache
+
+        cache.set(key, "pong", 300)
     return "pong"

@@ -1,0 +1,12 @@
+"""gunicorn settings for the web service (docker-compose.yml and bench/)."""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = 60
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG") == "1" else None
+# No request line in logs by default: URLs never carry 記号・番号, but keep logs lean.
+max_requests = 5000
+max_requests_jitter = 500

@@ -1,0 +1,164 @@
+"""The plumbing is real: settings, the embedded default, /healthz, the admin login,
+and a Celery worker on Redis."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from kenpo_portal.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bare_env(**extra) -> dict:
+    """The environment of a newcomer's machine: none of our variables set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "EMAIL_", "DJANGO_", "CELERY_", "KENPO_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(extra)
+    return env
+
+
+def test_the_embedded_default_passes_check():
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=_bare_env(),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_embedded_default_uses_sqlite_eager_tasks_and_console_mail():
+    script = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'kenpo_portal.settings'); django.setup();"
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND, s.DEBUG, s.LANGUAGE_CODE, s.TIME_ZONE);"
+        "from django.test import Client; r = Client().get('/'); print(r.status_code, 'マイナ保険証' in r.content.decode())"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=_bare_env(),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    config, page = result.stdout.strip().splitlines()[-2:]
+    assert config == "django.db.backends.sqlite3 True django.core.mail.backends.console.EmailBackend True ja Asia/Tokyo"
+    assert page == "200 True"
+
+
+def test_production_settings_pass_the_deploy_check():
+    env = _bare_env(DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 20 + uuid.uuid4().hex + uuid.uuid4().hex,
+                    DJANGO_ALLOWED_HOSTS="kenpo.example.jp")
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = _bare_env(DJANGO_ENV="production", DJANGO_ALLOWED_HOSTS="kenpo.example.jp")
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_the_suite_runs_on_postgresql_in_ci():
+    if os.environ.get("KENPO_REQUIRE_SERVICES") != "1":
+        pytest.skip("only CI insists on PostgreSQL")
+    assert connection.vendor == "postgresql"
+
+
+@pytest.mark.django_db
+def test_persistent_connections_are_on_for_postgresql(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite")
+    assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
+@pytest.mark.django_db
+def test_home_page_explains_the_portal_in_japanese(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="ja">' in html
+    assert "本文へ移動" in html  # the skip link
+    assert "マイナ保険証" in html
+
+
+@pytest.mark.django_db
+def test_home_page_switches_to_english(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"}, follow=True)
+    assert '<html lang="en">' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_healthz_answers_200_when_database_and_broker_answer(client, celery_broker):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "failed": {}}
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_naming_the_broker_when_it_is_unreachable(client, settings):
+    old = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    celery_app.conf.task_always_eager = False
+    celery_app.pool.force_close_all()
+    try:
+        response = client.get("/healthz")
+    finally:
+        celery_app.conf.broker_url, celery_app.conf.task_always_eager = old
+        celery_app.pool.force_close_all()
+    assert response.status_code == 503
+    assert list(response.json()["failed"]) == ["broker"]
+
+
+@pytest.mark.django_db
+def test_the_admin_login_goes_through_allauth(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.django_db
+def test_the_admin_index_sends_anonymous_visitors_to_the_allauth_login(client):
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("account_login"))
+
+
+@pytest.mark.django_db
+def test_login_page_reads_in_japanese(client):
+    html = client.get(reverse("account_login")).content.decode()
+    assert "ログイン" in html
+    assert "メールアドレス" in html
+
+
+@pytest.mark.services
+def test_a_real_worker_on_redis_runs_a_task_end_to_end(celery_worker_process, celery_broker):
+    import redis
+
+    worker = celery_worker_process(queues="default")
+    key = f"ping-{uuid.uuid4().hex}"
+    celery_app.send_task("kenpo_portal.ping", kwargs={"key": key}, queue="default")
+    client = redis.Redis.from_url(celery_broker)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not client.exists(f"kenpo:1:{key}"):
+        assert worker.poll() is None, worker.stdout.read()
+        time.sleep(0.2)
+    assert client.exists(f"kenpo:1:{key}"), "the worker did not run the task"
+
+
+def test_tasks_are_json_only_acked_late_with_time_limits():
+    conf = celery_app.conf
+    assert conf.accept_content == ["json"]
+    assert conf.task_serializer == "json"
+    assert conf.task_acks_late is True
+    assert conf.task_time_limit and conf.task_soft_time_limit
+    assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
+
+
+def test_the_beat_schedule_is_declared_once_in_code():
+    schedule = celery_app.conf.beat_schedule
+    assert schedule["reminders-daily-scan"]["task"] == "reminders.tasks.daily_scan"
