@@ -2,6 +2,9 @@
 
 from django.contrib import admin
 
+from staff.pagination import EstimatedCountPaginator
+
+from .models import AuditEntry
 from .services import record
 
 
@@ -9,23 +12,43 @@ class AuditedModelAdmin(admin.ModelAdmin):
     """Logs every staff view of an object's detail page and every save/delete.
 
     Change details (before and after) are kept by django-auditlog for registered
-    models; this adds the *read* and who looked, which auditlog does not record.
+    models (audit.apps.TRACKED_MODELS); this adds the *read* and who looked, which
+    auditlog does not record. Lists paginate without a full COUNT(*).
     """
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and getattr(response, "status_code", 200) == 200:
             obj = self.get_object(request, object_id)
             if obj is not None:
-                record(action="view", request=request, obj=obj, summary=f"{obj._meta.verbose_name}を閲覧")
+                record(action=AuditEntry.Action.VIEW, request=request, obj=obj, summary=f"{obj._meta.verbose_name}を閲覧")
         return response
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         record(
-            action="change",
+            action=AuditEntry.Action.CHANGE,
             request=request,
             obj=obj,
             summary=f"{obj._meta.verbose_name}を{'変更' if change else '追加'}",
             details={"fields": list(form.changed_data)},
         )
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for obj in [*formset.new_objects, *(o for o, _fields in formset.changed_objects)]:
+            record(
+                action=AuditEntry.Action.CHANGE,
+                request=request,
+                obj=obj,
+                summary=f"{obj._meta.verbose_name}を変更",
+            )
+
+    def delete_model(self, request, obj):
+        household = getattr(obj, "audit_household", None)
+        record(action=AuditEntry.Action.CHANGE, request=request, obj=obj, household=household,
+               summary=f"{obj._meta.verbose_name}を削除")
+        super().delete_model(request, obj)

@@ -1,20 +1,21 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
     """One access to personal data, or one login. Append-only: nobody edits or deletes."""
 
     class Action(models.TextChoices):
-        VIEW = "view", "閲覧"
-        CHANGE = "change", "変更"
-        EXPORT = "export", "エクスポート"
-        DOWNLOAD = "download", "ダウンロード"
-        IMPORT = "import", "取込"
-        ISSUE = "issue", "交付"
-        LOGIN = "login", "ログイン"
-        LOGIN_FAILED = "login_failed", "ログイン失敗"
-        LOGOUT = "logout", "ログアウト"
+        VIEW = "view", _("閲覧")
+        CHANGE = "change", _("変更")
+        EXPORT = "export", _("エクスポート")
+        DOWNLOAD = "download", _("ダウンロード")
+        IMPORT = "import", _("取込")
+        ISSUE = "issue", _("交付")
+        LOGIN = "login", _("ログイン")
+        LOGIN_FAILED = "login_failed", _("ログイン失敗")
+        LOGOUT = "logout", _("ログアウト")
 
     at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -7,17 +7,13 @@ from .models import AuditEntry
 
 def role_of(user) -> str:
     """The role name a member may be shown (閲覧/担当者/管理者), never the person."""
+    from staff.roles import role_of as staff_role
+
     if user is None or not getattr(user, "is_authenticated", False):
         return "system"
-    if not user.is_staff:
+    if not (user.is_staff or user.is_superuser):
         return "member"
-    if user.is_superuser:
-        return "管理者"
-    names = {g.name for g in user.groups.all()}
-    for role in ("管理者", "担当者", "閲覧"):
-        if role in names:
-            return role
-    return "staff"
+    return staff_role(user) or "staff"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("my/", include("eligibility.urls")),
+    path("my/access/", include("audit.urls")),
     path("certificates/", include("certificates.urls")),
     path("reminders/", include("reminders.urls")),
     path("staff/", include("staff.urls")),

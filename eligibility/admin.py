@@ -1,0 +1,214 @@
+"""The staff's admin pages for the society's people.
+
+Every detail view and change is written to the audit log (AuditedModelAdmin);
+changes with before/after values by django-auditlog. Big lists paginate without a
+full COUNT(*). 記号・番号 never go into a URL: the changelist search covers names
+and kana; a lookup by 記号・番号 is a POST form that redirects to the person's page
+by id.
+"""
+
+import re
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
+
+from audit.admin_mixins import AuditedModelAdmin
+from audit.models import AuditEntry
+from audit.services import record
+
+from .linking import issue_activation_code
+from .models import (
+    ActivationCode,
+    CardFacts,
+    Employer,
+    Household,
+    MemberLink,
+    Person,
+    Society,
+    normalise_digits,
+)
+
+# One action issues at most this many codes: a page of codes is printed at once.
+MAX_CODES_PER_ACTION = 500
+
+
+@admin.register(Society)
+class SocietyAdmin(AuditedModelAdmin):
+    list_display = ("insurer_number", "name", "address", "phone")
+
+
+@admin.register(Employer)
+class EmployerAdmin(AuditedModelAdmin):
+    list_display = ("code", "name", "society", "address")
+    search_fields = ("code", "name")
+    list_select_related = ("society",)
+
+
+class PersonInline(admin.TabularInline):
+    model = Person
+    fields = ("branch_number", "relationship", "family_name", "given_name", "birth_date", "eligible_from", "eligible_until")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Household)
+class HouseholdAdmin(AuditedModelAdmin):
+    list_display = ("id", "symbol", "number", "employer", "voluntary_continuation")
+    list_filter = ("voluntary_continuation",)
+    list_select_related = ("employer",)
+    raw_id_fields = ("employer",)
+    inlines = [PersonInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("persons")
+
+
+class CardFactsInline(admin.StackedInline):
+    model = CardFacts
+    can_delete = False
+    fields = (
+        "has_card", "card_expires_on", "ecert_expires_on", "ecert_source",
+        "registered", "registration_source", "registration_as_of", "uses_smartphone",
+        "effective_expires_on", "renewal_opens_on", "grace_ends_on", "updated_at", "updated_by",
+    )
+    readonly_fields = ("effective_expires_on", "renewal_opens_on", "grace_ends_on", "updated_at", "updated_by")
+
+
+class SymbolNumberLookupForm(forms.Form):
+    symbol = forms.CharField(label="記号", max_length=8)
+    number = forms.CharField(label="番号", max_length=8)
+    branch_number = forms.CharField(label="枝番（任意）", max_length=2, required=False)
+
+    def clean(self):
+        data = super().clean()
+        for name in ("symbol", "number", "branch_number"):
+            value = re.sub(r"\s", "", data.get(name) or "")
+            if value and not value.isdigit():
+                self.add_error(name, "数字で入力してください。")
+            data[name] = value
+        return data
+
+
+@admin.register(Person)
+class PersonAdmin(AuditedModelAdmin):
+    list_display = ("name_display", "name_kana_display", "symbol_number", "branch_number", "relationship", "birth_date", "eligible_until")
+    list_filter = ("relationship", "sex", "certificate_wanted")
+    # Names and kana only: a search puts its terms in the URL, and 記号・番号 must not
+    # be there (RULES.md R9). Use 「記号・番号で探す」 (a POST form) for those.
+    search_fields = ("family_name", "given_name", "family_name_kana", "given_name_kana", "print_name")
+    list_select_related = ("household",)
+    raw_id_fields = ("household",)
+    inlines = [CardFactsInline]
+    actions = ["issue_activation_codes"]
+    ordering = ("household_id", "branch_number")
+
+    @admin.display(description="氏名", ordering="family_name_kana")
+    def name_display(self, obj):
+        return obj.name
+
+    @admin.display(description="カナ")
+    def name_kana_display(self, obj):
+        return obj.name_kana
+
+    @admin.display(description="記号・番号")
+    def symbol_number(self, obj):
+        return f"{obj.household.symbol}・{obj.household.number}"
+
+    def get_urls(self):
+        custom = [
+            path(
+                "lookup/",
+                self.admin_site.admin_view(self.lookup_view),
+                name="eligibility_person_lookup",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def lookup_view(self, request):
+        """記号・番号（・枝番）で探す: POST only, so the numbers stay out of URLs and logs."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = SymbolNumberLookupForm(request.POST or None)
+        results = None
+        if request.method == "POST" and form.is_valid():
+            d = form.cleaned_data
+            filters = Q(household__symbol=normalise_digits(d["symbol"])) & Q(household__number=normalise_digits(d["number"]))
+            if d["branch_number"]:
+                filters &= Q(branch_number=d["branch_number"].zfill(2))
+            results = list(self.get_queryset(request).filter(filters).order_by("branch_number")[:50])
+            if len(results) == 1:
+                return redirect(reverse("admin:eligibility_person_change", args=[results[0].pk]))
+            if not results:
+                messages.warning(request, "該当する加入者はいません。")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "記号・番号で探す",
+            "opts": self.model._meta,
+            "form": form,
+            "results": results,
+        }
+        return TemplateResponse(request, "admin/eligibility/person/lookup.html", context)
+
+    def has_issue_code_permission(self, request) -> bool:
+        return request.user.has_perm("eligibility.add_activationcode")
+
+    @admin.action(description=_("連携コードを発行"), permissions=["issue_code"])
+    def issue_activation_codes(self, request, queryset):
+        """Issue one code per selected person and show them once, for printing."""
+        persons = list(queryset.select_related("household")[: MAX_CODES_PER_ACTION + 1])
+        if len(persons) > MAX_CODES_PER_ACTION:
+            self.message_user(
+                request, f"一度に発行できるのは{MAX_CODES_PER_ACTION}人までです。", level=messages.ERROR
+            )
+            return None
+        codes = []
+        for person in persons:
+            code = issue_activation_code(person=person, created_by=request.user)
+            record(action=AuditEntry.Action.ISSUE, request=request, obj=person, summary="連携コードを発行")
+            codes.append((person, code))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "連携コード（この画面でのみ表示）",
+            "opts": self.model._meta,
+            "codes": codes,
+        }
+        response = TemplateResponse(request, "admin/eligibility/person/activation_codes.html", context)
+        add_never_cache_headers(response)  # the codes must not stay in any cache
+        return response
+
+
+@admin.register(MemberLink)
+class MemberLinkAdmin(AuditedModelAdmin):
+    list_display = ("user", "person", "linked_at")
+    search_fields = ("user__email", "person__family_name_kana", "person__given_name_kana")
+    raw_id_fields = ("user", "person")
+    list_select_related = ("user", "person")
+
+
+@admin.register(ActivationCode)
+class ActivationCodeAdmin(AuditedModelAdmin):
+    """Codes are issued by the action on 加入者 (shown once); here only their state."""
+
+    list_display = ("person", "created_at", "expires_at", "used_at")
+    list_filter = (("used_at", admin.EmptyFieldListFilter),)
+    fields = ("person", "created_at", "created_by", "expires_at", "used_at", "used_by")
+    readonly_fields = fields
+    list_select_related = ("person",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
