@@ -229,6 +229,10 @@ class CardFacts(models.Model):
     def __str__(self) -> str:
         return f"{self.person}のカード情報"
 
+    def save(self, *args, **kwargs):
+        self.derive()
+        super().save(*args, **kwargs)
+
     def derive(self) -> "CardFacts":
         expiry = rules.effective_expiry(ecert_expires_on=self.ecert_expires_on, card_expires_on=self.card_expires_on)
         if not self.has_card:
@@ -237,10 +241,6 @@ class CardFacts(models.Model):
         self.renewal_opens_on = rules.renewal_opens(expiry) if expiry else None
         self.grace_ends_on = rules.grace_ends(expiry) if expiry else None
         return self
-
-    def save(self, *args, **kwargs):
-        self.derive()
-        super().save(*args, **kwargs)
 
     def status_on(self, today: date) -> rules.Status:
         return rules.insurance_status(
@@ -336,3 +336,8 @@ class CardFactsChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.changed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def changed_labels(self) -> list[str]:
+        """The changed fields by their Japanese names, for the history table."""
+        return [str(CardFacts._meta.get_field(name).verbose_name) for name in self.after]

@@ -30,7 +30,11 @@ def member_link_for(user) -> MemberLink | None:
 
 def persons_for_member(user) -> QuerySet[Person]:
     """The persons this login may see: its household, or only itself for a dependent."""
-    link = member_link_for(user)
+    return persons_for_link(member_link_for(user))
+
+
+def persons_for_link(link: MemberLink | None) -> QuerySet[Person]:
+    """``persons_for_member`` for a link already loaded (saves its query)."""
     if link is None:
         return Person.objects.none()
     qs = Person.objects.select_related("household", "card")

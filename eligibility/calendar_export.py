@@ -1,0 +1,63 @@
+"""The household's key dates as an iCalendar file a phone calendar imports (RFC 5545)."""
+
+from datetime import date, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from icalendar import Alarm, Calendar, Event
+
+from .models import CardFacts, Person
+
+PRODID = "-//Kenpo Portal//Eligibility dates//JA"
+
+
+def _facts(person: Person) -> CardFacts | None:
+    try:
+        return person.card
+    except CardFacts.DoesNotExist:
+        return None
+
+
+def key_dates(person: Person) -> list[tuple[str, date, str]]:
+    """(kind, day, summary) for renewal opens, expiry and grace end, from the derived dates."""
+    facts = _facts(person)
+    if facts is None or not facts.has_card or facts.effective_expires_on is None:
+        return []
+    name = person.given_name
+    return [
+        ("renewal-opens", facts.renewal_opens_on,
+         _("%(name)s：マイナンバーカード・電子証明書の更新受付開始") % {"name": name}),
+        ("expiry", facts.effective_expires_on,
+         _("%(name)s：マイナ保険証の有効期限（この日まで）") % {"name": name}),
+        ("grace-ends", facts.grace_ends_on,
+         _("%(name)s：猶予期間の終わり（この日まで）") % {"name": name}),
+    ]
+
+
+def household_calendar(persons: list[Person], *, today: date) -> bytes:
+    """All-day events for each person's key dates; the renewal start also rings a reminder."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", _("けんぽポータル：マイナ保険証の期限"))
+    cal.add("x-wr-timezone", "Asia/Tokyo")
+    stamp = timezone.now()
+    for person in persons:
+        for kind, day, summary in key_dates(person):
+            event = Event()
+            # Stable per person, kind and day: importing again updates instead of duplicating.
+            event.add("uid", f"{kind}-{day.isoformat()}-p{person.pk}@kenpo-portal")
+            event.add("dtstamp", stamp)
+            event.add("dtstart", day)
+            event.add("dtend", day + timedelta(days=1))
+            event.add("summary", summary)
+            event.add("transp", "TRANSPARENT")
+            if kind == "renewal-opens" and day >= today:
+                alarm = Alarm()
+                alarm.add("action", "DISPLAY")
+                alarm.add("description", summary)
+                alarm.add("trigger", timedelta(hours=9))  # 9:00 on the day
+                event.add_component(alarm)
+            cal.add_component(event)
+    return cal.to_ical()

@@ -1,0 +1,204 @@
+"""What the dashboard tells a member about one person: status in words, dates, the next step.
+
+Dates come from ``rules`` (through the derived fields of ``CardFacts``); this module
+only chooses words. Texts are Japanese first with English through gettext.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from core.wareki import format_member_date
+
+from . import rules
+from .models import CardFacts, Person
+from .rules import Status
+
+STATUS_LABELS = {
+    Status.NO_CARD: gettext_lazy("マイナンバーカードがありません"),
+    Status.NOT_REGISTERED: gettext_lazy("保険証の利用登録がまだです"),
+    Status.ACTIVE: gettext_lazy("マイナ保険証が使えます"),
+    Status.RENEW_NOW: gettext_lazy("更新の時期です"),
+    Status.GRACE: gettext_lazy("有効期限切れ（猶予期間中）"),
+    Status.LAPSED: gettext_lazy("利用登録が取り消されました"),
+}
+NOT_ELIGIBLE_LABEL = gettext_lazy("この健康保険組合の資格がありません")
+
+# Guides (templates/guides/<slug>.html) in the order the index lists them.
+GUIDES = {
+    "benefits": gettext_lazy("マイナ保険証の5つのメリット"),
+    "get-card": gettext_lazy("マイナンバーカードの受け取り方"),
+    "register": gettext_lazy("保険証としての利用登録"),
+    "smartphone": gettext_lazy("スマートフォンでマイナ保険証"),
+    "renewal": gettext_lazy("電子証明書とカードの更新、猶予期間"),
+    "certificate": gettext_lazy("資格確認書とは"),
+}
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    day: date
+    label: str
+    state: str  # "past", "today" or "future"
+
+
+@dataclass
+class Situation:
+    person: Person
+    facts: CardFacts | None
+    status: Status | None
+    status_label: str
+    expires_on: date | None = None  # R5's e: the earlier of the e-certificate and the card
+    expiring_thing: str = ""
+    renewal_opens_on: date | None = None
+    grace_ends_on: date | None = None
+    ecert_candidates: tuple[date, date] | None = None
+    next_steps: list[str] = field(default_factory=list)
+    guides: list[tuple[str, str]] = field(default_factory=list)
+    timeline: list[TimelineEvent] = field(default_factory=list)
+
+    @property
+    def css_status(self) -> str:
+        return self.status.value if self.status else "none"
+
+
+def _d(day: date) -> str:
+    return format_member_date(day, get_language() or "ja")
+
+
+def _guide(*slugs: str) -> list[tuple[str, str]]:
+    return [(slug, str(GUIDES[slug])) for slug in slugs]
+
+
+def _timeline(s: Situation, today: date) -> list[TimelineEvent]:
+    if s.expires_on is None:
+        return []
+    events = [
+        (s.renewal_opens_on, _("更新の受付開始")),
+        (s.expires_on, _("有効期限（この日まで）")),
+        (s.grace_ends_on, _("猶予期間の終わり（この日まで）")),
+    ]
+    timeline = []
+    placed_today = False
+    for day, label in events:
+        if not placed_today and today < day:
+            timeline.append(TimelineEvent(today, _("今日"), "today"))
+            placed_today = True
+        timeline.append(TimelineEvent(day, label, "past" if day < today else ("today" if day == today else "future")))
+    if not placed_today and all(e.day != today for e in timeline):
+        timeline.append(TimelineEvent(today, _("今日"), "today"))
+    return timeline
+
+
+def situation_of(person: Person, *, today: date) -> Situation:
+    """The dashboard's view of ``person`` on ``today``."""
+    facts = getattr(person, "card", None) if _has_card_row(person) else None
+    if not person.is_eligible_on(today):
+        s = Situation(person=person, facts=facts, status=None, status_label=str(NOT_ELIGIBLE_LABEL))
+        s.next_steps.append(_("この日は当組合の加入者ではありません。資格の取得日・喪失日は組合の窓口にお問い合わせください。"))
+        return s
+    status = facts.status_on(today) if facts else Status.NO_CARD
+    s = Situation(person=person, facts=facts, status=status, status_label=str(STATUS_LABELS[status]))
+    if facts and facts.has_card:
+        s.expires_on = facts.effective_expires_on
+        s.renewal_opens_on = facts.renewal_opens_on
+        s.grace_ends_on = facts.grace_ends_on
+        if facts.card_expires_on and facts.ecert_source in (
+            CardFacts.EcertSource.UNKNOWN, CardFacts.EcertSource.SAME_AS_CARD, CardFacts.EcertSource.FIVE_YEARS_BEFORE
+        ):
+            s.ecert_candidates = rules.ecert_candidates(facts.card_expires_on)
+        ecert_first = facts.ecert_expires_on is not None and (
+            facts.card_expires_on is None or facts.ecert_expires_on < facts.card_expires_on
+        )
+        s.expiring_thing = _("電子証明書") if ecert_first else _("マイナンバーカード")
+    _write_next_steps(s, today)
+    s.timeline = _timeline(s, today)
+    return s
+
+
+def _has_card_row(person: Person) -> bool:
+    try:
+        person.card  # noqa: B018 — loaded by select_related; no query here
+    except CardFacts.DoesNotExist:
+        return False
+    return True
+
+
+def _write_next_steps(s: Situation, today: date) -> None:
+    facts = s.facts
+    if s.status == Status.NO_CARD:
+        s.next_steps += [
+            _("マイナンバーカードをお持ちでなければ、スマートフォン・パソコン、郵便、街中の証明写真機から申請できます。"
+              "交付通知書が届いたら、指定の場所で受け取ってください。"),
+            _("カードができるまでは、資格確認書で受診できます。"),
+        ]
+        s.guides = _guide("get-card", "certificate")
+    elif s.status == Status.NOT_REGISTERED:
+        s.next_steps.append(
+            _("カードはありますが、健康保険証としての利用登録がまだです。次の3つのどれかで登録できます："
+              "マイナポータル、セブン銀行ATM、医療機関・薬局の受付にある顔認証付きカードリーダー。")
+        )
+        s.guides = _guide("register", "benefits")
+    elif s.status == Status.ACTIVE:
+        if s.expires_on is None:
+            s.next_steps.append(
+                _("カードの有効期限がわかりません。カードの表面に印字された有効期限を入力してください。"
+                  "更新の時期をお知らせできるようになります。")
+            )
+        else:
+            s.next_steps.append(
+                _("%(thing)sの有効期限は%(expiry)sです。%(opens)sから市区町村の窓口で更新できます。"
+                  "有効期限の2〜3か月前に届く「有効期限通知書」をお持ちください。")
+                % {"thing": s.expiring_thing, "expiry": _d(s.expires_on), "opens": _d(s.renewal_opens_on)}
+            )
+        s.guides = _guide("renewal") if facts.uses_smartphone else _guide("smartphone", "renewal")
+    elif s.status == Status.RENEW_NOW:
+        s.next_steps.append(
+            _("%(thing)sの有効期限は%(expiry)sです。いま市区町村の窓口で更新できます。"
+              "J-LISから届く「有効期限通知書」をお持ちください。")
+            % {"thing": s.expiring_thing, "expiry": _d(s.expires_on)}
+        )
+        s.guides = _guide("renewal")
+    elif s.status == Status.GRACE:
+        s.next_steps.append(
+            _("%(thing)sの有効期限（%(expiry)s）が過ぎました。%(grace)sまではマイナ保険証で資格を確認できますが、"
+              "診療・お薬の情報は共有されません。すぐに市区町村の窓口で更新してください。")
+            % {"thing": s.expiring_thing, "expiry": _d(s.expires_on), "grace": _d(s.grace_ends_on)}
+        )
+        s.guides = _guide("renewal", "certificate")
+    elif s.status == Status.LAPSED:
+        s.next_steps.append(
+            _("猶予期間（%(grace)sまで）が終わり、保険証としての利用登録は取り消されました。"
+              "受診には資格確認書が必要です。カードを更新したら、もう一度利用登録をしてください。")
+            % {"grace": _d(s.grace_ends_on)}
+        )
+        s.guides = _guide("certificate", "renewal", "register")
+    if facts and facts.has_card and s.ecert_candidates and s.status not in (Status.NO_CARD,):
+        if facts.ecert_source == CardFacts.EcertSource.UNKNOWN:
+            first, second = s.ecert_candidates
+            s.next_steps.append(
+                _("電子証明書の有効期限がまだ確認できていません。%(first)sか%(second)sのどちらかです。"
+                  "マイナポータルか「有効期限通知書」で確かめて、カード情報の画面で選んでください。")
+                % {"first": _d(first), "second": _d(second)}
+            )
+
+
+def guide_context(slug: str) -> dict:
+    """Worked examples for the guides, computed by ``rules`` so the text can never disagree."""
+    from django.conf import settings
+
+    example_expiry = date(2025, 11, 10)
+    feb_expiry = date(2026, 2, 14)
+    return {
+        "example_expiry": example_expiry,
+        "example_opens": rules.renewal_opens(example_expiry),
+        "example_grace": rules.grace_ends(example_expiry),
+        "feb_expiry": feb_expiry,
+        "feb_grace": rules.grace_ends(feb_expiry),
+        "ex_officio_cutoff": rules.EX_OFFICIO_CUTOFF,
+        "card_abolished_on": rules.INSURANCE_CARD_ABOLISHED_ON,
+        "ex_officio_lapsed": settings.KENPO_EX_OFFICIO_LAPSED,
+        "certificate_years": settings.KENPO_CERTIFICATE_VALID_YEARS,
+    }

@@ -1,0 +1,199 @@
+"""The date rules of RULES.md: every public vector, the edges, and the invariants."""
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from eligibility import rules
+from eligibility.rules import Status
+
+D = date.fromisoformat
+
+# birth, issued, card, ecert, opens, grace — RULES.md "Test vectors (public)".
+VECTORS = [
+    ("1985-11-14", "2021-11-20", "2031-11-14", "2026-11-14", "2026-08-14", "2027-02-28"),
+    ("1990-10-10", "2020-05-15", "2029-10-10", "2024-10-10", "2024-07-10", "2025-01-31"),
+    ("1975-12-31", "2016-01-04", "2025-12-31", "2020-12-31", "2020-09-30", "2021-03-31"),
+    ("2007-06-15", "2025-06-14", "2029-06-15", "2029-06-15", "2029-03-15", "2029-09-30"),
+    ("2007-06-15", "2025-06-15", "2035-06-15", "2030-06-15", "2030-03-15", "2030-09-30"),
+    ("2010-06-15", "2025-03-01", "2029-06-15", "2029-06-15", "2029-03-15", "2029-09-30"),
+    ("2000-02-29", "2020-03-10", "2030-02-28", "2025-02-28", "2024-11-28", "2025-05-31"),
+    ("1960-08-31", "2021-09-01", "2031-08-31", "2026-08-31", "2026-05-31", "2026-11-30"),
+    ("1988-11-30", "2020-12-01", "2030-11-30", "2025-11-30", "2025-08-30", "2026-02-28"),
+    ("1992-12-25", "2020-12-26", "2030-12-25", "2025-12-25", "2025-09-25", "2026-03-31"),
+    ("1985-01-31", "2021-02-01", "2031-01-31", "2026-01-31", "2025-10-31", "2026-04-30"),
+    ("1999-07-07", "2024-12-02", "2034-07-07", "2029-07-07", "2029-04-07", "2029-10-31"),
+    ("2011-02-28", "2026-01-10", "2030-02-28", "2030-02-28", "2029-11-28", "2030-05-31"),
+]
+
+
+@pytest.mark.parametrize(("birth", "issued", "card", "ecert", "opens", "grace"), VECTORS)
+def test_it_meets_every_public_vector(birth, issued, card, ecert, opens, grace):
+    card_expiry = rules.card_expiry(D(birth), D(issued))
+    ecert_expiry = rules.ecert_expiry(D(birth), D(issued), card_expires_on=card_expiry)
+    assert card_expiry == D(card)
+    assert ecert_expiry == D(ecert)
+    assert rules.renewal_opens(ecert_expiry) == D(opens)
+    assert rules.grace_ends(ecert_expiry) == D(grace)
+
+
+@pytest.mark.parametrize(("renewed_on", "new_ecert"), [("2026-09-01", "2031-11-14"), ("2027-03-01", "2031-11-14")])
+def test_it_meets_the_renewal_vectors(renewed_on, new_ecert):
+    birth, card = D("1985-11-14"), D("2031-11-14")
+    first = rules.ecert_expiry(birth, D("2021-11-20"), card_expires_on=card)
+    assert first == D("2026-11-14")
+    assert rules.ecert_expiry(birth, D(renewed_on), card_expires_on=card, previous_expiry=first) == D(new_ecert)
+
+
+def test_a_renewal_inside_the_window_counts_the_sixth_birthday():
+    # Card issued 2020 to an adult born 1980-05-20: card 2030-05-20, so the cap does not bite.
+    birth = D("1980-05-20")
+    card = D("2040-05-20")  # a later printed card expiry, to see the uncapped 6th birthday
+    first = D("2025-05-20")
+    assert rules.ecert_expiry(birth, D("2025-03-01"), card_expires_on=card, previous_expiry=first) == D("2030-05-20")
+    # One day before the window opens, the 5th birthday applies.
+    assert rules.ecert_expiry(birth, D("2025-02-19"), card_expires_on=card, previous_expiry=first) == D("2029-05-20")
+    # Both window ends are inclusive.
+    assert rules.ecert_expiry(birth, D("2025-02-20"), card_expires_on=card, previous_expiry=first) == D("2030-05-20")
+    assert rules.ecert_expiry(birth, D("2025-05-20"), card_expires_on=card, previous_expiry=first) == D("2031-05-20")
+
+
+def test_applications_before_april_2022_use_twenty_as_adult_age():
+    birth = D("2003-01-10")  # 19 on both days below
+    assert rules.card_expiry(birth, D("2022-05-01"), applied_on=D("2022-03-31")) == D("2027-01-10")
+    assert rules.card_expiry(birth, D("2022-05-01"), applied_on=D("2022-04-01")) == D("2032-01-10")
+    # Unknown application date: the issue date decides.
+    assert rules.card_expiry(birth, D("2022-03-31")) == D("2027-01-10")
+
+
+def test_a_birthday_on_the_issue_day_does_not_count():
+    assert rules.card_expiry(D("1980-03-01"), D("2020-03-01")) == D("2030-03-01")
+    assert rules.nth_birthday_after(D("1980-03-01"), D("2020-03-01"), 1) == D("2021-03-01")
+
+
+def test_feb_29_people_have_feb_28_expiries_in_common_years_and_feb_29_in_leap_years():
+    birth = D("2000-02-29")
+    assert rules.card_expiry(birth, D("2022-05-01")) == D("2032-02-29")
+    assert rules.card_expiry(birth, D("2023-03-10")) == D("2033-02-28")
+    # ... and turn a year older on Mar 1 in common years.
+    assert rules.age_on(birth, D("2018-02-28")) == 17
+    assert rules.age_on(birth, D("2018-03-01")) == 18
+
+
+@pytest.mark.parametrize(("expiry", "opens"), [
+    ("2026-05-31", "2026-02-28"), ("2028-05-31", "2028-02-29"), ("2026-03-31", "2025-12-31"),
+    ("2026-01-15", "2025-10-15"), ("2026-12-31", "2026-09-30"),
+])
+def test_renewal_opens_clamps_to_the_end_of_a_shorter_month(expiry, opens):
+    assert rules.renewal_opens(D(expiry)) == D(opens)
+
+
+@pytest.mark.parametrize(("expiry", "grace"), [
+    ("2025-11-10", "2026-02-28"), ("2027-11-10", "2028-02-29"), ("2026-02-14", "2026-05-31"),
+    ("2026-10-01", "2027-01-31"), ("2026-12-31", "2027-03-31"),
+])
+def test_grace_ends_on_the_last_day_of_the_third_month_after(expiry, grace):
+    assert rules.grace_ends(D(expiry)) == D(grace)
+
+
+def test_ecert_candidates_are_five_years_before_and_the_card_expiry():
+    assert rules.ecert_candidates(D("2031-11-14")) == (D("2026-11-14"), D("2031-11-14"))
+    assert rules.ecert_candidates(D("2030-02-28")) == (D("2025-02-28"), D("2030-02-28"))
+    assert rules.ecert_candidates(D("2032-02-29")) == (D("2027-02-28"), D("2032-02-29"))
+
+
+def _status(today, *, has_card=True, registered=True, ecert="2026-11-14", card="2031-11-14"):
+    return rules.insurance_status(has_card=has_card, registered=registered,
+                                  ecert_expires_on=D(ecert) if ecert else None,
+                                  card_expires_on=D(card) if card else None, today=D(today))
+
+
+def test_status_follows_r5_across_every_boundary():
+    assert _status("2026-01-01", has_card=False) == Status.NO_CARD
+    assert _status("2026-01-01", registered=False) == Status.NOT_REGISTERED
+    assert _status("2026-08-13") == Status.ACTIVE
+    assert _status("2026-08-14") == Status.RENEW_NOW
+    assert _status("2026-11-14") == Status.RENEW_NOW
+    assert _status("2026-11-15") == Status.GRACE
+    assert _status("2027-02-28") == Status.GRACE
+    assert _status("2027-03-01") == Status.LAPSED
+
+
+def test_status_uses_the_card_expiry_when_the_ecert_expiry_is_unknown():
+    assert _status("2031-08-14", ecert=None) == Status.RENEW_NOW
+    assert _status("2031-08-13", ecert=None) == Status.ACTIVE
+    assert _status("2031-01-01", ecert=None, card=None) == Status.ACTIVE
+
+
+def test_status_returns_plain_strings():
+    assert _status("2026-08-14") == "renew_now"
+    assert isinstance(_status("2026-08-14"), str)
+
+
+# --- Properties ---------------------------------------------------------------------
+
+births = st.dates(min_value=date(1930, 1, 1), max_value=date(2025, 12, 31))
+days = st.dates(min_value=date(2016, 1, 1), max_value=date(2040, 12, 31))
+
+
+def _is_birthday(birth: date, day: date) -> bool:
+    return rules.birthday_in(birth, day.year) == day
+
+
+@settings(max_examples=400, deadline=None)
+@given(birth=births, issued=days, applied_offset=st.integers(min_value=0, max_value=120))
+def test_an_expiry_is_always_a_birthday_after_the_issue_date(birth, issued, applied_offset):
+    assume(issued > birth)
+    card = rules.card_expiry(birth, issued, applied_on=issued - timedelta(days=applied_offset))
+    ecert = rules.ecert_expiry(birth, issued, card_expires_on=card)
+    for expiry in (card, ecert):
+        assert _is_birthday(birth, expiry)
+        assert expiry > issued
+    if birth.month == 2 and birth.day == 29:
+        for expiry in (card, ecert):
+            assert expiry.day == (29 if expiry.year % 4 == 0 and (expiry.year % 100 or expiry.year % 400 == 0) else 28)
+
+
+@settings(max_examples=400, deadline=None)
+@given(birth=births, issued=days, renewed_after=st.integers(min_value=0, max_value=3000))
+def test_an_ecert_never_outlives_its_card(birth, issued, renewed_after):
+    assume(issued > birth)
+    card = rules.card_expiry(birth, issued)
+    first = rules.ecert_expiry(birth, issued, card_expires_on=card)
+    assert first <= card
+    renewed_on = issued + timedelta(days=renewed_after)
+    assume(renewed_on < card)
+    renewed = rules.ecert_expiry(birth, renewed_on, card_expires_on=card, previous_expiry=first)
+    assert renewed <= card
+    assert renewed > renewed_on
+
+
+@settings(max_examples=400, deadline=None)
+@given(expiry=st.dates(min_value=date(2000, 1, 1), max_value=date(2060, 12, 31)))
+def test_renewal_opens_before_expiry_and_grace_ends_after(expiry):
+    opens, grace = rules.renewal_opens(expiry), rules.grace_ends(expiry)
+    assert opens < expiry < grace
+    assert 89 <= (expiry - opens).days <= 92
+    assert (grace + timedelta(days=1)).day == 1  # always a month's last day
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    has_card=st.booleans(), registered=st.booleans(),
+    ecert=st.one_of(st.none(), days), card=st.one_of(st.none(), days), today=days,
+)
+def test_each_day_maps_to_exactly_one_status(has_card, registered, ecert, card, today):
+    status = rules.insurance_status(has_card=has_card, registered=registered, ecert_expires_on=ecert,
+                                    card_expires_on=card, today=today)
+    e = rules.effective_expiry(ecert_expires_on=ecert, card_expires_on=card)
+    conditions = {
+        Status.NO_CARD: not has_card,
+        Status.NOT_REGISTERED: has_card and not registered,
+        Status.ACTIVE: has_card and registered and (e is None or today < rules.renewal_opens(e)),
+        Status.RENEW_NOW: has_card and registered and e is not None and rules.renewal_opens(e) <= today <= e,
+        Status.GRACE: has_card and registered and e is not None and e < today <= rules.grace_ends(e),
+        Status.LAPSED: has_card and registered and e is not None and today > rules.grace_ends(e),
+    }
+    assert [s for s, holds in conditions.items() if holds] == [status]

@@ -1,0 +1,56 @@
+"""The SQL status (selectors.with_status) agrees with rules.insurance_status everywhere."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from eligibility import rules, selectors
+from eligibility.models import Person
+from tests.factories import CardFactsFactory, HouseholdFactory, PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+EXPIRY = date(2026, 11, 14)
+OPENS = rules.renewal_opens(EXPIRY)
+GRACE = rules.grace_ends(EXPIRY)
+ONE = timedelta(days=1)
+BOUNDARY_DAYS = sorted({d + k * ONE for d in (OPENS, EXPIRY, GRACE) for k in (-1, 0, 1)})
+
+
+def _population():
+    household = HouseholdFactory()
+    branch = iter(range(100))
+    combos = [
+        # (has_card, registered, ecert, card)
+        (False, False, None, None),
+        (True, False, EXPIRY, date(2031, 11, 14)),
+        (True, True, EXPIRY, date(2031, 11, 14)),  # ecert first
+        (True, True, None, EXPIRY),  # ecert unknown: the card decides
+        (True, True, date(2031, 11, 14), EXPIRY),  # card first
+        (True, True, EXPIRY, EXPIRY),  # same day
+        (True, True, None, None),  # registered, no dates known
+        (True, False, None, None),
+    ]
+    for has_card, registered, ecert, card in combos:
+        person = PersonFactory(household=household, branch_number=f"{next(branch):02d}")
+        CardFactsFactory(person=person, has_card=has_card, registered=registered, ecert_expires_on=ecert,
+                         card_expires_on=card)
+    PersonFactory(household=household, branch_number=f"{next(branch):02d}")  # no card facts row at all
+
+
+def test_sql_status_agrees_with_the_rules_on_every_boundary():
+    _population()
+    for day in BOUNDARY_DAYS:
+        for person in selectors.with_status(Person.objects.select_related("card"), day=day):
+            facts = getattr(person, "card", None) if hasattr(person, "card") else None
+            expected = rules.Status.NO_CARD if facts is None else facts.status_on(day)
+            assert person.status == expected, (day, person.pk)
+
+
+def test_eligible_on_counts_the_end_date_as_the_first_day_without_eligibility():
+    person = PersonFactory(eligible_from=date(2020, 4, 1), eligible_until=date(2026, 4, 1))
+    matches = lambda day: Person.objects.filter(selectors.eligible_on(day), pk=person.pk).exists()  # noqa: E731
+    assert not matches(date(2020, 3, 31))
+    assert matches(date(2020, 4, 1))
+    assert matches(date(2026, 3, 31))
+    assert not matches(date(2026, 4, 1))
