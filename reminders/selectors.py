@@ -1,0 +1,81 @@
+"""Reads of the reminders app: who gets the e-mail, what the dashboard shows, staff counts."""
+
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.db.models import Count, QuerySet
+
+from eligibility.models import MemberLink, Person
+from eligibility.selectors import persons_for_link, persons_for_member
+
+from .models import Reminder
+
+
+@dataclass(frozen=True)
+class Login:
+    user_id: int
+    email: str
+    person_id: int
+    sees_household: bool
+
+
+def recipients_for(*, household_ids: list[int]) -> dict[int, list[Login]]:
+    """The linked, active logins of these households with a verified primary address.
+
+    Two queries for any number of households. An insured person's login sees the
+    household; a dependent's own login only themself (eligibility.models.MemberLink).
+    """
+    links = list(
+        MemberLink.objects.filter(person__household_id__in=household_ids, user__is_active=True)
+        .values_list("user_id", "person_id", "person__household_id", "person__relationship")
+        .order_by("user_id")
+    )
+    emails = dict(
+        EmailAddress.objects.filter(user_id__in=[link[0] for link in links], verified=True, primary=True)
+        .values_list("user_id", "email")
+    )
+    result: dict[int, list[Login]] = {}
+    for user_id, person_id, household_id, relationship in links:
+        if user_id in emails:
+            result.setdefault(household_id, []).append(
+                Login(user_id=user_id, email=emails[user_id], person_id=person_id,
+                      sees_household=relationship == Person.Relationship.SELF)
+            )
+    return result
+
+
+def notices_for(*, link: MemberLink | None, household) -> list[Reminder]:
+    """The undismissed notices this login may see, the latest per person and subject (one query)."""
+    if household is None or link is None:
+        return []
+    rows = (
+        Reminder.objects.filter(
+            household_id=household.pk, dismissed_at__isnull=True,
+            person__in=persons_for_link(link).values("id"),
+        )
+        .select_related("person")
+        .order_by("person__branch_number", "subject", "-expires_on", "-due_on", "-id")
+    )
+    latest: dict[tuple[int, str], Reminder] = {}
+    for row in rows:
+        latest.setdefault((row.person_id, row.subject), row)
+    return list(latest.values())
+
+
+def reminder_for_member(user, pk) -> Reminder:
+    """One reminder of a person this login may see, or 404."""
+    from django.http import Http404
+
+    try:
+        return Reminder.objects.get(pk=pk, person__in=persons_for_member(user).values("id"))
+    except (Reminder.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def counts_per_day(*, days: int = 60) -> QuerySet:
+    """Staff: rows per お知らせ日 and status, newest first."""
+    return (
+        Reminder.objects.values("due_on", "status")
+        .annotate(n=Count("id"))
+        .order_by("-due_on", "status")[: days * len(Reminder.Status)]
+    )

@@ -1,0 +1,85 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that a test can make refuse connections."""
+
+import asyncio
+import email
+import socket
+import threading
+import time
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+class Sink:
+    """Keeps every accepted message; ``mail_delay`` stalls before DATA (to kill a sender there)."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.mail_delay = 0.0
+        self.mail_started = threading.Event()
+        self._lock = threading.Lock()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.mail_started.set()
+        if self.mail_delay:
+            await asyncio.sleep(self.mail_delay)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.sink = Sink()
+        self.controller: Controller | None = None
+
+    @property
+    def messages(self):
+        return self.sink.messages
+
+    def accept(self):
+        if self.controller is None:
+            self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+            self.controller.start()
+
+    def refuse(self):
+        """Stop listening: connections are refused until ``accept()``."""
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m["To"]]
+
+
+@pytest.fixture
+def smtp(settings):
+    server = SmtpServer()
+    server.accept()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.refuse()
