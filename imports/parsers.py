@@ -1,0 +1,366 @@
+"""Reading the CSV files staff upload: encodings, headers and each cell.
+
+Pure functions over bytes and strings (no database): every problem becomes a
+``RowError`` with a reason in Japanese, which the services collect with the line
+number so that staff see every bad row at once.
+
+Layouts (documented on the import page and in ``imports/samples/``):
+
+加入者名簿 (roster)
+    記号, 番号, 枝番, 氏, 名, 氏カナ, 名カナ, 性別, 生年月日, 続柄, 事業所番号,
+    資格取得日, 資格喪失日, 資格確認書発行要否, 任意継続
+利用登録状況 (registration status, the monthly national file)
+    記号, 番号, 枝番, 利用登録状況, 基準日
+"""
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from core.mynumber import contains_my_number
+from eligibility.models import Person, normalise_digits
+
+BOM = b"\xef\xbb\xbf"
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (encoding, header)."""
+
+
+class RowError(Exception):
+    """One cell or row is wrong; the message is shown to staff as is."""
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text of an uploaded file and the encoding found: UTF-8 (with or without BOM) or CP932.
+
+    UTF-8 is tried first because a CP932 file with Japanese text is almost never
+    valid UTF-8, while the reverse can happen by accident.
+    """
+    if data.startswith(BOM):
+        try:
+            return data[len(BOM):].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise ImportFileError("ファイルの文字コードがUTF-8として読めません。") from exc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932"), "cp932"
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            "ファイルの文字コードを判別できません（UTF-8 または Shift_JIS（CP932）で保存してください）。"
+        ) from exc
+
+
+def _header_key(name: str) -> str:
+    # 全角/半角, spaces and brackets do not matter in a header: 「氏（カナ）」 is 「氏カナ」.
+    name = unicodedata.normalize("NFKC", name or "")
+    return re.sub(r"[\s()（）・\-_]", "", name)
+
+
+def read_rows(text: str, columns: dict[str, tuple[str, ...]]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line number, {column: cell})`` for each non-blank data row.
+
+    ``columns`` maps each column's name to the header names accepted for it.
+    Raises ``ImportFileError`` when the header lacks a column or has an unknown one
+    (an unknown column might carry data the portal must not hold).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError("ファイルが空です。") from None
+    except csv.Error as exc:
+        raise ImportFileError(f"1行目（見出し）をCSVとして読めません: {exc}") from None
+    lookup = {_header_key(alias): name for name, aliases in columns.items() for alias in (name, *aliases)}
+    index: dict[str, int] = {}
+    unknown = []
+    for position, title in enumerate(header):
+        name = lookup.get(_header_key(title))
+        if name is None:
+            if title.strip():
+                unknown.append(title.strip())
+            continue
+        if name in index:
+            raise ImportFileError(f"1行目（見出し）に「{name}」の列が2つあります。")
+        index[name] = position
+    missing = [name for name in columns if name not in index]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("足りない列: " + "、".join(missing))
+        if unknown:
+            parts.append("不明な列: " + "、".join(unknown))
+        raise ImportFileError(
+            "1行目（見出し）が決められた形式と違います（" + " / ".join(parts) + "）。"
+            "見出しは " + ", ".join(columns) + " としてください。"
+        )
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, {"__error__": f"CSVとして読めません: {exc}"}
+            continue
+        if not any(cell.strip() for cell in cells):
+            continue
+        row = {name: (cells[i].strip() if i < len(cells) else "") for name, i in index.items()}
+        # R9: no cell of any column may carry a 12-digit My Number.
+        if any(contains_my_number(cell) for cell in cells):
+            row["__error__"] = "個人番号（マイナンバー）のような12桁の数字が含まれています。個人番号は取り込めません。"
+        yield reader.line_num, row
+
+
+# --- Cells -------------------------------------------------------------------------
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+)
+
+
+def parse_date(value: str, label: str, *, required: bool = True) -> date | None:
+    value = unicodedata.normalize("NFKC", value).strip()
+    if not value:
+        if required:
+            raise RowError(f"{label}が空です。")
+        return None
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(value)
+        if match:
+            try:
+                return date(*(int(part) for part in match.groups()))
+            except ValueError:
+                break
+    raise RowError(f"{label}「{value}」は日付として読めません（例: 2025-12-02）。")
+
+
+def parse_digits(value: str, label: str, *, max_length: int) -> str:
+    """記号・番号: digits (全角も可), stored without leading zeros."""
+    value = unicodedata.normalize("NFKC", value).strip()
+    if not value:
+        raise RowError(f"{label}が空です。")
+    if not value.isdigit():
+        raise RowError(f"{label}「{value}」は数字ではありません。")
+    value = normalise_digits(value)
+    if len(value) > max_length:
+        raise RowError(f"{label}「{value}」が{max_length}桁を超えています。")
+    return value
+
+
+def parse_branch(value: str) -> str:
+    """枝番: 2 digits; ``1`` is ``01`` (spreadsheets drop the leading zero)."""
+    value = unicodedata.normalize("NFKC", value).strip()
+    if not value:
+        raise RowError("枝番が空です。")
+    if not value.isdigit() or len(value) > 2:
+        raise RowError(f"枝番「{value}」は2桁までの数字にしてください。")
+    return value.zfill(2)
+
+
+_TRUE = {"1", "要", "有", "あり", "はい", "該当", "○", "〇", "true", "yes", "y"}
+_FALSE = {"", "0", "否", "不要", "無", "なし", "いいえ", "非該当", "×", "false", "no", "n"}
+
+
+def parse_flag(value: str, label: str) -> bool:
+    key = unicodedata.normalize("NFKC", value).strip().lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise RowError(f"{label}「{value}」は 1 か 0（要/否）で入力してください。")
+
+
+_REGISTERED = {"1": True, "登録済": True, "登録済み": True, "済": True, "0": False, "未登録": False, "未": False}
+
+
+def parse_registered(value: str) -> bool:
+    key = unicodedata.normalize("NFKC", value).strip()
+    if key not in _REGISTERED:
+        raise RowError(f"利用登録状況「{value}」は 1（登録済）か 0（未登録）で入力してください。")
+    return _REGISTERED[key]
+
+
+_SEX = {"1": "M", "男": "M", "男性": "M", "m": "M", "2": "F", "女": "F", "女性": "F", "f": "F"}
+
+
+def parse_sex(value: str) -> str:
+    key = unicodedata.normalize("NFKC", value).strip().lower()
+    if key not in _SEX:
+        raise RowError(f"性別「{value}」は 男/女（1/2）で入力してください。")
+    return _SEX[key]
+
+
+_RELATIONSHIP = {str(label): code for code, label in Person.Relationship.choices} | {
+    code: code for code in Person.Relationship.values
+} | {"妻": "spouse", "夫": "spouse", "父": "parent", "母": "parent"}
+
+
+def parse_relationship(value: str) -> str:
+    key = unicodedata.normalize("NFKC", value).strip()
+    if key not in _RELATIONSHIP:
+        labels = "、".join(str(label) for _, label in Person.Relationship.choices)
+        raise RowError(f"続柄「{value}」は {labels} のいずれかにしてください。")
+    return _RELATIONSHIP[key]
+
+
+def parse_name(value: str, label: str, *, max_length: int) -> str:
+    # Names are not NFKC-normalised: that would turn 﨑 into 崎.
+    value = value.strip()
+    if not value:
+        raise RowError(f"{label}が空です。")
+    if len(value) > max_length:
+        raise RowError(f"{label}が{max_length}文字を超えています。")
+    return value
+
+
+_KANA = re.compile(r"^[ァ-ヶー・　 ]+$")
+
+
+def parse_kana(value: str, label: str, *, max_length: int) -> str:
+    """カナ: half-width katakana becomes full-width."""
+    value = unicodedata.normalize("NFKC", value).strip()
+    if not value:
+        raise RowError(f"{label}が空です。")
+    if not _KANA.match(value):
+        raise RowError(f"{label}「{value}」はカタカナで入力してください。")
+    if len(value) > max_length:
+        raise RowError(f"{label}が{max_length}文字を超えています。")
+    return value
+
+
+# --- Rows --------------------------------------------------------------------------
+
+ROSTER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "記号": ("被保険者証記号", "被保険者記号"),
+    "番号": ("被保険者証番号", "被保険者番号"),
+    "枝番": (),
+    "氏": ("姓",),
+    "名": (),
+    "氏カナ": ("姓カナ", "セイ"),
+    "名カナ": ("メイ",),
+    "性別": (),
+    "生年月日": (),
+    "続柄": (),
+    "事業所番号": ("事業所コード",),
+    "資格取得日": ("扶養認定日", "資格取得日扶養認定日"),
+    "資格喪失日": (),
+    "資格確認書発行要否": ("資格確認書", "資格確認書の発行希望"),
+    "任意継続": ("任意継続被保険者",),
+}
+
+REGISTRATION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "記号": ("被保険者証記号", "被保険者記号"),
+    "番号": ("被保険者証番号", "被保険者番号"),
+    "枝番": (),
+    "利用登録状況": ("利用登録", "登録状況"),
+    "基準日": ("基準年月日",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRow:
+    line: int
+    symbol: str
+    number: str
+    branch_number: str
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    sex: str
+    birth_date: date
+    relationship: str
+    employer_code: str
+    eligible_from: date
+    eligible_until: date | None
+    certificate_wanted: bool
+    voluntary_continuation: bool
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.symbol, self.number, self.branch_number)
+
+    def person_fields(self) -> dict:
+        return {name: getattr(self, name) for name in PERSON_FIELDS}
+
+
+# The Person fields a roster row sets (and the order an update compares them in).
+PERSON_FIELDS = (
+    "relationship", "family_name", "given_name", "family_name_kana", "given_name_kana", "sex",
+    "birth_date", "eligible_from", "eligible_until", "certificate_wanted",
+)
+
+
+def roster_row(line: int, cells: dict[str, str], *, today: date) -> RosterRow:
+    if "__error__" in cells:
+        raise RowError(cells["__error__"])
+    birth_date = parse_date(cells["生年月日"], "生年月日")
+    if birth_date > today:
+        raise RowError(f"生年月日「{cells['生年月日']}」が未来の日付です。")
+    eligible_from = parse_date(cells["資格取得日"], "資格取得日")
+    eligible_until = parse_date(cells["資格喪失日"], "資格喪失日", required=False)
+    if eligible_until is not None and eligible_until <= eligible_from:
+        raise RowError("資格喪失日は資格取得日より後の日付にしてください。")
+    if eligible_from < birth_date:
+        raise RowError("資格取得日が生年月日より前です。")
+    employer_code = unicodedata.normalize("NFKC", cells["事業所番号"]).strip()
+    if len(employer_code) > 16:
+        raise RowError("事業所番号が16文字を超えています。")
+    return RosterRow(
+        line=line,
+        symbol=parse_digits(cells["記号"], "記号", max_length=8),
+        number=parse_digits(cells["番号"], "番号", max_length=8),
+        branch_number=parse_branch(cells["枝番"]),
+        family_name=parse_name(cells["氏"], "氏", max_length=40),
+        given_name=parse_name(cells["名"], "名", max_length=40),
+        family_name_kana=parse_kana(cells["氏カナ"], "氏カナ", max_length=60),
+        given_name_kana=parse_kana(cells["名カナ"], "名カナ", max_length=60),
+        sex=parse_sex(cells["性別"]),
+        birth_date=birth_date,
+        relationship=parse_relationship(cells["続柄"]),
+        employer_code=employer_code,
+        eligible_from=eligible_from,
+        eligible_until=eligible_until,
+        certificate_wanted=parse_flag(cells["資格確認書発行要否"], "資格確認書発行要否"),
+        voluntary_continuation=parse_flag(cells["任意継続"], "任意継続"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationRow:
+    line: int
+    symbol: str
+    number: str
+    branch_number: str
+    registered: bool
+    as_of: date
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.symbol, self.number, self.branch_number)
+
+
+def registration_row(line: int, cells: dict[str, str], *, today: date) -> RegistrationRow:
+    if "__error__" in cells:
+        raise RowError(cells["__error__"])
+    as_of = parse_date(cells["基準日"], "基準日")
+    if as_of > today:
+        raise RowError(f"基準日「{cells['基準日']}」が未来の日付です。")
+    return RegistrationRow(
+        line=line,
+        symbol=parse_digits(cells["記号"], "記号", max_length=8),
+        number=parse_digits(cells["番号"], "番号", max_length=8),
+        branch_number=parse_branch(cells["枝番"]),
+        registered=parse_registered(cells["利用登録状況"]),
+        as_of=as_of,
+    )

@@ -1,0 +1,341 @@
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from eligibility.models import CardFacts, CardFactsChange, Household, Person
+from imports.models import ImportRun
+from imports.services import ImportRefused, import_confirm, import_preview
+from tests.factories import CardFactsFactory, EmployerFactory, PersonFactory, SocietyFactory, UserFactory
+
+from .helpers import HANAKO, ICHIRO, JIRO, TARO, registration, roster
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def society():
+    society = SocietyFactory()
+    EmployerFactory(society=society, code="E0001")
+    return society
+
+
+@pytest.fixture
+def clerk():
+    return UserFactory(username="clerk", is_staff=True)
+
+
+def preview(society, user, data, kind="roster"):
+    return import_preview(kind=kind, society=society, data=data, user=user)
+
+
+def snapshot():
+    return (
+        list(Household.objects.order_by("pk").values()),
+        list(Person.objects.order_by("pk").values()),
+        list(CardFacts.objects.order_by("pk").values()),
+    )
+
+
+def test_preview_writes_nothing_but_the_run(society, clerk):
+    run = preview(society, clerk, roster(HANAKO, TARO, ICHIRO, JIRO))
+
+    assert run.status == ImportRun.Status.PREVIEW
+    assert run.counts == {"households_created": 2, "created": 4}
+    assert run.errors == []
+    assert [s["key"] for s in run.samples["created"]] == ["1234-5678-00", "1234-5678-01", "1234-5678-02", "1234-9999-00"]
+    assert not Person.objects.exists()
+    assert run.file.name.startswith("imports/") and run.file.read().startswith("記号".encode())
+
+
+def test_confirm_creates_households_persons_and_card_facts(society, clerk):
+    run = import_confirm(run=preview(society, clerk, roster(HANAKO, TARO, ICHIRO, JIRO)), user=clerk)
+
+    assert run.status == ImportRun.Status.CONFIRMED
+    hanako = Person.objects.get(given_name="花子")
+    assert hanako.household.employer.code == "E0001"
+    assert (hanako.branch_number, hanako.relationship, hanako.sex) == ("00", "self", "F")
+    jiro = Person.objects.get(given_name="次郎")
+    # Leading zeros dropped, half-width kana widened, 枝番 padded, dates in three formats.
+    assert (jiro.household.symbol, jiro.household.number, jiro.branch_number) == ("1234", "9999", "00")
+    assert (jiro.family_name_kana, jiro.given_name_kana) == ("スズキ", "ジロウ")
+    assert (jiro.birth_date, jiro.eligible_from) == (date(1960, 8, 31), date(2021, 9, 1))
+    assert jiro.household.voluntary_continuation and jiro.household.employer is None
+    assert Person.objects.get(given_name="太郎").certificate_wanted
+    card = CardFacts.objects.get(person=hanako)
+    assert not card.has_card and card.effective_expires_on is None
+    assert CardFacts.objects.count() == 4
+    assert AuditEntry.objects.filter(action="import", object_id=str(run.pk), summary__contains="作成4").exists()
+
+
+def test_reimporting_the_same_file_changes_nothing(society, clerk):
+    data = roster(HANAKO, TARO, ICHIRO, JIRO)
+    import_confirm(run=preview(society, clerk, data), user=clerk)
+    before = snapshot()
+
+    again = preview(society, clerk, data)
+    assert again.counts == {"unchanged": 4}
+    assert again.changes == 0
+    import_confirm(run=again, user=clerk)
+
+    assert snapshot() == before
+
+
+def test_it_shows_updates_and_ends_then_writes_them(society, clerk):
+    import_confirm(run=preview(society, clerk, roster(HANAKO, TARO, ICHIRO)), user=clerk)
+    moved = TARO.replace("サトウ,タロウ", "サトウ,タロー")
+    ended = ICHIRO.replace("2005-04-02,,0,0", "2005-04-02,2026-04-01,0,0")
+
+    run = preview(society, clerk, roster(HANAKO, moved, ended))
+
+    assert run.counts == {"unchanged": 1, "updated": 1, "ended": 1}
+    assert run.samples["updated"][0]["changes"] == ["名カナ"]
+    assert run.samples["ended"][0] == {"line": 4, "key": "1234-5678-02", "name": "佐藤 一郎", "changes": ["資格喪失日"]}
+    import_confirm(run=run, user=clerk)
+    assert Person.objects.get(given_name="太郎").given_name_kana == "タロー"
+    assert Person.objects.get(given_name="一郎").eligible_until == date(2026, 4, 1)
+
+
+def test_a_bad_row_aborts_everything(society, clerk):
+    bad = ICHIRO.replace("男", "不明")
+    run = preview(society, clerk, roster(HANAKO, TARO, bad, JIRO))
+
+    assert run.errors == [{"line": 4, "message": "性別「不明」は 男/女（1/2）で入力してください。"}]
+    assert not run.can_confirm
+    with pytest.raises(ImportRefused):
+        import_confirm(run=run, user=clerk)
+    assert not Person.objects.exists() and not Household.objects.exists()
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.FAILED
+
+
+def test_a_failure_while_writing_rolls_everything_back(society, clerk, monkeypatch):
+    run = preview(society, clerk, roster(HANAKO, TARO, ICHIRO, JIRO))
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Person.objects, "bulk_update", explode)
+    monkeypatch.setattr(CardFacts.objects, "bulk_create", explode)
+    with pytest.raises(ImportRefused, match="何も書き込んでいません"):
+        import_confirm(run=run, user=clerk)
+    assert not Household.objects.exists() and not Person.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (HANAKO.replace("1985-11-14", "1985-13-01"), "生年月日「1985-13-01」は日付として読めません"),
+        (HANAKO.replace("佐藤,花子", ",花子"), "氏が空です"),
+        (HANAKO.replace("サトウ", "さとう"), "氏カナ「さとう」はカタカナで入力してください"),
+        (HANAKO.replace("本人", "いとこ"), "続柄「いとこ」は"),
+        (HANAKO.replace("E0001", "E9999"), "事業所番号「E9999」は登録されていません"),
+        (HANAKO.replace("2010-04-01,", "2010-04-01,2010-04-01"), "資格喪失日は資格取得日より後"),
+        (HANAKO.replace("1234,5678", "12a4,5678"), "記号「12a4」は数字ではありません"),
+        (HANAKO.replace("1234,5678", "123456789,5678"), "記号「123456789」が8桁を超えています"),
+        (HANAKO.replace(",00,", ",100,"), "枝番「100」は2桁までの数字"),
+        (HANAKO.replace("花子", "花子 1234 5678 9018"), "個人番号（マイナンバー）のような12桁の数字"),
+        (HANAKO.replace(",0,0", ",2,0"), "資格確認書発行要否「2」は"),
+    ],
+)
+def test_it_explains_each_bad_row_in_japanese(society, clerk, line, reason):
+    run = preview(society, clerk, roster(line))
+
+    assert len(run.errors) == 1
+    assert run.errors[0]["line"] == 2
+    assert reason in run.errors[0]["message"]
+
+
+def test_it_refuses_a_my_number_in_any_column_without_echoing_it(society, clerk):
+    run = preview(society, clerk, roster(HANAKO.replace(",0,0", ",0,123456789018")))
+
+    assert run.errors[0]["line"] == 2
+    assert "123456789018" not in str(run.errors)
+
+
+def test_it_refuses_the_same_person_twice_and_two_insured_persons(society, clerk):
+    second_self = TARO.replace("配偶者", "本人")
+    run = preview(society, clerk, roster(HANAKO, HANAKO, second_self))
+
+    assert run.errors == [
+        {"line": 3, "message": "記号・番号・枝番が2行目と重複しています。"},
+        {"line": 4, "message": "同じ記号・番号の本人が2行目にもいます。"},
+    ]
+
+
+def test_it_refuses_a_header_that_is_not_the_layout(society, clerk):
+    data = "記号,番号,枝番,個人番号\r\n1,2,00,x\r\n".encode()
+    run = preview(society, clerk, data)
+
+    assert run.status == ImportRun.Status.FAILED
+    assert "足りない列: 氏" in run.errors[0]["message"]
+    assert "不明な列: 個人番号" in run.errors[0]["message"]
+
+
+def test_it_accepts_header_spelling_variants(society, clerk):
+    header = "記号,番号,枝番,氏,名,氏（カナ）,名（カナ）,性別,生年月日,続柄,事業所番号,資格取得日,資格喪失日,資格確認書の発行希望,任意継続"
+    data = (header + "\r\n" + HANAKO + "\r\n").encode()
+
+    assert preview(society, clerk, data).counts == {"households_created": 1, "created": 1}
+
+
+@pytest.mark.parametrize(("encoding", "bom", "found"), [
+    ("utf-8", False, "utf-8"), ("utf-8", True, "utf-8-sig"), ("cp932", False, "cp932"),
+])
+def test_it_detects_the_encoding(society, clerk, encoding, bom, found):
+    # 髙 and ① are in CP932 but not in Shift_JIS proper.
+    line = HANAKO.replace("佐藤,花子", "髙橋,花子①")
+    run = preview(society, clerk, roster(line, encoding=encoding, bom=bom))
+
+    assert run.encoding == found
+    assert run.errors == []
+    import_confirm(run=run, user=clerk)
+    assert Person.objects.get().name == "髙橋 花子①"
+
+
+def test_it_refuses_a_file_in_an_unknown_encoding(society, clerk):
+    run = preview(society, clerk, b"\x82\xa0\xff\xfe\x00\x81")
+
+    assert run.status == ImportRun.Status.FAILED
+    assert "文字コードを判別できません" in run.errors[0]["message"]
+
+
+def test_it_refuses_to_confirm_twice(society, clerk):
+    run = import_confirm(run=preview(society, clerk, roster(HANAKO)), user=clerk)
+
+    with pytest.raises(ImportRefused, match="すでに確定"):
+        import_confirm(run=run, user=clerk)
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.CONFIRMED
+
+
+def test_it_refuses_a_preview_made_stale_by_a_later_import(society, clerk):
+    first = preview(society, clerk, roster(HANAKO))
+    second = preview(society, clerk, roster(HANAKO))
+    import_confirm(run=first, user=clerk)
+
+    with pytest.raises(ImportRefused, match="プレビューの後にデータが変わりました"):
+        import_confirm(run=second, user=clerk)
+    assert Person.objects.count() == 1
+
+
+def test_existing_persons_keep_their_card_facts(society, clerk):
+    import_confirm(run=preview(society, clerk, roster(HANAKO)), user=clerk)
+    card = CardFacts.objects.get()
+    card.has_card, card.card_expires_on, card.registered = True, date(2031, 11, 14), True
+    card.save()
+
+    import_confirm(run=preview(society, clerk, roster(HANAKO.replace(",0,0", ",1,0"))), user=clerk)
+
+    card.refresh_from_db()
+    assert card.has_card and card.registered and card.effective_expires_on == date(2031, 11, 14)
+
+
+# --- Registration status -------------------------------------------------------------
+
+
+@pytest.fixture
+def hanako(society):
+    person = PersonFactory(household__society=society, household__symbol="1234", household__number="5678",
+                           branch_number="00")
+    CardFactsFactory(person=person, has_card=True, registered=False, registration_source="",
+                     card_expires_on=date(2031, 11, 14), ecert_expires_on=date(2026, 11, 14))
+    return person
+
+
+def test_registration_file_updates_registration_with_its_source(society, clerk, hanako):
+    run = preview(society, clerk, registration("1234,5678,00,登録済,2026-10-31"), kind="registration")
+    assert run.counts == {"updated": 1}
+    import_confirm(run=run, user=clerk)
+
+    card = CardFacts.objects.get(person=hanako)
+    assert card.registered
+    assert (card.registration_source, card.registration_as_of) == ("national_file", date(2026, 10, 31))
+    change = CardFactsChange.objects.get(person=hanako)
+    assert change.source == "national_file"
+    assert change.after["registered"] is True
+
+
+def test_registration_file_is_idempotent(society, clerk, hanako):
+    data = registration("1234,5678,00,1,2026-10-31")
+    import_confirm(run=preview(society, clerk, data, kind="registration"), user=clerk)
+    before = snapshot()
+
+    again = preview(society, clerk, data, kind="registration")
+    assert again.counts == {"unchanged": 1}
+    import_confirm(run=again, user=clerk)
+    assert snapshot() == before
+    assert CardFactsChange.objects.count() == 1
+
+
+def test_a_newer_member_statement_is_kept(society, clerk, hanako):
+    CardFacts.objects.filter(person=hanako).update(
+        registered=True, registration_source="member", registration_as_of=date(2026, 11, 5)
+    )
+    run = preview(society, clerk, registration("1234,5678,00,未登録,2026-10-31"), kind="registration")
+
+    assert run.counts == {"kept": 1}
+    assert run.samples["kept"][0]["stated_on"] == "2026-11-05"
+    import_confirm(run=run, user=clerk)
+    card = CardFacts.objects.get(person=hanako)
+    assert card.registered and card.registration_source == "member"
+
+
+def test_a_member_statement_without_a_date_counts_from_its_update(society, clerk, hanako):
+    CardFacts.objects.filter(person=hanako).update(
+        registered=True, registration_source="member", registration_as_of=None,
+        updated_at=timezone.now(),
+    )
+    older = (timezone.localdate() - timedelta(days=1)).isoformat()
+    run = preview(society, clerk, registration(f"1234,5678,00,0,{older}"), kind="registration")
+
+    assert run.counts == {"kept": 1}
+
+
+def test_an_older_member_statement_is_overwritten(society, clerk, hanako):
+    CardFacts.objects.filter(person=hanako).update(
+        registered=False, registration_source="member", registration_as_of=date(2026, 9, 1)
+    )
+    import_confirm(run=preview(society, clerk, registration("1234,5678,00,1,2026-10-31"), kind="registration"),
+                   user=clerk)
+
+    card = CardFacts.objects.get(person=hanako)
+    assert card.registered and card.registration_source == "national_file"
+
+
+def test_an_older_file_does_not_overwrite_a_newer_file(society, clerk, hanako):
+    import_confirm(run=preview(society, clerk, registration("1234,5678,00,1,2026-10-31"), kind="registration"),
+                   user=clerk)
+    run = preview(society, clerk, registration("1234,5678,00,0,2026-09-30"), kind="registration")
+
+    assert run.counts == {"kept": 1}
+
+
+def test_registration_gives_a_card_to_a_person_without_card_facts(society, clerk, hanako):
+    dependent = PersonFactory(household=hanako.household, branch_number="01", relationship="spouse")
+    import_confirm(run=preview(society, clerk, registration("1234,5678,01,1,2026-10-31"), kind="registration"),
+                   user=clerk)
+
+    card = CardFacts.objects.get(person=dependent)
+    assert card.has_card and card.registered and card.registration_as_of == date(2026, 10, 31)
+
+
+def test_unknown_persons_are_errors_and_block_the_file(society, clerk, hanako):
+    run = preview(society, clerk, registration("1234,5678,00,1,2026-10-31", "1234,5678,07,1,2026-10-31"),
+                  kind="registration")
+
+    assert run.errors == [{"line": 3, "message": "記号・番号・枝番「1234-5678-07」の加入者が見つかりません。"}]
+    with pytest.raises(ImportRefused):
+        import_confirm(run=run, user=clerk)
+    assert not CardFacts.objects.get(person=hanako).registered
+
+
+def test_registration_status_values_and_dates_are_checked(society, clerk, hanako):
+    future = (timezone.localdate() + timedelta(days=1)).isoformat()
+    run = preview(society, clerk, registration("1234,5678,00,はい,2026-10-31", f"1234,5678,00,1,{future}"),
+                  kind="registration")
+
+    assert [e["line"] for e in run.errors] == [2, 3]
+    assert "利用登録状況「はい」" in run.errors[0]["message"]
+    assert "未来の日付" in run.errors[1]["message"]
