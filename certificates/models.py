@@ -1,0 +1,334 @@
+"""資格確認書 (eligibility certificates), the batches that print them and the
+members' re-issue requests (資格確認書（再）交付申請).
+
+State machines live here as ``ALLOWED`` maps; ``services`` refuses any move not in
+them with ``IllegalTransition``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.fields import FreeTextField
+from eligibility.models import Employer, Person
+
+
+class IllegalTransition(Exception):
+    """A status change the state machine does not allow."""
+
+
+class Basis(models.TextChoices):
+    """Why a certificate was issued: R6's three ex-officio bases, or an application (R7)."""
+
+    CUTOFF = "cutoff", _("職権：令和6年12月1日以前の資格取得")
+    ENROLMENT_FORM = "enrolment_form", _("職権：加入時に発行希望")
+    LAPSED = "lapsed", _("職権：利用登録の解除")
+    APPLICATION = "application", _("申請")
+
+
+class DeliveryRoute(models.TextChoices):
+    EMPLOYER = "employer", _("事業所経由")
+    POST = "post", _("本人へ直接郵送（任意継続）")
+
+
+class EligibilityCertificate(models.Model):
+    """A 資格確認書. ``snapshot`` keeps every printed field exactly as issued (R8)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("作成待ち")
+        RENDERED = "rendered", _("作成済み")
+        PRINTED = "printed", _("印刷済み")
+        MAILED = "mailed", _("発送済み")
+        VOID = "void", _("無効")
+
+    # queued → rendered → printed → mailed; void from any of them.
+    ALLOWED = {
+        Status.QUEUED: {Status.RENDERED, Status.VOID},
+        Status.RENDERED: {Status.PRINTED, Status.VOID},
+        Status.PRINTED: {Status.MAILED, Status.VOID},
+        Status.MAILED: {Status.VOID},
+        Status.VOID: set(),
+    }
+
+    class VoidReason(models.TextChoices):
+        REPLACED = "replaced", _("再交付により無効")
+        LOST = "lost", _("紛失")
+        ELIGIBILITY_ENDED = "eligibility_ended", _("資格喪失")
+        ERROR = "error", _("誤交付")
+
+    serial = models.CharField("交付番号", max_length=20, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="certificates")
+    basis = models.CharField("交付の根拠", max_length=20, choices=Basis.choices)
+    reissue_request = models.ForeignKey(
+        "ReissueRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
+    batch = models.ForeignKey(
+        "IssueBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
+    issued_on = models.DateField("交付年月日")
+    valid_until = models.DateField("有効期限")
+    delivery_route = models.CharField("送付方法", max_length=10, choices=DeliveryRoute.choices)
+    # Kept for sorting print files; the printed employer is in the snapshot.
+    employer = models.ForeignKey(Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    snapshot = models.JSONField("印字内容", default=dict, editable=False)
+    status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    pdf = models.FileField("PDF", upload_to="certificates/%Y/%m/", blank=True)
+    render_error = models.CharField("作成エラー", max_length=500, blank=True)
+
+    queued_at = models.DateTimeField("交付日時")
+    queued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rendered_at = models.DateTimeField("作成日時", null=True, blank=True)
+    printed_at = models.DateTimeField("印刷日時", null=True, blank=True)
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    mailed_at = models.DateTimeField("発送日時", null=True, blank=True)
+    mailed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    voided_at = models.DateTimeField("無効日時", null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    void_reason = models.CharField("無効の理由", max_length=20, choices=VoidReason.choices, blank=True)
+
+    class Meta:
+        verbose_name = "資格確認書"
+        verbose_name_plural = "資格確認書"
+        constraints = [
+            # R8: a person holds at most one valid certificate.
+            models.UniqueConstraint(
+                fields=["person"], condition=~Q(status="void"), name="one_valid_certificate_per_person"
+            ),
+        ]
+        indexes = [models.Index(fields=["status"]), models.Index(fields=["valid_until"])]
+        permissions = [
+            ("issue_certificate", "資格確認書を交付できる"),
+            ("export_list", "職権交付の対象者一覧を出力できる"),
+            ("download_pdf", "資格確認書のPDFをダウンロードできる"),
+        ]
+
+    def __str__(self) -> str:
+        return f"資格確認書 {self.serial}"
+
+    @property
+    def audit_household(self):
+        return self.person.household
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status != self.Status.VOID
+
+
+class SerialCounter(models.Model):
+    """The last serial number handed out; a row lock makes numbers unique."""
+
+    name = models.CharField(max_length=20, unique=True)
+    value = models.BigIntegerField(default=0)
+
+
+class IssueBatch(models.Model):
+    """A print batch started from the ex-officio list. Counts are refreshed from its items."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("作成中")
+        ASSEMBLING = "assembling", _("印刷用ファイル作成中")
+        DONE = "done", _("完了")
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField("開始日時", auto_now_add=True)
+    filter_description = models.CharField("対象の条件", max_length=500, blank=True)
+    filter_query = models.CharField("条件（クエリ）", max_length=1000, blank=True)
+    status = models.CharField("状態", max_length=12, choices=Status.choices, default=Status.RUNNING)
+    total = models.PositiveIntegerField("対象人数", default=0)
+    rendered_count = models.PositiveIntegerField("作成済み", default=0)
+    failed_count = models.PositiveIntegerField("失敗", default=0)
+    skipped_count = models.PositiveIntegerField("対象外", default=0)
+    finished_at = models.DateTimeField("完了日時", null=True, blank=True)
+    last_progress_at = models.DateTimeField("最終進捗", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "交付バッチ"
+        verbose_name_plural = "交付バッチ"
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"交付バッチ #{self.pk}"
+
+    @property
+    def remaining(self) -> int:
+        return max(self.total - self.rendered_count - self.failed_count - self.skipped_count, 0)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * (self.total - self.remaining) / self.total)
+
+
+class BatchItem(models.Model):
+    """One person of a batch: pending → issued (certificate made) → rendered; or failed / skipped.
+
+    Workers claim items with a conditional UPDATE (``claim_token``, ``claimed_until``),
+    so a chunk delivered twice, or resumed after a worker died, issues nobody twice.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("未処理")
+        ISSUED = "issued", _("交付済み・PDF未作成")
+        RENDERED = "rendered", _("作成済み")
+        FAILED = "failed", _("失敗")
+        SKIPPED = "skipped", _("対象外")
+
+    batch = models.ForeignKey(IssueBatch, on_delete=models.CASCADE, related_name="items")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    basis = models.CharField(max_length=20, choices=Basis.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    certificate = models.OneToOneField(
+        EligibilityCertificate, null=True, blank=True, on_delete=models.SET_NULL, related_name="batch_item"
+    )
+    error = models.CharField(max_length=500, blank=True)
+    claim_token = models.CharField(max_length=36, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "person"], name="batch_person_unique")]
+        indexes = [models.Index(fields=["batch", "state"])]
+
+
+class PrintFile(models.Model):
+    """A merged PDF of a batch, ordered by employer with a cover sheet per employer."""
+
+    batch = models.ForeignKey(IssueBatch, on_delete=models.CASCADE, related_name="print_files")
+    sequence = models.PositiveIntegerField("番号")
+    pdf = models.FileField(upload_to="print/%Y/%m/")
+    pages = models.PositiveIntegerField("ページ数")
+    certificate_count = models.PositiveIntegerField("枚数")
+    description = models.CharField("内容", max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "印刷用ファイル"
+        verbose_name_plural = "印刷用ファイル"
+        ordering = ["batch", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["batch", "sequence"], name="print_file_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"印刷用ファイル {self.batch_id}-{self.sequence}"
+
+
+class Reason(models.TextChoices):
+    """R7: why a member asks for a 資格確認書. The first six are accepted."""
+
+    CARD_LOST = "card_lost", _("マイナンバーカードを紛失した")
+    CARD_RENEWING = "card_renewing", _("マイナンバーカードを更新中")
+    ECERT_EXPIRED = "ecert_expired", _("電子証明書の有効期限が切れた")
+    CARD_RETURNED = "card_returned", _("マイナンバーカードを返納した")
+    NEEDS_HELPER = "needs_helper", _("介助者などの支援がないとマイナ保険証を使えない")
+    CERTIFICATE_LOST = "certificate_lost", _("資格確認書をなくした・破損した")
+    JUST_IN_CASE = "just_in_case", _("マイナ保険証はあるが、念のためほしい")
+    NURSERY = "nursery", _("保育園で子どもを受診させるため")
+    SCHOOL_TRIP = "school_trip", _("修学旅行など学校行事のため")
+
+
+ACCEPTED_REASONS = (
+    Reason.CARD_LOST,
+    Reason.CARD_RENEWING,
+    Reason.ECERT_EXPIRED,
+    Reason.CARD_RETURNED,
+    Reason.NEEDS_HELPER,
+    Reason.CERTIFICATE_LOST,
+)
+REFUSED_REASONS = (Reason.JUST_IN_CASE, Reason.NURSERY, Reason.SCHOOL_TRIP)
+
+
+class ReissueRequest(models.Model):
+    """A member's 資格確認書（再）交付申請 for themself or a household member."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("受付済み（審査待ち）")
+        APPROVED = "approved", _("承認（作成中）")
+        REJECTED = "rejected", _("お受けできませんでした")
+        WITHDRAWN = "withdrawn", _("取り下げ")
+        ISSUED = "issued", _("交付済み")
+
+    ALLOWED = {
+        Status.SUBMITTED: {Status.APPROVED, Status.REJECTED, Status.WITHDRAWN},
+        Status.APPROVED: {Status.ISSUED},
+        Status.REJECTED: set(),
+        Status.WITHDRAWN: set(),
+        Status.ISSUED: set(),
+    }
+    OPEN = (Status.SUBMITTED, Status.APPROVED)
+
+    class RejectReason(models.TextChoices):
+        HAS_USABLE_CARD = "has_usable_card", _("マイナ保険証をお使いいただけるため")
+        NOT_ELIGIBLE = "not_eligible", _("資格がないため")
+        ALREADY_HOLDS = "already_holds", _("有効な資格確認書をお持ちのため")
+        INSUFFICIENT = "insufficient", _("申請の内容を確認できなかったため")
+        OTHER = "other", _("その他（備考をご覧ください）")
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="reissue_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="reissue_requests"
+    )
+    reason = models.CharField("申請の理由", max_length=20, choices=[(r.value, r.label) for r in ACCEPTED_REASONS])
+    noticed_on = models.DateField("日付（紛失に気づいた日など）", null=True, blank=True)
+    details = FreeTextField("詳しい事情")
+    status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    created_at = models.DateTimeField("申請日時", auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField("審査日時", null=True, blank=True)
+    reject_reason = models.CharField("お受けできない理由", max_length=20, choices=RejectReason.choices, blank=True)
+    review_note = FreeTextField("審査の備考")
+
+    class Meta:
+        verbose_name = "資格確認書の交付申請"
+        verbose_name_plural = "資格確認書の交付申請"
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(status__in=["submitted", "approved"]), name="one_open_request_per_person"
+            ),
+        ]
+        permissions = [("review_request", "資格確認書の交付申請を審査できる")]
+
+    def __str__(self) -> str:
+        return f"交付申請 #{self.pk}"
+
+    @property
+    def audit_household(self):
+        return self.person.household
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+class ReissueRequestEvent(models.Model):
+    """The history a member sees: each status a request took, when, and by whom (role only)."""
+
+    request = models.ForeignKey(ReissueRequest, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=10, choices=ReissueRequest.Status.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class ExOfficioCandidate(Person):
+    """The ex-officio list (職権交付の対象者) as an admin changelist; rows come from
+    ``selectors.ex_officio_candidates``."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "職権交付の対象者"
+        verbose_name_plural = "職権交付の対象者一覧"
+        default_permissions = ()

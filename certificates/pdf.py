@@ -1,0 +1,105 @@
+"""PDF rendering of 資格確認書 with WeasyPrint, from snapshots only.
+
+- Only our own templates are rendered, with autoescaping: no user-supplied HTML.
+- ``SafeURLFetcher`` lets WeasyPrint read the bundled fonts in ``static/fonts/`` and
+  nothing else (no network, no other file), and a refused URL stops the render.
+- The font is bundled (IPAex Gothic), so output is identical on every machine.
+"""
+
+import io
+from datetime import date
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
+ALLOWED_ROOTS = (FONT_DIR.resolve(),)
+BASE_URL = FONT_DIR.parent.resolve().as_uri() + "/"
+
+DATE_FIELDS = ("birth_date", "issued_on", "valid_until", "eligible_from", "copay_from")
+
+
+class RefusedURL(ValueError):
+    """WeasyPrint asked for something other than a bundled static file."""
+
+
+class SafeURLFetcher(URLFetcher):
+    """Serves only files under ``ALLOWED_ROOTS``; every other URL is refused.
+
+    ``fail_on_errors`` makes a refusal stop the rendering instead of a warning,
+    so a template that points elsewhere fails loudly in tests.
+    """
+
+    def __init__(self):
+        super().__init__(allowed_protocols=["file"], fail_on_errors=True)
+
+    def fetch(self, url, headers=None):
+        parsed = urlparse(url)
+        if parsed.scheme.lower() != "file" or parsed.netloc not in ("", "localhost"):
+            raise RefusedURL(f"refused URL scheme: {parsed.scheme or '(none)'}")
+        path = Path(unquote(parsed.path)).resolve()
+        if not any(path.is_relative_to(root) for root in ALLOWED_ROOTS) or not path.is_file():
+            raise RefusedURL("refused path outside the bundled static files")
+        return super().fetch(path.as_uri(), headers)
+
+
+def harfbuzz_subset_available() -> bool:
+    """Without libharfbuzz-subset WeasyPrint falls back to a ~40x slower font subsetter."""
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+
+    return harfbuzz_subset is not None and bool(harfbuzz.hb_version_atleast(4, 1, 0))
+
+
+def _printable(snapshot: dict) -> dict:
+    sheet = dict(snapshot)
+    for field in DATE_FIELDS:
+        if sheet.get(field):
+            sheet[field] = date.fromisoformat(sheet[field])
+    return sheet
+
+
+def render_html(*, sheets: list[dict], covers: list[dict] | None = None) -> str:
+    """The HTML of a document: cover sheets first (if any), then one A4 page per snapshot."""
+    with translation.override("ja"):
+        return render_to_string(
+            "certificates/pdf/document.html",
+            {"sheets": [_printable(s) for s in sheets], "covers": covers or []},
+        )
+
+
+def html_to_pdf(html: str) -> bytes:
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=SafeURLFetcher()).write_pdf()
+
+
+def render_certificates(snapshots: list[dict]) -> bytes:
+    """One PDF with one page per snapshot."""
+    return html_to_pdf(render_html(sheets=snapshots))
+
+
+def render_cover(*, title: str, employer_name: str, rows: list[dict], batch_id: int) -> bytes:
+    """The cover sheet(s) of one employer's (or the direct-post) group in a print file."""
+    with translation.override("ja"):
+        html = render_to_string(
+            "certificates/pdf/cover.html",
+            {"title": title, "employer_name": employer_name, "rows": rows, "batch_id": batch_id},
+        )
+    return html_to_pdf(html)
+
+
+def merge(parts: list[bytes | str | Path]) -> tuple[bytes, int]:
+    """Concatenate PDFs (bytes or file paths); returns the merged PDF and its page count."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(io.BytesIO(part) if isinstance(part, bytes) else str(part))
+    out = io.BytesIO()
+    writer.write(out)
+    pages = len(writer.pages)
+    writer.close()
+    return out.getvalue(), pages

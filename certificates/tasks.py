@@ -1,0 +1,53 @@
+"""Celery tasks (queue ``pdf``, routed in settings): thin interfaces over ``services``.
+
+Tasks take ids and are idempotent: a chunk delivered twice, or re-queued by
+``resume_stalled_batches`` after a worker died, issues and renders nobody twice.
+"""
+
+from celery import shared_task
+from celery.signals import worker_init
+
+from . import services
+
+
+@worker_init.connect
+def refuse_to_start_without_harfbuzz_subset(**kwargs) -> None:
+    """Fail fast: without libharfbuzz-subset WeasyPrint silently uses a ~40x slower subsetter."""
+    from .pdf import harfbuzz_subset_available
+
+    if not harfbuzz_subset_available():
+        raise SystemExit(
+            "libharfbuzz-subset is missing (Debian: apt-get install libharfbuzz-subset0); "
+            "refusing to start a worker that would render PDFs ~40x slower."
+        )
+
+
+@shared_task(name="certificates.tasks.start_batch")
+def start_batch(batch_id: int) -> int:
+    chunks = services.batch_chunks(batch_id=batch_id)
+    for chunk in chunks:
+        process_chunk.delay(batch_id, chunk)
+    if not chunks:
+        services.batch_refresh(batch_id=batch_id)
+    return len(chunks)
+
+
+@shared_task(name="certificates.tasks.process_chunk")
+def process_chunk(batch_id: int, item_ids: list[int]) -> int:
+    return services.batch_process_chunk(batch_id=batch_id, item_ids=item_ids)
+
+
+@shared_task(name="certificates.tasks.assemble_print_files")
+def assemble_print_files(batch_id: int) -> int:
+    return services.batch_assemble_print_files(batch_id=batch_id)
+
+
+@shared_task(name="certificates.tasks.render_certificate", autoretry_for=(Exception,), max_retries=3,
+             retry_backoff=30)
+def render_certificate(certificate_id: int) -> bool:
+    return services.certificate_render_by_id(certificate_id)
+
+
+@shared_task(name="certificates.tasks.resume_stalled_batches")
+def resume_stalled_batches() -> list[int]:
+    return services.batches_resume_stalled()
