@@ -16,7 +16,7 @@ class FreeTextField(models.TextField):
             self.validators.append(refuse_my_number)
 
     def deconstruct(self):
-        name, path, args, kwargs = super().deconstruct()
+        name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.TextField", args, kwargs
 
 
