@@ -88,6 +88,14 @@ def redis_url() -> str:
     return url
 
 
+def reset_broker_connections(app) -> None:
+    """Drop Celery's pooled broker connections so the next send uses the current URL."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def celery_broker(settings, redis_url):
     """Point the Celery app at the real Redis broker and turn eager mode off for this test."""
@@ -105,11 +113,11 @@ def celery_broker(settings, redis_url):
 
     client = redis.Redis.from_url(url)
     client.flushdb()
-    app.pool.force_close_all()
+    reset_broker_connections(app)
     yield url
     client.flushdb()
     app.conf.broker_url, app.conf.task_always_eager = old
-    app.pool.force_close_all()
+    reset_broker_connections(app)
 
 
 @pytest.fixture

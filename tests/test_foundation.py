@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from conftest import reset_broker_connections
 from kenpo_portal.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,12 +106,12 @@ def test_healthz_answers_503_naming_the_broker_when_it_is_unreachable(client, se
     old = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
     celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     celery_app.conf.task_always_eager = False
-    celery_app.pool.force_close_all()
+    reset_broker_connections(celery_app)
     try:
         response = client.get("/healthz")
     finally:
         celery_app.conf.broker_url, celery_app.conf.task_always_eager = old
-        celery_app.pool.force_close_all()
+        reset_broker_connections(celery_app)
     assert response.status_code == 503
     assert list(response.json()["failed"]) == ["broker"]
 
