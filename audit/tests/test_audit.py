@@ -1,0 +1,190 @@
+"""The audit log: reads, changes, exports, downloads, imports and logins, with who,
+when and from where; nobody edits or deletes it; members see staff accesses."""
+
+import pytest
+from auditlog.models import LogEntry
+from django.test import RequestFactory
+from django.urls import reverse
+
+from audit.models import AuditEntry
+from audit.services import record
+from staff.roles import CLERK, MANAGER, VIEWER
+from staff.testing import PASSWORD, admin_form_data, login_with_mfa, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "audit"}}
+
+
+@pytest.fixture
+def viewer(client):
+    user = make_staff(role=VIEWER, email="viewer@kenpo.example.jp")
+    login_with_mfa(client, user)
+    return user
+
+
+# --- reads and changes in the admin -------------------------------------------------
+
+def test_opening_a_persons_page_is_logged_with_who_when_and_where(client, viewer, alice_person):
+    client.get(reverse("admin:eligibility_person_change", args=[alice_person.pk]), REMOTE_ADDR="203.0.113.7")
+    entry = AuditEntry.objects.get(action="view")
+    assert entry.actor == viewer
+    assert entry.actor_role == VIEWER
+    assert entry.ip_address == "203.0.113.7"
+    assert entry.object_type == "eligibility.Person" and entry.object_id == str(alice_person.pk)
+    assert entry.household_id == alice_person.household_id
+    assert entry.at is not None
+
+
+def test_the_list_alone_is_not_a_read_of_a_person(client, viewer, alice_person):
+    client.get(reverse("admin:eligibility_person_changelist"))
+    assert not AuditEntry.objects.filter(action="view").exists()
+
+
+def test_a_change_keeps_before_and_after_values(client, alice_person):
+    clerk = make_staff(role=CLERK, email="clerk@kenpo.example.jp")
+    login_with_mfa(client, clerk)
+    url = reverse("admin:eligibility_person_change", args=[alice_person.pk])
+    response = client.post(url, admin_form_data(client.get(url), given_name="花江"), REMOTE_ADDR="198.51.100.2")
+    assert response.status_code == 302
+
+    assert AuditEntry.objects.filter(action="change", object_id=str(alice_person.pk), actor=clerk).exists()
+    log = LogEntry.objects.get_for_object(alice_person).filter(action=LogEntry.Action.UPDATE).get()
+    assert log.changes_dict["given_name"] == ["花子", "花江"]
+    assert log.actor == clerk
+    assert log.remote_addr == "198.51.100.2"
+
+
+def test_card_facts_changes_are_kept_too(alice_person):
+    card = alice_person.card
+    card.registered = False
+    card.save()
+    log = LogEntry.objects.get_for_object(card).filter(action=LogEntry.Action.UPDATE).get()
+    assert log.changes_dict["registered"] == ["True", "False"]
+
+
+# --- exports, downloads, imports (written by other apps through record()) ----------
+
+@pytest.mark.parametrize("action", ["export", "download", "import", "issue"])
+def test_record_writes_an_entry_for_exports_downloads_and_imports(action, alice_person):
+    staff = make_staff(role=CLERK, email=f"{action}@kenpo.example.jp")
+    request = RequestFactory().get("/admin/", REMOTE_ADDR="192.0.2.10")
+    request.user = staff
+    entry = record(action=action, request=request, obj=alice_person, summary="資格確認書PDF")
+    assert (entry.action, entry.actor, entry.actor_role, entry.ip_address) == (action, staff, CLERK, "192.0.2.10")
+    assert entry.household_id == alice_person.household_id
+
+
+def test_record_without_a_request_is_the_system(alice_person):
+    entry = record(action="import", obj=alice_person.household, summary="名簿の取込")
+    assert entry.actor is None and entry.actor_role == "system"
+    assert entry.household_id == alice_person.household_id
+
+
+# --- logins ---------------------------------------------------------------------------
+
+def test_a_login_is_logged_with_the_address(client, alice):
+    client.post(reverse("account_login"), {"login": "alice@example.jp", "password": "correct-horse-battery"},
+                REMOTE_ADDR="203.0.113.50")
+    entry = AuditEntry.objects.get(action="login")
+    assert entry.actor == alice and entry.ip_address == "203.0.113.50" and entry.actor_role == "member"
+
+
+def test_a_failed_login_keeps_the_email_typed_and_never_the_password(client, alice):
+    client.post(reverse("account_login"), {"login": "alice@example.jp", "password": "Wrong-Secret-123"},
+                REMOTE_ADDR="203.0.113.51")
+    entry = AuditEntry.objects.get(action="login_failed")
+    assert entry.ip_address == "203.0.113.51"
+    assert entry.details["login"] == "alice@example.jp"
+    everything = str(AuditEntry.objects.values_list("summary", "details"))
+    assert "Wrong-Secret-123" not in everything
+
+
+def test_a_failed_login_for_an_unknown_address_is_logged(client, db):
+    client.post(reverse("account_login"), {"login": "nobody@example.jp", "password": "whatever-123456"})
+    assert AuditEntry.objects.get(action="login_failed").details["login"] == "nobody@example.jp"
+
+
+def test_a_staff_login_through_mfa_is_logged_once_complete(client):
+    from staff.testing import totp_code
+
+    staff = make_staff(role=MANAGER, email="boss@kenpo.example.jp")
+    client.post(reverse("account_login"), {"login": staff.email, "password": PASSWORD})
+    assert not AuditEntry.objects.filter(action="login").exists()  # the password alone is not a login
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(staff)})
+    assert AuditEntry.objects.get(action="login").actor_role == MANAGER
+
+
+# --- nobody edits or deletes ------------------------------------------------------------
+
+def test_even_a_superuser_cannot_add_change_or_delete_entries(client, alice_person):
+    root = make_staff(role=None, email="root@kenpo.example.jp", superuser=True)
+    login_with_mfa(client, root)
+    entry = record(action="view", obj=alice_person, summary="閲覧")
+    assert client.get(reverse("admin:audit_auditentry_add")).status_code == 403
+    assert client.get(reverse("admin:audit_auditentry_delete", args=[entry.pk])).status_code == 403
+    client.post(reverse("admin:audit_auditentry_change", args=[entry.pk]), {"summary": "消した"})
+    client.post(reverse("admin:audit_auditentry_changelist"), {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"})
+    entry.refresh_from_db()
+    assert entry.summary == "閲覧"
+
+    log = LogEntry.objects.first()
+    assert client.get(reverse("admin:auditlog_logentry_delete", args=[log.pk])).status_code == 403
+    client.post(reverse("admin:auditlog_logentry_changelist"), {"action": "delete_selected", "_selected_action": [log.pk], "post": "yes"})
+    assert LogEntry.objects.filter(pk=log.pk).exists()
+
+
+def test_entries_are_searchable_and_filterable(client, alice_person, charlie_person):
+    manager = make_staff(role=MANAGER, email="m@kenpo.example.jp")
+    login_with_mfa(client, manager)
+    record(action="download", actor=manager, obj=alice_person, summary="資格確認書PDFをダウンロード")
+    record(action="view", actor=manager, obj=charlie_person, summary="加入者を閲覧")
+    url = reverse("admin:audit_auditentry_changelist")
+
+    by_action = client.get(url, {"action__exact": "download"})
+    assert [e.summary for e in by_action.context["cl"].result_list] == ["資格確認書PDFをダウンロード"]
+    by_text = client.get(url, {"q": "閲覧"})
+    assert [e.object_id for e in by_text.context["cl"].result_list] == [str(charlie_person.pk)]
+    by_role = client.get(url, {"actor_role": MANAGER})
+    assert by_role.status_code == 200
+
+
+# --- what members see -----------------------------------------------------------------------
+
+def test_members_see_when_and_by_which_role_staff_opened_their_records(client, viewer, alice, alice_person):
+    client.get(reverse("admin:eligibility_person_change", args=[alice_person.pk]))
+    client.logout()
+    client.force_login(alice)
+    response = client.get(reverse("audit:access_log"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "職員（閲覧）" in body
+    assert "閲覧" in body and "佐藤 花子" in body
+    assert viewer.email not in body and viewer.username not in body
+
+
+def test_members_do_not_see_other_households_accesses(client, viewer, alice_person, charlie):
+    client.get(reverse("admin:eligibility_person_change", args=[alice_person.pk]))
+    client.force_login(charlie)
+    assert client.get(reverse("audit:access_log")).context["rows"] == []
+
+
+def test_a_dependents_own_login_sees_only_accesses_to_that_dependent(client, viewer, alice_person, bob, bob_person):
+    client.get(reverse("admin:eligibility_person_change", args=[alice_person.pk]))
+    client.get(reverse("admin:eligibility_person_change", args=[bob_person.pk]))
+    client.force_login(bob)
+    rows = client.get(reverse("audit:access_log")).context["rows"]
+    assert [row["entry"].object_id for row in rows] == [str(bob_person.pk)]
+
+
+def test_a_members_own_logins_are_not_staff_accesses(client, alice):
+    client.post(reverse("account_login"), {"login": "alice@example.jp", "password": "correct-horse-battery"})
+    assert client.get(reverse("audit:access_log")).context["rows"] == []
+
+
+def test_the_access_log_needs_a_login(client):
+    response = client.get(reverse("audit:access_log"))
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
