@@ -142,11 +142,11 @@ class CardFactsForm(forms.Form):
         card = data.get("card_expires_on")
         choice = data.get("ecert_choice") or CardFacts.EcertSource.UNKNOWN
         ecert = data.get("ecert_expires_on")
-        self._check_expiry("card_expires_on", card, (_("カード"), "card"))
+        self._check_expiry("card_expires_on", card, ("カード", "card"))
         if choice == CardFacts.EcertSource.STATED:
             if ecert is None:
                 self.add_error("ecert_expires_on", _("確認した日付を入力してください。 / Enter the date you checked."))
-            self._check_expiry("ecert_expires_on", ecert, (_("電子証明書"), "e-certificate"))
+            self._check_expiry("ecert_expires_on", ecert, ("電子証明書", "e-certificate"))
             if ecert and card and ecert > card and "ecert_expires_on" not in self.errors:
                 self.add_error("ecert_expires_on", _("電子証明書の有効期限はカードの有効期限より後にはなりません。 / The e-certificate never outlives the card."))
         elif choice in (CardFacts.EcertSource.FIVE_YEARS_BEFORE, CardFacts.EcertSource.SAME_AS_CARD) and card is None:
