@@ -1,0 +1,42 @@
+"""Every card facts change is kept with who and when; the derived dates follow."""
+
+from datetime import date
+
+import pytest
+
+from audit.models import AuditEntry
+from eligibility.models import CardFactsChange
+from eligibility.services import update_card_facts
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_keeps_who_when_before_and_after(alice, alice_person):
+    change = update_card_facts(person=alice_person, changes={"ecert_expires_on": date(2031, 11, 14)},
+                               changed_by=alice)
+    assert change.changed_by == alice and change.changed_at is not None
+    assert change.before == {"ecert_expires_on": "2026-11-14"}
+    assert change.after == {"ecert_expires_on": "2031-11-14"}
+    alice_person.card.refresh_from_db()
+    assert alice_person.card.updated_by == alice
+    # The derived dates follow the new expiry (rules R3/R4).
+    assert alice_person.card.renewal_opens_on == date(2031, 8, 14)
+    assert alice_person.card.grace_ends_on == date(2032, 2, 29)
+    entry = AuditEntry.objects.get(action="change")
+    assert entry.household == alice_person.household and entry.actor == alice
+
+
+def test_it_writes_nothing_when_nothing_changed(alice, alice_person):
+    assert update_card_facts(person=alice_person, changes={"has_card": True}, changed_by=alice) is None
+    assert not CardFactsChange.objects.exists()
+
+
+def test_it_creates_card_facts_for_a_person_without_any(alice, bob_person):
+    update_card_facts(person=bob_person, changes={"has_card": True, "card_expires_on": date(2035, 4, 2)},
+                      changed_by=alice)
+    assert bob_person.card.effective_expires_on == date(2035, 4, 2)
+
+
+def test_it_refuses_fields_that_are_not_card_facts(alice, alice_person):
+    with pytest.raises(ValueError):
+        update_card_facts(person=alice_person, changes={"birth_date": date(1990, 1, 1)}, changed_by=alice)
