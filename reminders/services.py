@@ -124,7 +124,7 @@ def scan(*, day: date) -> dict[str, int]:
 
 def scan_by_staff(*, day: date, request) -> dict[str, int]:
     created = scan(day=day)
-    record(action="reminders.scan", request=request, summary=f"期限のお知らせの確認を実行（{day.isoformat()}）",
+    record(action="change", request=request, summary=f"期限のお知らせの確認を実行（{day.isoformat()}）",
            details={"day": day.isoformat(), "created": created})
     return created
 
@@ -347,7 +347,7 @@ def retry_failed(*, reminders, request=None) -> int:
         claim_token=None,
     )
     if request is not None:
-        record(action="reminders.retry", request=request, summary=f"送信失敗の期限のお知らせ{count}件を再送")
+        record(action="change", request=request, summary=f"送信失敗の期限のお知らせ{count}件を再送")
     transaction.on_commit(enqueue_due)
     return count
 
@@ -360,5 +360,5 @@ def dismiss(*, reminder: Reminder) -> None:
 def set_email_reminders(*, household: Household, enabled: bool, request) -> None:
     Household.objects.filter(pk=household.pk).update(email_reminders=enabled)
     household.email_reminders = enabled
-    record(action="reminders.email_preference", request=request, obj=household, household=household,
+    record(action="change", request=request, obj=household, household=household,
            summary="期限のお知らせメールを受け取る" if enabled else "期限のお知らせメールを停止")

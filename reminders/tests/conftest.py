@@ -83,3 +83,22 @@ def smtp(settings):
     settings.EMAIL_TIMEOUT = 5
     yield server
     server.refuse()
+
+
+@pytest.fixture
+def staff_client(client, db):
+    from staff.testing import login_with_mfa, make_staff
+
+    login_with_mfa(client, make_staff(role="担当者", email="tanto@example.jp"))
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks run in-process unless a test asks for the real broker (celery_broker)."""
+    from kenpo_portal.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = old

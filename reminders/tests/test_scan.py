@@ -1,0 +1,123 @@
+"""The daily scan: the right rows on the right days, once, set-based."""
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reminders import services
+from reminders.models import Reminder
+from tests.factories import HouseholdFactory
+
+from .helpers import person_expiring
+
+pytestmark = pytest.mark.django_db
+
+EXPIRY = date(2026, 11, 14)
+
+
+def stages_of(person):
+    return list(Reminder.objects.filter(person=person).order_by("id").values_list("stage", flat=True))
+
+
+def test_it_creates_each_stage_on_its_day_and_nothing_in_between():
+    person = person_expiring(EXPIRY)
+    for day in (date(2026, 8, 13), date(2026, 8, 14), date(2026, 8, 15), date(2026, 11, 14), date(2026, 11, 15),
+                date(2027, 1, 28), date(2027, 3, 1), date(2027, 3, 2)):
+        services.scan(day=day)
+    assert stages_of(person) == ["renewal_open", "expired", "grace_ending", "lapsed"]
+    row = Reminder.objects.get(person=person, stage="expired")
+    assert (row.expires_on, row.due_on, row.status, row.household_id) == (
+        EXPIRY, date(2026, 11, 15), "pending", person.household_id)
+
+
+def test_running_the_scan_twice_on_a_day_creates_nothing_the_second_time():
+    person_expiring(EXPIRY)
+    assert services.scan(day=date(2026, 8, 14))["renewal_open"] == 1
+    assert services.scan(day=date(2026, 8, 14))["renewal_open"] == 0
+    assert Reminder.objects.count() == 1
+
+
+def test_a_person_past_several_stages_gets_only_the_latest_one():
+    person = person_expiring(EXPIRY)
+    services.scan(day=date(2027, 2, 1))  # first-ever run, in grace, after grace_ending's date
+    assert stages_of(person) == ["grace_ending"]
+
+
+def test_a_missed_day_is_caught_up_on_the_next_scan():
+    person = person_expiring(EXPIRY)
+    services.scan(day=date(2026, 8, 16))  # the scan of Aug 14 and 15 never ran
+    assert stages_of(person) == ["renewal_open"]
+
+
+def test_it_ignores_persons_no_longer_eligible_and_unregistered_cards():
+    person_expiring(EXPIRY, eligible_until=date(2026, 8, 1))
+    person_expiring(EXPIRY, registered=False)
+    services.scan(day=date(2026, 8, 14))
+    assert Reminder.objects.count() == 0
+
+
+def test_the_earlier_of_card_and_certificate_drives_one_reminder():
+    person = person_expiring(EXPIRY)
+    person.card.card_expires_on = date(2026, 12, 1)
+    person.card.save()
+    services.scan(day=date(2026, 8, 14))
+    services.scan(day=date(2026, 9, 1))
+    assert list(Reminder.objects.values_list("stage", "expires_on")) == [("renewal_open", EXPIRY)]
+
+
+def test_the_scan_is_a_few_statements_whatever_the_number_of_persons():
+    household = HouseholdFactory()
+    for branch in range(12):
+        person_expiring(EXPIRY, household=household, branch_number=f"{branch:02d}")
+    with CaptureQueriesContext(connection) as queries:
+        created = services.scan(day=date(2026, 8, 14))
+    assert created["renewal_open"] == 12
+    assert len(queries) <= 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scans_at_the_same_time_create_each_row_once():
+    for _ in range(30):
+        person_expiring(EXPIRY)
+    errors = []
+
+    def run():
+        try:
+            services.scan(day=date(2026, 8, 14))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert Reminder.objects.count() == 30
+
+
+def test_the_certificate_stage_needs_the_certificates_model_or_is_skipped():
+    person_expiring(EXPIRY)
+    created = services.scan(day=date(2026, 8, 14))
+    assert set(created) >= {"renewal_open", "expired", "grace_ending", "lapsed"}
+
+
+def test_the_scan_for_a_day_runs_from_the_admin(staff_client):
+    person_expiring(EXPIRY)
+    response = staff_client.post("/admin/reminders/reminder/scan/", {"day": "2026-08-14"})
+    assert response.status_code == 302
+    staff_client.post("/admin/reminders/reminder/scan/", {"day": "2026-08-14"})
+    assert Reminder.objects.count() == 1
+    assert staff_client.get("/admin/reminders/reminder/counts/").status_code == 200
+    assert staff_client.get("/admin/reminders/reminder/?stage__exact=renewal_open").status_code == 200
+
+
+def test_the_day_after_scan_catches_a_renewal_window_learned_today():
+    person = person_expiring(EXPIRY + timedelta(days=30))
+    services.scan(day=date(2026, 8, 14))
+    assert stages_of(person) == []

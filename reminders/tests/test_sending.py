@@ -1,0 +1,200 @@
+"""Sending through a real SMTP server on 127.0.0.1: one e-mail per login, exactly once."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from reminders import services
+from reminders.models import Reminder
+from tests.factories import HouseholdFactory, verified_member
+
+from .helpers import person_expiring
+
+pytestmark = pytest.mark.django_db
+
+EXPIRY = date(2026, 11, 14)
+RENEWAL_DAY = date(2026, 8, 14)
+
+
+@pytest.fixture
+def family():
+    """An insured person, a spouse without a login and an adult son with his own login, all due."""
+    household = HouseholdFactory(symbol="8642", number="97531")
+    insured = person_expiring(EXPIRY, household=household, branch_number="00", family_name="佐藤",
+                              given_name="花子")
+    spouse = person_expiring(EXPIRY, household=household, branch_number="01", relationship="spouse",
+                             family_name="佐藤", given_name="健")
+    son = person_expiring(EXPIRY, household=household, branch_number="02", relationship="child",
+                          family_name="佐藤", given_name="一郎")
+    verified_member(insured, "hanako@example.jp")
+    verified_member(son, "ichiro@example.jp")
+    services.scan(day=RENEWAL_DAY)
+    return household, insured, spouse, son
+
+
+def send(household, now=None):
+    return services.send_households(household_ids=[household.pk], now=now)
+
+
+def body_of(message) -> tuple[str, str]:
+    return (message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content())
+
+
+def test_the_insured_login_gets_one_email_listing_everyone_due(smtp, family):
+    household, *_ = family
+    send(household)
+    [message] = smtp.to("hanako@example.jp")
+    text, html = body_of(message)
+    for name in ("佐藤 花子", "佐藤 健", "佐藤 一郎"):
+        assert name in text and name in html
+    assert Reminder.objects.filter(status="sent").count() == 3
+
+
+def test_a_dependents_own_login_gets_only_their_own_reminder(smtp, family):
+    household, *_ = family
+    send(household)
+    [message] = smtp.to("ichiro@example.jp")
+    text, _ = body_of(message)
+    assert "佐藤 一郎" in text
+    assert "佐藤 花子" not in text and "佐藤 健" not in text
+    assert len(smtp.messages) == 2
+
+
+def test_the_email_is_japanese_with_an_english_part_and_era_dates(smtp, family):
+    household, *_ = family
+    send(household)
+    text, html = body_of(smtp.to("hanako@example.jp")[0])
+    assert "令和8年11月14日 (2026-11-14)" in text  # the expiry
+    assert "令和8年8月14日 (2026-08-14)" in text  # renewal opens
+    assert "市区町村の窓口" in text and "J-LIS" in text
+    assert "[English]" in text and "2026-11-14 (Reiwa 8)" in text
+    assert 'lang="en"' in html
+
+
+def test_the_email_never_contains_the_symbol_number_or_any_id(smtp, family):
+    household, _insured, _spouse, _son = family
+    send(household)
+    for message in smtp.messages:
+        raw = message.as_string()
+        text, html = body_of(message)
+        for content in (text, html, message["Subject"], message["Message-ID"]):
+            assert "8642" not in content and "97531" not in content
+            assert "記号" not in content and "番号" not in content
+            # The only link is the dashboard's: no person id in a URL.
+            assert set(re.findall(r"https?://[^\s\"<]+", content)) <= {"http://127.0.0.1:8000/my/"}
+        assert "8642" not in raw and "97531" not in raw
+
+
+def test_sending_twice_sends_nothing_the_second_time(smtp, family):
+    household, *_ = family
+    send(household)
+    outcome = send(household)
+    assert outcome.emails == 0
+    assert len(smtp.messages) == 2
+
+
+def test_a_household_that_opted_out_gets_no_email_but_keeps_the_notice(smtp, family, client):
+    household, *_ = family
+    household.email_reminders = False
+    household.save()
+    send(household)
+    assert smtp.messages == []
+    assert set(Reminder.objects.values_list("status", flat=True)) == {"skipped"}
+    assert Reminder.objects.filter(dismissed_at__isnull=True).count() == 3
+
+
+def test_a_household_without_a_linked_login_is_skipped(smtp):
+    person = person_expiring(EXPIRY)
+    services.scan(day=RENEWAL_DAY)
+    send(person.household)
+    assert smtp.messages == []
+    assert Reminder.objects.get().status == "skipped"
+
+
+def test_a_row_claimed_by_a_worker_that_died_is_sent_once_after_the_timeout(smtp, family):
+    household, *_ = family
+    _token, claimed = services.claim(household_ids=[household.pk])  # the worker dies right here
+    assert claimed == 3
+    assert send(household).emails == 0  # still presumed alive
+    later = timezone.now() + services.SENDING_TIMEOUT + timedelta(seconds=1)
+    assert send(household, now=later).emails == 2
+    assert Reminder.objects.filter(status="sent").count() == 3
+    assert len(smtp.messages) == 2
+
+
+def test_smtp_refusing_is_retried_with_backoff_then_sent_once(smtp, family):
+    household, *_ = family
+    smtp.refuse()
+    outcome = send(household)
+    assert outcome.retry_households == [household.pk]
+    row = Reminder.objects.first()
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "Connection" in row.last_error or "refused" in row.last_error
+    assert row.next_attempt_at > timezone.now() + timedelta(seconds=60)
+    assert send(household).emails == 0  # not yet due
+    smtp.accept()
+    assert send(household, now=row.next_attempt_at + timedelta(seconds=1)).emails == 2
+    assert len(smtp.messages) == 2
+    assert Reminder.objects.filter(status="sent").count() == 3
+
+
+def test_a_row_that_keeps_failing_is_marked_failed_and_staff_can_retry_it(
+    smtp, family, staff_client, django_capture_on_commit_callbacks
+):
+    household, *_ = family
+    smtp.refuse()
+    now = timezone.now()
+    for _ in range(services.MAX_ATTEMPTS):
+        send(household, now=now)
+        now += timedelta(days=1)
+    assert set(Reminder.objects.values_list("status", flat=True)) == {"failed"}
+    assert Reminder.objects.first().attempts == services.MAX_ATTEMPTS
+    page = staff_client.get("/admin/reminders/reminder/?status__exact=failed")
+    assert "ConnectionRefusedError" in page.content.decode()
+    smtp.accept()
+    ids = list(Reminder.objects.values_list("id", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post("/admin/reminders/reminder/", {"action": "retry_failed", "_selected_action": ids})
+    assert Reminder.objects.filter(status="sent").count() == 3
+    assert len(smtp.messages) == 2
+
+
+def test_a_retry_after_a_partial_delivery_does_not_resend_to_the_first_login(smtp, family, monkeypatch):
+    household, *_ = family
+    real = services.render_email
+    calls = []
+
+    def fail_for_the_second(*, rows, to, message_id):
+        calls.append(to)
+        if to == "ichiro@example.jp" and calls.count(to) == 1:
+            raise OSError("connection reset")
+        return real(rows=rows, to=to, message_id=message_id)
+
+    monkeypatch.setattr(services, "render_email", fail_for_the_second)
+    send(household)
+    assert len(smtp.messages) == 1
+    send(household, now=timezone.now() + timedelta(hours=1))
+    assert sorted(m["To"] for m in smtp.messages) == ["hanako@example.jp", "ichiro@example.jp"]
+
+
+def test_the_same_rows_to_the_same_login_keep_their_message_id(smtp, family):
+    household, *_ = family
+    rows = list(Reminder.objects.values_list("id", flat=True))
+    first = services.message_id_for(row_ids=rows, user_id=7)
+    assert first == services.message_id_for(row_ids=list(reversed(rows)), user_id=7)
+    assert first != services.message_id_for(row_ids=rows, user_id=8)
+    send(household)
+    assert all(m["Message-ID"].startswith("<reminder.") for m in smtp.messages)
+
+
+def test_a_reminder_made_moot_by_a_renewal_before_sending_is_skipped(smtp, family):
+    household, insured, _spouse, _son = family
+    insured.card.ecert_expires_on = date(2031, 11, 14)
+    insured.card.card_expires_on = date(2031, 11, 14)
+    insured.card.save()
+    send(household)
+    assert Reminder.objects.get(person=insured).status == "skipped"
+    text, _ = body_of(smtp.to("hanako@example.jp")[0])
+    assert "■ 佐藤 花子" not in text and "■ 佐藤 健" in text
