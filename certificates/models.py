@@ -129,6 +129,9 @@ class SerialCounter(models.Model):
     name = models.CharField(max_length=20, unique=True)
     value = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"
+
 
 class IssueBatch(models.Model):
     """A print batch started from the ex-officio list. Counts are refreshed from its items."""
@@ -197,6 +200,9 @@ class BatchItem(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["batch", "person"], name="batch_person_unique")]
         indexes = [models.Index(fields=["batch", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}/{self.pk}: {self.state}"
 
 
 class PrintFile(models.Model):
@@ -321,6 +327,9 @@ class ReissueRequestEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.status}"
 
 
 class ExOfficioCandidate(Person):

@@ -7,6 +7,7 @@
 """
 
 import io
+import logging
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -16,6 +17,9 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
+
+# WeasyPrint logs every rendering step at INFO: too chatty for a worker rendering thousands.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
 ALLOWED_ROOTS = (FONT_DIR.resolve(),)

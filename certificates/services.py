@@ -37,6 +37,8 @@ from .snapshot import build_snapshot, delivery_route_for
 log = logging.getLogger(__name__)
 Cert = EligibilityCertificate
 CHUNK_SIZE = 25
+# Rows of the employer's cover sheet that fit one A4 page (templates/certificates/pdf/cover.html).
+COVER_ROWS_PER_PAGE = 30
 
 
 # --- Certificates ------------------------------------------------------------------
@@ -207,14 +209,12 @@ def batch_start(*, candidates: QuerySet[Person], started_by, filter_description:
         started_by=started_by, filter_description=filter_description[:500], filter_query=filter_query[:1000],
         last_progress_at=timezone.now(),
     )
-    rows = candidates.order_by().values("pk", "basis")
+    rows = candidates.order_by().annotate(candidate_id=F("pk")).values("candidate_id", "basis")
     sql, params = rows.query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {BatchItem._meta.db_table} (batch_id, person_id, basis, state, error, claim_token) "
-            f"SELECT %s, sub.id, sub.basis, %s, '', '' FROM ({sql}) sub",
-            (batch.pk, BatchItem.State.PENDING, *params),
-        )
+        # The sub-query is the ORM's own SQL, its parameters bound: nothing user-typed is spliced in.
+        insert = f"INSERT INTO {BatchItem._meta.db_table} (batch_id, person_id, basis, state, error, claim_token) SELECT %s, sub.candidate_id, sub.basis, %s, '', '' FROM ({sql}) sub"  # noqa: S608
+        cursor.execute(insert, (batch.pk, BatchItem.State.PENDING, *params))
     batch.total = batch.items.count()
     batch.save(update_fields=["total"])
     record(action="issue", request=request, actor=started_by, obj=batch,
@@ -424,8 +424,9 @@ def batch_assemble_print_files(*, batch_id: int) -> int:
 
     for title, employer_name, certificates in print_groups(batch=batch):
         # A group longer than a file continues in the next one, with its cover again.
-        for start in range(0, len(certificates), max(max_pages - 2, 1)):
-            group = certificates[start:start + max(max_pages - 2, 1)]
+        size = max(max_pages - -(-max_pages // (COVER_ROWS_PER_PAGE + 1)), 1)
+        for start in range(0, len(certificates), size):
+            group = certificates[start:start + size]
             rows = [{"serial": c.serial, "name": c.snapshot.get("name", ""), "valid_until": c.valid_until}
                     for c in group]
             cover = pdf.render_cover(title=title, employer_name=employer_name, rows=rows, batch_id=batch.pk)

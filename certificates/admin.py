@@ -1,0 +1,325 @@
+"""Staff screens in the admin: the ex-officio list (職権交付の対象者一覧) with its CSV
+export and batch actions, certificates, batches and requests."""
+
+import csv
+import re
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from audit.admin_mixins import AuditedModelAdmin
+from audit.services import record
+from eligibility import rules
+from eligibility.models import normalise_digits
+from eligibility.selectors import today
+
+from . import selectors, services
+from .models import (
+    Basis,
+    EligibilityCertificate,
+    ExOfficioCandidate,
+    IllegalTransition,
+    IssueBatch,
+    ReissueRequest,
+)
+from .views import STATUS_LABELS
+
+CSV_HEADER = ["記号", "番号", "枝番", "氏名", "氏名（カナ）", "生年月日", "性別", "続柄", "事業所番号", "事業所名称",
+              "任意継続", "資格取得日", "交付の根拠", "マイナ保険証の状況"]
+CSV_ENCODINGS = {"utf8": "utf-8", "cp932": "cp932"}
+
+
+class BasisFilter(admin.SimpleListFilter):
+    title = "交付の根拠"
+    parameter_name = "basis"
+
+    def lookups(self, request, model_admin):
+        return [(b.value, b.label) for b in Basis if b != Basis.APPLICATION]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(basis=self.value()) if self.value() else queryset
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "マイナ保険証の状況"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(s, STATUS_LABELS[s]) for s in selectors.NO_USABLE_CARD]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+class AgeBandFilter(admin.SimpleListFilter):
+    title = "年齢"
+    parameter_name = "age"
+
+    def lookups(self, request, model_admin):
+        return [("0-5", "0〜5歳"), ("6-69", "6〜69歳"), ("70-74", "70〜74歳"), ("75-", "75歳以上")]
+
+    def queryset(self, request, queryset):
+        if self.value() in dict(self.lookup_choices):
+            return queryset.filter(selectors.age_band_q(self.value(), today=today()))
+        return queryset
+
+
+@admin.register(ExOfficioCandidate)
+class ExOfficioCandidateAdmin(AuditedModelAdmin):
+    """Exactly the people of R6 as of today, with the basis of each row."""
+
+    list_display = ("name", "name_kana", "symbol_number", "relationship", "birth_date", "age", "employer",
+                    "basis_label", "status_label", "eligible_from")
+    list_filter = (BasisFilter, ("household__employer", admin.RelatedOnlyFieldListFilter), StatusFilter,
+                   AgeBandFilter)
+    search_fields = ("family_name", "given_name", "family_name_kana", "given_name_kana", "print_name")
+    search_help_text = "氏名・カナ、または記号・番号（例 1234-5678）で検索"
+    actions = ["issue_selected", "export_selected_utf8", "export_selected_cp932"]
+    change_list_template = "certificates/admin/ex_officio_change_list.html"
+    list_per_page = 100
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return selectors.ex_officio_candidates(today=today())
+
+    def get_search_results(self, request, queryset, search_term):
+        # 記号・番号 typed as "1234-5678", "1234 5678" or "1234・5678" (leading zeros ignored).
+        match = re.fullmatch(r"\s*(\d{1,8})\s*[-‐－ー・/\s]\s*(\d{1,8})\s*", search_term or "")
+        if match:
+            symbol, number = (normalise_digits(g) for g in match.groups())
+            return queryset.filter(household__symbol=symbol, household__number=number), False
+        return super().get_search_results(request, queryset, search_term)
+
+    # Read-only list: no add, change or delete here.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        return user.is_active and user.is_staff and (
+            user.has_perm("certificates.issue_certificate") or user.has_perm("certificates.export_list")
+        )
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_issue_permission(self, request):
+        return request.user.has_perm("certificates.issue_certificate")
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("certificates.export_list")
+
+    @admin.display(description="記号・番号・枝番")
+    def symbol_number(self, obj):
+        return f"{obj.household.symbol}・{obj.household.number}・{obj.branch_number}"
+
+    @admin.display(description="年齢")
+    def age(self, obj):
+        return rules.age_on(obj.birth_date, today())
+
+    @admin.display(description="事業所")
+    def employer(self, obj):
+        return obj.household.employer or "—"
+
+    @admin.display(description="交付の根拠")
+    def basis_label(self, obj):
+        return Basis(obj.basis).label
+
+    @admin.display(description="マイナ保険証の状況")
+    def status_label(self, obj):
+        return STATUS_LABELS[obj.status]
+
+    # --- actions ---------------------------------------------------------------------
+
+    @admin.action(description="選択した人に資格確認書を交付（バッチ開始）", permissions=["issue"])
+    def issue_selected(self, request, queryset):
+        batch = services.batch_start(candidates=queryset, started_by=request.user, request=request,
+                                     filter_description=f"一覧から選択した {queryset.count()} 人")
+        return redirect("certificates:batch_detail", batch.pk)
+
+    @admin.action(description="選択した人をCSVで出力（UTF-8・Excel用BOM付き）", permissions=["export"])
+    def export_selected_utf8(self, request, queryset):
+        return self._csv(request, queryset, "utf8")
+
+    @admin.action(description="選択した人をCSVで出力（Shift_JIS / CP932）", permissions=["export"])
+    def export_selected_cp932(self, request, queryset):
+        return self._csv(request, queryset, "cp932")
+
+    # --- "everyone matching the current filter" ---------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [path("issue-all/", self.admin_site.admin_view(self.issue_all_view), name="{}_{}_issue_all".format(*info)), path("export/<str:encoding>/", self.admin_site.admin_view(self.export_all_view), name="{}_{}_export".format(*info)), *super().get_urls()]
+
+    def _matching(self, request):
+        """The changelist's queryset for the filters and search in the query string."""
+        return self.get_changelist_instance(request).get_queryset(request)
+
+    @staticmethod
+    def _describe(request) -> str:
+        return "、".join(f"{k}={v}" for k, v in request.GET.items()) or "条件なし（全員）"
+
+    def issue_all_view(self, request: HttpRequest):
+        if not (self.has_view_permission(request) and self.has_issue_permission(request)):
+            raise PermissionDenied
+        queryset = self._matching(request)
+        if request.method == "POST":
+            batch = services.batch_start(
+                candidates=queryset, started_by=request.user, request=request,
+                filter_description=self._describe(request), filter_query=request.GET.urlencode(),
+            )
+            messages.success(request, f"{batch.total} 人の交付を開始しました。")
+            return redirect("certificates:batch_detail", batch.pk)
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "count": queryset.count(),
+                   "description": self._describe(request), "title": "条件に合う全員に交付"}
+        return TemplateResponse(request, "certificates/admin/issue_all_confirm.html", context)
+
+    def export_all_view(self, request: HttpRequest, encoding: str):
+        if not (self.has_view_permission(request) and self.has_export_permission(request)):
+            raise PermissionDenied
+        return self._csv(request, self._matching(request), encoding)
+
+    def _csv(self, request, queryset, encoding: str):
+        codec = CSV_ENCODINGS.get(encoding)
+        if codec is None:
+            raise PermissionDenied
+        record(action="export", request=request, summary=f"職権交付の対象者一覧をCSV出力（{encoding}）",
+               details={"filter": request.GET.urlencode()[:500]})
+        day = today()
+
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo(), lineterminator="\r\n")
+
+        def rows():
+            # Excel opens UTF-8 CSV correctly only with a BOM; CP932 replaces what it cannot encode.
+            if codec == "utf-8":
+                yield "\ufeff".encode()
+            yield writer.writerow(CSV_HEADER).encode(codec, errors="replace")
+            for p in queryset.order_by("household__employer__code", "household__symbol", "household__number",
+                                       "branch_number").iterator(chunk_size=2000):
+                employer = p.household.employer
+                line = writer.writerow([
+                    p.household.symbol, p.household.number, p.branch_number, p.name, p.name_kana,
+                    p.birth_date.isoformat(), p.get_sex_display(), p.get_relationship_display(),
+                    employer.code if employer else "", employer.name if employer else "",
+                    "○" if p.household.voluntary_continuation else "", p.eligible_from.isoformat(),
+                    Basis(p.basis).label, STATUS_LABELS[p.status],
+                ])
+                yield line.encode(codec, errors="replace")
+
+        response = StreamingHttpResponse(rows(), content_type=f"text/csv; charset={'Shift_JIS' if codec == 'cp932' else 'utf-8'}")
+        response["Content-Disposition"] = f'attachment; filename="ex-officio-{day.isoformat()}-{encoding}.csv"'
+        return response
+
+
+@admin.register(EligibilityCertificate)
+class EligibilityCertificateAdmin(AuditedModelAdmin):
+    list_display = ("serial", "person", "basis", "status", "issued_on", "valid_until", "delivery_route", "batch",
+                    "pdf_link")
+    list_filter = ("status", "basis", "delivery_route", "issued_on")
+    search_fields = ("serial",)
+    list_select_related = ("person", "batch")
+    actions = ["mark_printed", "mark_mailed", "void_lost", "void_eligibility_ended"]
+    readonly_fields = [f.name for f in EligibilityCertificate._meta.fields] + ["pdf_link"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj):
+        if not obj.pdf:
+            return "—"
+        return format_html('<a href="{}">PDF</a>', reverse("certificates:certificate_pdf", args=[obj.pk]))
+
+    def _move(self, request, queryset, *, from_status, to, void_reason=""):
+        if not request.user.has_perm("certificates.issue_certificate"):
+            raise PermissionDenied
+        moved = 0
+        try:
+            for status in ([from_status] if from_status else [s for s in EligibilityCertificate.ALLOWED
+                                                               if to in EligibilityCertificate.ALLOWED[s]]):
+                moved += services.certificates_transition(queryset=queryset, from_status=status, to=to,
+                                                          by=request.user, void_reason=void_reason)
+        except IllegalTransition as exc:
+            self.message_user(request, f"その変更はできません：{exc}", messages.ERROR)
+            return
+        record(action="change", request=request, summary=f"資格確認書 {moved} 通を {to} に変更")
+        self.message_user(request, f"{moved} 通を更新しました（対象外の状態のものは変更していません）。")
+
+    @admin.action(description="印刷済みにする（作成済みのもの）")
+    def mark_printed(self, request, queryset):
+        self._move(request, queryset, from_status="rendered", to="printed")
+
+    @admin.action(description="発送済みにする（印刷済みのもの）")
+    def mark_mailed(self, request, queryset):
+        self._move(request, queryset, from_status="printed", to="mailed")
+
+    @admin.action(description="無効にする（紛失）")
+    def void_lost(self, request, queryset):
+        self._move(request, queryset, from_status=None, to="void", void_reason="lost")
+
+    @admin.action(description="無効にする（資格喪失）")
+    def void_eligibility_ended(self, request, queryset):
+        self._move(request, queryset, from_status=None, to="void", void_reason="eligibility_ended")
+
+
+@admin.register(IssueBatch)
+class IssueBatchAdmin(AuditedModelAdmin):
+    list_display = ("__str__", "started_at", "started_by", "status", "total", "rendered_count", "failed_count",
+                    "progress_link")
+    list_filter = ("status",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="進み具合・印刷用ファイル")
+    def progress_link(self, obj):
+        return format_html('<a href="{}">開く</a>', reverse("certificates:batch_detail", args=[obj.pk]))
+
+
+@admin.register(ReissueRequest)
+class ReissueRequestAdmin(AuditedModelAdmin):
+    list_display = ("__str__", "person", "reason", "status", "created_at", "review_link")
+    list_filter = ("status", "reason")
+    list_select_related = ("person",)
+    readonly_fields = [f.name for f in ReissueRequest._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="審査")
+    def review_link(self, obj):
+        return format_html('<a href="{}">審査画面</a>', reverse("certificates:review_detail", args=[obj.pk]))

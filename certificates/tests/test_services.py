@@ -1,0 +1,231 @@
+from datetime import date
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, transaction
+
+from certificates import services
+from certificates.models import (
+    Basis,
+    BatchItem,
+    EligibilityCertificate,
+    IllegalTransition,
+    ReissueRequest,
+)
+from certificates.selectors import ex_officio_candidates
+from tests.factories import UserFactory
+
+from .conftest import NO_CARD, person
+
+pytestmark = pytest.mark.django_db
+Cert = EligibilityCertificate
+
+
+@pytest.fixture
+def staff():
+    return UserFactory(username="tanaka", is_staff=True)
+
+
+def test_it_issues_with_the_r8_validity_and_a_snapshot(insured_and_dependent_72, today):
+    _insured, dependent = insured_and_dependent_72
+    cert = services.certificate_issue(person=dependent, basis=Basis.CUTOFF, issued_by=None, today=today)
+    # 75th birthday 2029-07-15 comes before the 5-year anniversary.
+    assert cert.valid_until == date(2029, 7, 14)
+    assert cert.snapshot["insured_name"] == "高橋 健一"
+    assert cert.snapshot["copay_ratio"] == "2割"
+    assert cert.snapshot["copay_from"] == "2024-08-01"
+    assert cert.status == Cert.Status.QUEUED and cert.delivery_route == "employer"
+
+
+def test_it_ends_validity_the_day_before_the_anniversary(insured_and_dependent_72, today, settings):
+    settings.KENPO_CERTIFICATE_VALID_YEARS = 3
+    cert = services.certificate_issue(person=insured_and_dependent_72[0], basis=Basis.CUTOFF, issued_by=None,
+                                      today=today)
+    assert cert.valid_until == date(2029, 11, 24)
+
+
+def test_issuing_a_replacement_voids_the_old_one_in_the_same_transaction(insured_and_dependent_72, staff):
+    insured = insured_and_dependent_72[0]
+    old = services.certificate_issue(person=insured, basis=Basis.CUTOFF, issued_by=staff)
+    new = services.certificate_issue(person=insured, basis=Basis.APPLICATION, issued_by=staff)
+    old.refresh_from_db()
+    assert old.status == "void" and old.void_reason == "replaced" and old.voided_by == staff
+    assert new.serial != old.serial
+    assert Cert.objects.filter(person=insured).exclude(status="void").count() == 1
+
+
+def test_the_database_refuses_a_second_valid_certificate(insured_and_dependent_72):
+    insured = insured_and_dependent_72[0]
+    cert = services.certificate_issue(person=insured, basis=Basis.CUTOFF, issued_by=None)
+    cert.pk, cert.serial = None, "dup-1"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        cert.save()
+
+
+@pytest.mark.parametrize("path", [
+    ["rendered", "printed", "mailed", "void"],
+    ["void"],
+    ["rendered", "void"],
+])
+def test_it_moves_along_the_allowed_transitions(insured_and_dependent_72, staff, path):
+    cert = services.certificate_issue(person=insured_and_dependent_72[0], basis=Basis.CUTOFF, issued_by=None)
+    for status in path:
+        cert = services.certificate_transition(certificate=cert, to=status, by=staff)
+    assert cert.status == path[-1]
+    if "mailed" in path:
+        assert cert.mailed_by == staff and cert.printed_at and cert.rendered_at
+
+
+@pytest.mark.parametrize("path", [
+    ["printed"], ["mailed"], ["rendered", "mailed"], ["rendered", "queued"], ["void", "rendered"],
+    ["rendered", "printed", "mailed", "printed"],
+])
+def test_it_refuses_illegal_transitions(insured_and_dependent_72, path):
+    cert = services.certificate_issue(person=insured_and_dependent_72[0], basis=Basis.CUTOFF, issued_by=None)
+    with pytest.raises(IllegalTransition):
+        for status in path:
+            cert = services.certificate_transition(certificate=cert, to=status)
+
+
+def test_it_refuses_a_move_someone_else_made_first(insured_and_dependent_72):
+    cert = services.certificate_issue(person=insured_and_dependent_72[0], basis=Basis.CUTOFF, issued_by=None)
+    stale = Cert.objects.get(pk=cert.pk)
+    services.certificate_transition(certificate=cert, to="void")
+    with pytest.raises(IllegalTransition):
+        services.certificate_transition(certificate=stale, to="rendered")
+
+
+def test_a_batch_issues_each_candidate_once_even_when_a_chunk_runs_twice(insured_and_dependent_72, today,
+                                                                         staff, django_capture_on_commit_callbacks):
+    for i in range(3):
+        person(given_name=f"候補{i}", card=NO_CARD)
+    with django_capture_on_commit_callbacks():  # the worker's part is run by hand below
+        batch = services.batch_start(candidates=ex_officio_candidates(today=today), started_by=staff)
+    assert batch.total == 5
+    (chunk,) = services.batch_chunks(batch_id=batch.pk)
+    with django_capture_on_commit_callbacks():
+        assert services.batch_process_chunk(batch_id=batch.pk, item_ids=chunk, today=today) == 5
+        assert services.batch_process_chunk(batch_id=batch.pk, item_ids=chunk, today=today) == 0
+    assert Cert.objects.filter(batch=batch, status="rendered").count() == 5
+    batch.refresh_from_db()
+    assert (batch.rendered_count, batch.remaining, batch.status) == (5, 0, "assembling")
+    assert services.batch_assemble_print_files(batch_id=batch.pk) == 1
+    batch.refresh_from_db()
+    employers = Cert.objects.filter(batch=batch).values("employer").distinct().count()
+    assert batch.status == "done" and batch.print_files.get().pages == 5 + employers  # a cover sheet each
+
+
+def test_a_batch_skips_someone_who_got_a_certificate_meanwhile(insured_and_dependent_72, today,
+                                                               django_capture_on_commit_callbacks):
+    _insured, dependent = insured_and_dependent_72
+    with django_capture_on_commit_callbacks():
+        batch = services.batch_start(candidates=ex_officio_candidates(today=today), started_by=None)
+    services.certificate_issue(person=dependent, basis=Basis.APPLICATION, issued_by=None, today=today)
+    with django_capture_on_commit_callbacks():
+        services.batch_process_chunk(batch_id=batch.pk, item_ids=services.batch_chunks(batch_id=batch.pk)[0],
+                                     today=today)
+    assert BatchItem.objects.get(batch=batch, person=dependent).state == "skipped"
+    assert Cert.objects.filter(person=dependent).exclude(status="void").count() == 1
+
+
+def test_a_failed_render_is_listed_with_its_reason_and_can_be_retried(insured_and_dependent_72, today, monkeypatch,
+                                                                      django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():
+        batch = services.batch_start(candidates=ex_officio_candidates(today=today), started_by=None)
+    real = services.pdf.render_certificates
+    monkeypatch.setattr(services.pdf, "render_certificates", lambda s: (_ for _ in ()).throw(OSError("disk full")))
+    chunk = services.batch_chunks(batch_id=batch.pk)[0]
+    with django_capture_on_commit_callbacks():
+        services.batch_process_chunk(batch_id=batch.pk, item_ids=chunk, today=today)
+    failed = BatchItem.objects.filter(batch=batch, state="failed")
+    assert failed.count() == 2 and failed.first().error == "OSError: disk full"
+    monkeypatch.setattr(services.pdf, "render_certificates", real)
+    with django_capture_on_commit_callbacks():
+        assert services.batch_retry_failed(batch=batch, by=None) == 2
+        services.batch_process_chunk(batch_id=batch.pk, item_ids=chunk, today=today)
+    assert Cert.objects.filter(batch=batch, status="rendered").count() == 2
+    assert Cert.objects.filter(batch=batch).count() == 2  # the retry rendered the same certificates
+
+
+def test_print_files_are_split_at_the_page_limit_and_ordered_by_employer(today, settings,
+                                                                         django_capture_on_commit_callbacks):
+    from tests.factories import EmployerFactory, HouseholdFactory
+
+    settings.KENPO_PRINT_FILE_MAX_PAGES = 4
+    for code in ("E0002", "E0001"):
+        employer = EmployerFactory(code=code, name=f"事業所{code}")
+        for i in range(3):
+            person(household=HouseholdFactory(employer=employer, society=employer.society), card=NO_CARD,
+                   given_name=f"{code}-{i}")
+    with django_capture_on_commit_callbacks():
+        batch = services.batch_start(candidates=ex_officio_candidates(today=today), started_by=None)
+        services.batch_process_chunk(batch_id=batch.pk, item_ids=services.batch_chunks(batch_id=batch.pk)[0],
+                                     today=today)
+    services.batch_assemble_print_files(batch_id=batch.pk)
+    files = list(batch.print_files.all())
+    assert [f.pages for f in files] == [4, 4]
+    assert [f.description for f in files] == ["事業所E0001", "事業所E0002"]
+
+
+def test_a_stalled_batch_is_resumed_without_issuing_twice(insured_and_dependent_72, today, monkeypatch,
+                                                          django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from certificates import tasks
+
+    with django_capture_on_commit_callbacks():
+        batch = services.batch_start(candidates=ex_officio_candidates(today=today), started_by=None)
+    # A worker claimed the chunk and died before rendering.
+    BatchItem.objects.filter(batch=batch).update(claim_token="dead", claimed_until=timezone.now() + timedelta(minutes=16))
+    queued = []
+    monkeypatch.setattr(tasks.process_chunk, "delay", lambda *a: queued.append(a))
+    assert services.batches_resume_stalled() == []  # recent progress: not stalled
+    later = timezone.now() + timedelta(minutes=20)
+    assert services.batches_resume_stalled(now=later) == [batch.pk]
+    with django_capture_on_commit_callbacks():
+        for batch_id, chunk in queued:
+            services.batch_process_chunk(batch_id=batch_id, item_ids=chunk, today=today)
+    assert Cert.objects.filter(batch=batch, status="rendered").count() == 2
+
+
+def test_approving_a_request_issues_a_certificate_and_mails_the_member(alice, alice_person, staff,
+                                                                       django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        req = services.request_submit(person=alice_person, requested_by=alice, reason="card_lost",
+                                      noticed_on=date(2026, 11, 20))
+    with django_capture_on_commit_callbacks(execute=True):
+        cert = services.request_approve(req=req, by=staff)
+    req.refresh_from_db()
+    cert.refresh_from_db()
+    assert req.status == "issued" and cert.status == "rendered" and cert.basis == "application"
+    assert [e.status for e in req.events.all()] == ["submitted", "approved", "issued"]
+    assert len(mail.outbox) == 3
+    for message in mail.outbox:
+        assert "1234" not in message.body and "5678" not in message.body  # never 記号・番号
+        assert message.to == ["alice@example.jp"]
+
+
+def test_a_member_can_withdraw_only_while_pending(alice, alice_person, staff):
+    req = services.request_submit(person=alice_person, requested_by=alice, reason="card_lost")
+    services.request_reject(req=req, by=staff, reject_reason="has_usable_card", note="")
+    with pytest.raises(IllegalTransition):
+        services.request_withdraw(req=req, by=alice)
+    req2 = services.request_submit(person=alice_person, requested_by=alice, reason="card_renewing")
+    services.request_withdraw(req=req2, by=alice)
+    assert ReissueRequest.objects.get(pk=req2.pk).status == "withdrawn"
+
+
+def test_it_refuses_a_second_open_request_for_a_person(alice, alice_person):
+    services.request_submit(person=alice_person, requested_by=alice, reason="card_lost")
+    with pytest.raises(services.RequestRefused):
+        services.request_submit(person=alice_person, requested_by=alice, reason="card_lost")
+
+
+def test_request_free_text_refuses_a_my_number(alice_person):
+    from django.core.exceptions import ValidationError
+
+    req = ReissueRequest(person=alice_person, reason="card_lost", details="番号は 1234 5678 9018 です")
+    with pytest.raises(ValidationError):
+        req.full_clean()
