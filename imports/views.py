@@ -2,19 +2,16 @@
 
 import csv
 import io
-from functools import wraps
 from pathlib import Path
 
 from django.contrib import admin, messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record
 from eligibility.models import Society
+from staff.views import staff_permission_required
 
 from . import parsers
 from .forms import UploadForm
@@ -27,18 +24,8 @@ SAMPLES = Path(__file__).resolve().parent / "samples"
 ERRORS_SHOWN = 1000
 
 
-def import_permission_required(view):
-    """Staff with ``imports.run_import`` only: others get 403, anonymous users the login."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        if not (request.user.is_active and request.user.is_staff and request.user.has_perm(PERMISSION)):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Staff with the permission only: others get 403, anonymous users the admin login.
+import_permission_required = staff_permission_required(PERMISSION)
 
 
 def _render(request: HttpRequest, template: str, title: str, context: dict) -> HttpResponse:

@@ -7,7 +7,13 @@ from audit.models import AuditEntry
 from eligibility.models import CardFacts, CardFactsChange, Household, Person
 from imports.models import ImportRun
 from imports.services import ImportRefused, import_confirm, import_preview
-from tests.factories import CardFactsFactory, EmployerFactory, PersonFactory, SocietyFactory, UserFactory
+from tests.factories import (
+    CardFactsFactory,
+    EmployerFactory,
+    PersonFactory,
+    SocietyFactory,
+    UserFactory,
+)
 
 from .helpers import HANAKO, ICHIRO, JIRO, TARO, registration, roster
 

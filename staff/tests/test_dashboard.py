@@ -1,0 +1,211 @@
+from datetime import date, timedelta
+
+import pytest
+from django.apps import apps
+from django.core.cache import cache
+from django.urls import reverse
+
+from eligibility.rules import add_months
+from eligibility.selectors import today
+from staff import dashboard
+from staff.roles import CLERK, VIEWER
+from staff.testing import login_with_mfa, make_staff
+from tests.factories import (
+    CardFactsFactory,
+    HouseholdFactory,
+    PersonFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+URL = "/staff/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def card(day, *, ecert_in_days=None, card_in_days=3000, **kwargs):
+    return {
+        "has_card": True, "registered": True,
+        "ecert_expires_on": day + timedelta(days=ecert_in_days) if ecert_in_days is not None else None,
+        "card_expires_on": day + timedelta(days=card_in_days), **kwargs,
+    }
+
+
+@pytest.fixture
+def population():
+    """One eligible person in each R5 status (two without a card), and two not eligible."""
+    day = today()
+    household = HouseholdFactory()
+    branch = iter(range(10, 99))
+
+    def person(facts=None, **kwargs):
+        p = PersonFactory(household=household, branch_number=f"{next(branch):02d}", relationship="child", **kwargs)
+        if facts is not None:
+            CardFactsFactory(person=p, **facts)
+        return p
+
+    person()  # no card facts at all → no_card
+    person({"has_card": False, "registered": False, "card_expires_on": None, "ecert_expires_on": None})
+    person(card(day, registered=False, ecert_in_days=400))  # not_registered
+    person(card(day, ecert_in_days=400))  # active
+    person(card(day, ecert_in_days=45))  # renew_now (renewal opened)
+    person(card(day, ecert_in_days=-10))  # grace
+    person(card(day, ecert_in_days=-200))  # lapsed
+    # Not eligible today: lost eligibility today (資格喪失日 is the first day without), or not yet.
+    person(card(day, ecert_in_days=45), eligible_until=day)
+    person(card(day, ecert_in_days=45), eligible_from=day + timedelta(days=1))
+    return day
+
+
+def test_status_counts_come_from_one_grouped_query(population, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        counts = dashboard.status_counts(day=population)
+
+    assert counts == {"no_card": 2, "not_registered": 1, "active": 1, "renew_now": 1, "grace": 1, "lapsed": 1}
+
+
+def test_summary_counts_persons_and_holders(population):
+    summary = dashboard.compute_summary(day=population)
+
+    assert summary.persons.count == 7
+    assert summary.holders.count == 3  # active, renew_now and grace: grace still confirms eligibility
+    assert [f.count for f in summary.statuses] == [2, 1, 1, 1, 1, 1]
+    assert summary.persons.url == "/admin/eligibility/person/?eligible=yes"
+    assert summary.holders.url == "/admin/eligibility/person/?status=holder"
+    assert summary.statuses[4].url == "/admin/eligibility/person/?status=grace"
+
+
+def test_expiries_are_counted_per_month_for_eligible_card_holders(population):
+    months = dashboard.expiries_by_month(day=population)
+
+    assert len(months) == 24
+    assert months[0].month == population.replace(day=1)
+    in_45 = population + timedelta(days=45)
+    index = (in_45.year - population.year) * 12 + in_45.month - population.month
+    # The ineligible persons with the same dates are not counted.
+    assert months[index].ecert == 1
+    in_400 = population + timedelta(days=400)
+    index_400 = (in_400.year - population.year) * 12 + in_400.month - population.month
+    assert months[index_400].ecert == 2
+    # This month's already expired ones count too (the grace person may expire in this month).
+    shown = [d for d in (400, 400, 45, -10, -200) if population + timedelta(days=d) >= months[0].month]
+    assert sum(m.ecert for m in months) == len(shown)
+    assert sum(m.card for m in months) == 0  # cards expire in 3000 days
+    assert months[index].ecert_url == f"/admin/eligibility/person/?expires=ecert%3A{in_45:%Y-%m}"
+
+
+def test_work_figures_count_failed_reminders(population):
+    Reminder = apps.get_model("reminders", "Reminder")
+    person = PersonFactory(branch_number="00")
+    for stage, status in zip(Reminder.Stage.values, ("failed", "failed", "sent"), strict=False):
+        Reminder.objects.create(person=person, household=person.household, subject=Reminder.Subject.values[0],
+                                stage=stage, expires_on=date(2030, 1, 1), due_on=population, status=status)
+
+    figures = {f.label: f for f in dashboard.work_figures()}
+
+    assert figures["送信に失敗したお知らせ"].count == 2
+    assert figures["送信に失敗したお知らせ"].url == "/admin/reminders/reminder/?status__exact=failed"
+
+
+def test_a_model_not_installed_yet_shows_a_dash(monkeypatch):
+    real = apps.get_model
+
+    def get_model(name, *args, **kwargs):
+        if name.startswith("certificates."):
+            raise LookupError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(dashboard.apps, "get_model", get_model)
+    figures = dashboard.work_figures()
+
+    assert [f.count for f in figures if f.label.endswith("申請")] == [None]
+
+
+def test_the_chart_scales_bars_to_the_largest_month():
+    months = [dashboard.MonthExpiries(month=add_months(date(2026, 11, 1), i), ecert=i, card=2 * i) for i in range(24)]
+    geometry = dashboard.chart(months)
+
+    tallest = max(geometry["bars"], key=lambda b: b["card"]["h"])
+    assert tallest["card"]["n"] == 46
+    assert geometry["grid"][-1]["value"] >= 46
+    assert tallest["card"]["y"] >= geometry["grid"][-1]["y"]
+
+
+# --- The page ---------------------------------------------------------------------
+
+
+def test_it_shows_every_number_with_its_link(client, population):
+    login_with_mfa(client, make_staff(role=VIEWER, email="viewer@example.jp"))
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<a href="/admin/eligibility/person/?eligible=yes">7</a>' in html
+    assert '<a href="/admin/eligibility/person/?status=holder">3</a>' in html
+    assert '<a href="/admin/eligibility/person/?status=no_card">2</a>' in html
+    assert "<title id=\"chart-title\">" in html and "<desc id=\"chart-desc\">" in html
+    assert html.count("<rect ") == 48
+    # A viewer may not import: no link to the imports.
+    assert reverse("staff:imports:list") not in html
+
+
+def test_it_is_linked_from_the_admin_index(client):
+    login_with_mfa(client, make_staff(role=CLERK, email="clerk@example.jp"))
+
+    html = client.get("/admin/").content.decode()
+
+    assert 'href="/staff/"' in html
+    assert 'href="/staff/imports/"' in html
+
+
+def test_it_caches_the_summary_for_a_minute(client, population):
+    login_with_mfa(client, make_staff(role=VIEWER, email="viewer@example.jp"))
+    client.get(URL)
+    PersonFactory(household=HouseholdFactory(), branch_number="00")
+
+    assert '?eligible=yes">7<' in client.get(URL).content.decode()
+    assert '?eligible=yes">8<' in client.get(URL + "?refresh=1").content.decode()
+
+
+def test_it_sends_anonymous_users_to_the_login(client):
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_it_refuses_members(client, alice):
+    client.force_login(alice)
+
+    assert client.get(URL).status_code == 403
+
+
+def test_it_refuses_staff_without_a_role(client):
+    login_with_mfa(client, make_staff(role=None, email="norole@example.jp"))
+
+    assert client.get(URL).status_code == 403
+
+
+def test_the_admin_filters_list_the_same_persons(rf, population):
+    from eligibility.models import Person
+
+    class Admin:
+        pass
+
+    request = rf.get("/")
+    qs = Person.objects.all()
+    for value, expected in (("holder", 3), ("no_card", 2), ("lapsed", 1)):
+        f = dashboard.StatusListFilter(request, {"status": [value]}, Person, Admin())
+        assert f.queryset(request, qs).count() == expected
+    f = dashboard.EligibleListFilter(request, {"eligible": ["yes"]}, Person, Admin())
+    assert f.queryset(request, qs).count() == 7
+    in_45 = population + timedelta(days=45)
+    f = dashboard.ExpiryMonthListFilter(request, {"expires": [f"ecert:{in_45:%Y-%m}"]}, Person, Admin())
+    assert f.queryset(request, qs).count() == 1
+    assert f.lookup_choices == [(f"ecert:{in_45:%Y-%m}", f"電子証明書 {in_45:%Y-%m}")]
