@@ -73,7 +73,8 @@ def _guide(*slugs: str) -> list[tuple[str, str]]:
 
 
 def _timeline(s: Situation, today: date) -> list[TimelineEvent]:
-    if s.expires_on is None:
+    # Renewal, expiry and grace matter to a registered card; before that, the next step does.
+    if s.expires_on is None or s.status in (None, Status.NO_CARD, Status.NOT_REGISTERED):
         return []
     events = [
         (s.renewal_opens_on, _("更新の受付開始")),
