@@ -1,7 +1,9 @@
 """Admin building blocks that write the audit log (reads and changes of personal data)."""
 
+from django import forms
 from django.contrib import admin
 
+from core.mynumber import refuse_my_number
 from staff.pagination import EstimatedCountPaginator
 
 from .models import AuditEntry
@@ -18,6 +20,14 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Every text box staff type in refuses a My Number (RULES.md R9), names and
+        addresses included, not only FreeTextFields."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(formfield, forms.CharField) and refuse_my_number not in formfield.validators:
+            formfield.validators.append(refuse_my_number)
+        return formfield
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

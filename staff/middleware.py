@@ -1,6 +1,7 @@
 """Staff must use MFA before any admin or staff page opens.
 
-A staff login (is_staff or is_superuser) that asks for /admin/ or /staff/ is sent
+A staff login (is_staff or is_superuser) that asks for /admin/, /staff/ or any
+app's staff pages (``/<app>/staff/...``, e.g. /certificates/staff/) is sent
 
 - to set up TOTP (allauth's ``mfa_activate_totp``) when it has no authenticator yet;
 - to confirm a code (allauth's ``mfa_reauthenticate``) when it has one but this
@@ -12,13 +13,16 @@ user is the proof. The check is a middleware, so it covers every admin URL
 (including ones added later) and there is no path around it.
 """
 
+import re
+
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-PROTECTED_PREFIXES = ("/admin/", "/staff/")
+# /admin/…, /staff/…, and /<app>/staff/… (staff pages kept in their own app).
+PROTECTED = re.compile(r"^/(?:admin|staff)/|^/[^/]+/staff/")
 # Leaving must always work.
 EXEMPT_PATHS = ("/admin/logout/",)
 
@@ -30,7 +34,7 @@ def session_used_mfa(request: HttpRequest, user) -> bool:
 
 def _needs_check(request: HttpRequest) -> bool:
     path = request.path_info
-    if not path.startswith(PROTECTED_PREFIXES) or path in EXEMPT_PATHS:
+    if not PROTECTED.match(path) or path in EXEMPT_PATHS:
         return False
     user = getattr(request, "user", None)
     return bool(user and user.is_authenticated and (user.is_staff or user.is_superuser))

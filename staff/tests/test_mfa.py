@@ -21,6 +21,8 @@ ADMIN_URLS = [
     "/admin/eligibility/person/1/change/",
     "/staff/",
     "/staff/anything/",
+    "/certificates/staff/requests/",
+    "/staff/imports/",
 ]
 
 
