@@ -121,3 +121,33 @@ def test_the_day_after_scan_catches_a_renewal_window_learned_today():
     person = person_expiring(EXPIRY + timedelta(days=30))
     services.scan(day=date(2026, 8, 14))
     assert stages_of(person) == []
+
+
+def make_certificate(person, *, valid_until, status="mailed", serial="T-0001"):
+    from django.apps import apps
+    from django.utils import timezone
+
+    try:
+        model = apps.get_model("certificates", "EligibilityCertificate")
+    except LookupError:
+        pytest.skip("the certificates app has no EligibilityCertificate yet")
+    return model.objects.create(
+        serial=serial, person=person, basis="cutoff", issued_on=date(2025, 12, 1), valid_until=valid_until,
+        delivery_route="employer", queued_at=timezone.now(), status=status,
+    )
+
+
+def test_a_certificate_gets_its_reminder_two_months_before_valid_until():
+    person = person_expiring(date(2035, 1, 1))
+    make_certificate(person, valid_until=date(2030, 11, 30))
+    assert services.scan(day=date(2030, 9, 29)).get("certificate_ending") == 0
+    assert services.scan(day=date(2030, 9, 30))["certificate_ending"] == 1
+    row = Reminder.objects.get()
+    assert (row.subject, row.stage, row.expires_on) == ("certificate", "certificate_ending", date(2030, 11, 30))
+
+
+def test_a_void_certificate_gets_no_reminder():
+    from tests.factories import PersonFactory
+
+    make_certificate(PersonFactory(), valid_until=date(2030, 11, 30), status="void")
+    assert services.scan(day=date(2030, 9, 30))["certificate_ending"] == 0

@@ -198,3 +198,27 @@ def test_a_reminder_made_moot_by_a_renewal_before_sending_is_skipped(smtp, famil
     assert Reminder.objects.get(person=insured).status == "skipped"
     text, _ = body_of(smtp.to("hanako@example.jp")[0])
     assert "■ 佐藤 花子" not in text and "■ 佐藤 健" in text
+
+
+@pytest.mark.parametrize("stage, expected_ja, expected_en", [
+    ("renewal_open", "から、お住まいの市区町村の窓口で更新できます", "renew it at your city office"),
+    ("expired", "令和9年2月28日 (2027-02-28) までは", "Until 2027-02-28 (Reiwa 9)"),
+    ("grace_ending", "令和9年2月28日 (2027-02-28) で猶予期間が終わります", "grace period ends on 2027-02-28"),
+    ("lapsed", "資格確認書を、申請なしでけんぽからお送りします", "without application"),
+])
+def test_every_stage_says_what_to_do_with_its_dates(stage, expected_ja, expected_en):
+    person = person_expiring(EXPIRY)
+    row = Reminder(person=person, household=person.household, subject="my_number", stage=stage,
+                   expires_on=EXPIRY, due_on=RENEWAL_DAY)
+    email = services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>")
+    ja, en = email.body.split("[English]")
+    assert expected_ja in ja and expected_en in en
+    assert expected_ja in email.alternatives[0][0]
+
+
+def test_a_certificate_reminder_quotes_its_valid_until():
+    person = person_expiring(EXPIRY)
+    row = Reminder(person=person, household=person.household, subject="certificate", stage="certificate_ending",
+                   expires_on=date(2030, 11, 30), due_on=date(2030, 9, 30))
+    email = services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>")
+    assert "資格確認書の有効期限は 令和12年11月30日 (2030-11-30) です" in email.body

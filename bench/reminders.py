@@ -1,0 +1,219 @@
+"""Benchmark of the reminders: the daily scan, the first-ever run and sending 10,000 e-mails.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kenpo_bench \\
+    REDIS_URL=redis://127.0.0.1:6379/13 \\
+        .venv/bin/python bench/reminders.py [--emails 10000] [--workers 2] [--skip-send]
+
+Needs a database filled by ``python manage.py seed_demo --persons 1000000`` (the
+lead's generator spreads expiries like a real society). It DELETES every reminder
+row of that database and creates bench logins (``bench-rem-*``): never point it at
+real data. Loopback only: the SMTP sink runs in this process on 127.0.0.1.
+
+Printed next to each figure: the floor, one plain SQL ``COUNT(*)`` over the same
+due-date condition, in this process; and for sending, one process pushing the same
+number of minimal messages through one SMTP connection to the same sink.
+"""
+
+import argparse
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+BASE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kenpo_portal.settings")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "0")
+
+import django  # noqa: E402
+
+django.setup()
+
+from aiosmtpd.controller import Controller  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Q  # noqa: E402
+
+from eligibility.models import CardFacts, Person  # noqa: E402
+from eligibility.selectors import eligible_on, today  # noqa: E402
+from reminders import services, stages  # noqa: E402
+from reminders.models import Reminder  # noqa: E402
+
+
+def timed(fn, *args, **kwargs):
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
+def due_condition(day) -> Q:
+    """The scan's own condition, for the COUNT(*) floor."""
+    ranges = Q()
+    for stage in stages.MY_NUMBER_STAGES:
+        bounds = stages.expiry_range(stage, day)
+        if bounds:
+            ranges |= Q(card__effective_expires_on__range=bounds)
+    return eligible_on(day) & Q(card__registered=True) & ranges
+
+
+def count_floor(day) -> tuple[float, int]:
+    qs = Person.objects.filter(due_condition(day))
+    sql, params = qs.values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS due", params)
+        n = cursor.fetchone()[0]
+        return time.perf_counter() - started, n
+
+
+def reset_reminders():
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {Reminder._meta.db_table}")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"VACUUM ANALYZE {Reminder._meta.db_table}")
+
+
+class CountingSink:
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.count += 1
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def smtp_floor(port: int, n: int) -> float:
+    """One process, one connection, n minimal messages: what the sink itself can take."""
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for i in range(n):
+            smtp.sendmail("a@example.jp", [f"b{i}@example.jp"], b"Subject: x\r\n\r\nx\r\n")
+    return time.perf_counter() - started
+
+
+def make_logins(n: int) -> list[int]:
+    """A verified login for the insured person of n households with reminders; their ids."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    from eligibility.models import MemberLink
+
+    User = get_user_model()
+    User.objects.filter(username__startswith="bench-rem-").delete()
+    insured = list(
+        Person.objects.filter(relationship=Person.Relationship.SELF,
+                              household_id__in=Reminder.objects.values("household_id"))
+        .exclude(member_links__isnull=False)
+        .order_by("household_id").values_list("id", "household_id")[:n]
+    )
+    users = User.objects.bulk_create(
+        [User(username=f"bench-rem-{hid}", email=f"bench-rem-{hid}@example.jp", password="!") for _, hid in insured],
+        batch_size=2000,
+    )
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in users], batch_size=2000)
+    MemberLink.objects.bulk_create(
+        [MemberLink(user=u, person_id=pid) for u, (pid, _) in zip(users, insured, strict=True)], batch_size=2000)
+    return [hid for _, hid in insured]
+
+
+def bench_send(emails: int, workers: int) -> None:
+    households = make_logins(emails)
+    # Only these households' rows are left to send (one e-mail each: the insured login).
+    Reminder.objects.exclude(household_id__in=households).update(status=Reminder.Status.SENT)
+    pending_rows = Reminder.objects.filter(status=Reminder.Status.PENDING).count()
+
+    sink = CountingSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    floor = smtp_floor(port, emails)
+    sink.count = 0
+
+    env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{port}", "CELERY_TASK_ALWAYS_EAGER": "0",
+           "LOG_LEVEL": "WARNING"}
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "celery", "-A", "kenpo_portal", "worker", "-Q", "default",
+                          "--concurrency", "1", "--pool", "prefork", "--loglevel", "WARNING", "-n", f"bench{i}@%h",
+                          "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                         cwd=BASE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for i in range(workers)
+    ]
+    try:
+        from kenpo_portal.celery import app
+
+        app.control.purge()
+        time.sleep(4)  # workers up
+        started = time.perf_counter()
+        enqueued = services.enqueue_due()
+        deadline = started + 900
+        while sink.count < emails and time.perf_counter() < deadline:
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        while Reminder.objects.filter(status__in=["pending", "sending"]).exists() and time.perf_counter() < deadline:
+            time.sleep(0.2)
+        all_marked = time.perf_counter() - started
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        controller.stop()
+    print(f"send: {enqueued:,} households ({pending_rows:,} rows) → {sink.count:,} e-mails accepted by the sink "
+          f"in {elapsed:.1f} s with {workers} workers ({sink.count / elapsed:,.0f}/s); all rows marked in "
+          f"{all_marked:.1f} s")
+    print(f"send floor: one smtplib connection, {emails:,} minimal messages to the same sink: {floor:.1f} s "
+          f"({emails / floor:,.0f}/s)")
+    print(f"rows: {dict(Reminder.objects.values_list('status').annotate(n=django.db.models.Count('id')))}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--emails", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-send", action="store_true")
+    args = parser.parse_args()
+
+    day = today()
+    persons = Person.objects.count()
+    with_expiry = CardFacts.objects.filter(effective_expires_on__isnull=False).count()
+    print(f"database: {connection.settings_dict['NAME']} ({connection.vendor}); {persons:,} persons, "
+          f"{with_expiry:,} with a card expiry; scan day {day}")
+
+    count_floor(day)  # warm the cache like the scans below will be
+    floor, due = count_floor(day)
+    print(f"floor: COUNT(*) over the due-date condition: {due:,} persons in {floor * 1000:.0f} ms")
+
+    reset_reminders()
+    first, created = timed(services.scan, day=day)
+    print(f"first-ever run: {sum(created.values()):,} rows in {first:.2f} s ({first / floor:.1f}× floor) {created}")
+
+    again, created = timed(services.scan, day=day)
+    print(f"same day again: {sum(created.values()):,} rows in {again:.2f} s ({again / floor:.1f}× floor)")
+
+    next_floor, _next_due = count_floor(day + timedelta(days=1))
+    daily, created = timed(services.scan, day=day + timedelta(days=1))
+    print(f"daily scan (next day): {sum(created.values()):,} new rows in {daily:.2f} s "
+          f"({daily / next_floor:.1f}× its floor of {next_floor * 1000:.0f} ms)")
+    if not args.skip_send:
+        bench_send(args.emails, args.workers)
+
+
+if __name__ == "__main__":
+    main()
