@@ -498,7 +498,7 @@ def request_submit(*, person: Person, requested_by, reason: str, noticed_on=None
     except IntegrityError:
         raise RequestRefused("open request exists") from None
     ReissueRequestEvent.objects.create(request=req, status=req.status, by=requested_by)
-    record(action="request", request=request, actor=requested_by, obj=req, summary="資格確認書の交付を申請")
+    record(action="change", request=request, actor=requested_by, obj=req, summary="資格確認書の交付を申請")
     transaction.on_commit(lambda: notifications.request_changed(req))
     return req
 
@@ -506,7 +506,7 @@ def request_submit(*, person: Person, requested_by, reason: str, noticed_on=None
 @transaction.atomic
 def request_withdraw(*, req: ReissueRequest, by, request=None) -> ReissueRequest:
     _request_move(request=req, to=ReissueRequest.Status.WITHDRAWN, by=by)
-    record(action="withdraw", request=request, actor=by, obj=req, summary="資格確認書の交付申請を取り下げ")
+    record(action="change", request=request, actor=by, obj=req, summary="資格確認書の交付申請を取り下げ")
     return req
 
 
@@ -516,7 +516,7 @@ def request_approve(*, req: ReissueRequest, by, request=None) -> Cert:
     _request_move(request=req, to=ReissueRequest.Status.APPROVED, by=by,
                   reviewed_by=by, reviewed_at=timezone.now())
     certificate = certificate_issue(person=req.person, basis=Basis.APPLICATION, issued_by=by, reissue_request=req)
-    record(action="approve", request=request, actor=by, obj=req, summary=f"交付申請を承認（{certificate.serial}）")
+    record(action="issue", request=request, actor=by, obj=req, summary=f"交付申請を承認（{certificate.serial}）")
     from . import tasks
 
     transaction.on_commit(lambda: tasks.render_certificate.delay(certificate.pk))
@@ -529,5 +529,5 @@ def request_reject(*, req: ReissueRequest, by, reject_reason: str, note: str = "
         raise ValueError("unknown reject reason")
     _request_move(request=req, to=ReissueRequest.Status.REJECTED, by=by, reviewed_by=by,
                   reviewed_at=timezone.now(), reject_reason=reject_reason, review_note=note)
-    record(action="reject", request=request, actor=by, obj=req, summary="交付申請をお受けできないと判断")
+    record(action="change", request=request, actor=by, obj=req, summary="交付申請をお受けできないと判断")
     return req

@@ -1,0 +1,244 @@
+import csv
+import io
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core import mail
+from django.urls import reverse
+
+from audit.models import AuditEntry
+from certificates import services
+from certificates.models import Basis, BatchItem, EligibilityCertificate, IssueBatch, ReissueRequest
+from staff.roles import CLERK
+from staff.testing import login_with_mfa, make_staff
+
+from .conftest import NO_CARD, person
+
+pytestmark = pytest.mark.django_db
+PERMS = ["issue_certificate", "review_request", "export_list", "download_pdf"]
+
+
+def staff_user(username="tanaka", perms=PERMS):
+    """A staff login with exactly ``perms`` of this app (roles are the staff app's business)."""
+    user = make_staff(role=None, email=f"{username}@kenpo.example.jp")
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="certificates", codename__in=perms))
+    return user
+
+
+@pytest.fixture
+def staff(client):
+    user = staff_user()
+    login_with_mfa(client, user)
+    return user
+
+
+def test_the_clerk_role_can_do_all_of_this():
+    user = make_staff(role=CLERK, email="clerk@kenpo.example.jp")
+    assert all(user.has_perm(f"certificates.{p}") for p in PERMS)
+
+
+# --- the member's request ------------------------------------------------------------------
+
+
+def test_it_asks_why_first_and_explains_a_refused_reason_kindly(client, alice, alice_person):
+    client.force_login(alice)
+    url = reverse("certificates:request_start", args=[alice_person.pk])
+    assert "資格確認書が必要な理由" in client.get(url).content.decode()
+    page = client.post(url, {"reason": "nursery"}).content.decode()
+    assert "コピー" in page and "資格情報のお知らせ" in page
+    page = client.post(url, {"reason": "just_in_case"}).content.decode()
+    assert "両方持つことはできない" in page
+    assert not ReissueRequest.objects.exists()
+
+
+def test_an_accepted_reason_leads_to_the_form_with_the_details_it_needs(client, alice, alice_person,
+                                                                        django_capture_on_commit_callbacks):
+    client.force_login(alice)
+    response = client.post(reverse("certificates:request_start", args=[alice_person.pk]), {"reason": "card_lost"})
+    form_url = reverse("certificates:request_form", args=[alice_person.pk, "card_lost"])
+    assert response.url == form_url
+    page = client.post(form_url, {"noticed_on": ""}).content.decode()
+    assert "紛失に気づいた日" in page and "日付を入力してください" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(form_url, {"noticed_on": "2026-11-20", "details": "駅で落としました"})
+    req = ReissueRequest.objects.get()
+    assert response.url == reverse("certificates:request_detail", args=[req.pk])
+    assert (req.reason, req.noticed_on, req.requested_by) == ("card_lost", date(2026, 11, 20), alice)
+    assert mail.outbox[0].to == ["alice@example.jp"]
+
+
+def test_the_form_refuses_a_my_number_in_the_free_text(client, alice, alice_person):
+    client.force_login(alice)
+    url = reverse("certificates:request_form", args=[alice_person.pk, "needs_helper"])
+    response = client.post(url, {"details": "私の番号は123456789018です"})
+    assert response.status_code == 200 and not ReissueRequest.objects.exists()
+    assert "マイナンバー" in response.content.decode()
+
+
+def test_a_member_cannot_request_for_someone_outside_their_household(client, alice, charlie_person):
+    client.force_login(alice)
+    assert client.get(reverse("certificates:request_start", args=[charlie_person.pk])).status_code == 404
+    assert client.post(reverse("certificates:request_form", args=[charlie_person.pk, "card_lost"]),
+                       {"noticed_on": "2026-11-20"}).status_code == 404
+
+
+def test_a_dependent_login_sees_only_their_own_requests(client, alice, alice_person, bob):
+    req = services.request_submit(person=alice_person, requested_by=alice, reason="card_lost")
+    client.force_login(bob)
+    assert client.get(reverse("certificates:request_detail", args=[req.pk])).status_code == 404
+    assert client.post(reverse("certificates:request_withdraw", args=[req.pk])).status_code == 404
+
+
+def test_the_member_sees_the_history_and_can_withdraw_while_pending(client, alice, alice_person):
+    req = services.request_submit(person=alice_person, requested_by=alice, reason="card_renewing")
+    client.force_login(alice)
+    url = reverse("certificates:request_detail", args=[req.pk])
+    assert "申請を取り下げる" in client.get(url).content.decode()
+    client.post(reverse("certificates:request_withdraw", args=[req.pk]))
+    req.refresh_from_db()
+    assert req.status == "withdrawn"
+    page = client.get(url).content.decode()
+    assert "申請を取り下げる" not in page and "取り下げ" in page
+
+
+def test_the_member_sees_that_the_certificate_was_mailed_but_cannot_download_it(
+        client, alice, alice_person, django_capture_on_commit_callbacks):
+    req = services.request_submit(person=alice_person, requested_by=alice, reason="card_lost")
+    with django_capture_on_commit_callbacks(execute=True):
+        cert = services.request_approve(req=req, by=staff_user())
+    for to in ("printed", "mailed"):
+        cert = services.certificate_transition(certificate=EligibilityCertificate.objects.get(pk=cert.pk), to=to)
+    client.force_login(alice)
+    page = client.get(reverse("certificates:request_detail", args=[req.pk])).content.decode()
+    assert "発送しました" in page
+    assert client.get(reverse("certificates:certificate_pdf", args=[cert.pk])).status_code in (302, 403)
+
+
+# --- staff review ----------------------------------------------------------------------------
+
+
+def test_the_queue_lists_pending_requests_oldest_first(client, staff, alice, alice_person, bob, bob_person):
+    first = services.request_submit(person=bob_person, requested_by=bob, reason="card_lost")
+    second = services.request_submit(person=alice_person, requested_by=alice, reason="ecert_expired")
+    page = client.get(reverse("certificates:review_queue")).content.decode()
+    assert page.index(f"申請 {first.pk}") < page.index(f"申請 {second.pk}")
+
+
+def test_staff_approve_in_one_click_from_the_list(client, staff, alice, alice_person,
+                                                  django_capture_on_commit_callbacks):
+    req = services.request_submit(person=alice_person, requested_by=alice, reason="card_lost")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("certificates:review_approve", args=[req.pk]), {"next": "queue"})
+    assert response.url == reverse("certificates:review_queue")
+    req.refresh_from_db()
+    assert req.status == "issued" and req.certificates.get().status == "rendered"
+
+
+def test_staff_reject_with_a_standard_reason_from_the_detail(client, staff, alice, alice_person):
+    req = services.request_submit(person=alice_person, requested_by=alice, reason="card_lost")
+    response = client.post(reverse("certificates:review_reject", args=[req.pk]),
+                           {"next": "detail", f"r{req.pk}-reject_reason": "has_usable_card",
+                            f"r{req.pk}-note": "カードは有効です"})
+    assert response.url == reverse("certificates:review_detail", args=[req.pk])
+    req.refresh_from_db()
+    assert (req.status, req.reject_reason, req.review_note, req.reviewed_by) == (
+        "rejected", "has_usable_card", "カードは有効です", staff)
+
+
+def test_review_needs_the_permission(client, alice, alice_person):
+    login_with_mfa(client, staff_user("viewer", perms=[]))
+    assert client.get(reverse("certificates:review_queue")).status_code == 403
+    client.force_login(alice)
+    assert client.get(reverse("certificates:review_queue")).status_code == 403
+
+
+def test_downloads_are_logged(client, staff, insured_and_dependent_72, today):
+    cert = services.certificate_issue(person=insured_and_dependent_72[0], basis=Basis.CUTOFF, issued_by=None)
+    services.certificate_render(certificate=cert)
+    response = client.get(reverse("certificates:certificate_pdf", args=[cert.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    entry = AuditEntry.objects.get(action="download")
+    assert entry.actor == staff and entry.object_id == str(cert.pk)
+    assert entry.household == insured_and_dependent_72[0].household
+    assert "4321" not in entry.summary
+
+
+# --- the ex-officio list in the admin -------------------------------------------------------------
+
+
+@pytest.fixture
+def candidates(insured_and_dependent_72):
+    return [*insured_and_dependent_72, person(given_name="三郎", eligible_from=date(2025, 5, 1), card=NO_CARD)]
+
+
+def test_the_admin_list_shows_the_candidates_with_their_basis(client, staff, candidates):
+    page = client.get(reverse("admin:certificates_exofficiocandidate_changelist")).content.decode()
+    assert "高橋 健一" in page and "高橋 ハル" in page and "三郎" not in page
+    assert "職権：令和6年12月1日以前の資格取得" in page
+
+
+def test_the_admin_list_searches_by_symbol_and_number(client, staff, candidates):
+    url = reverse("admin:certificates_exofficiocandidate_changelist")
+    page = client.get(url, {"q": "4321-8765"}).content.decode()
+    assert "高橋 ハル" in page
+    assert "高橋 ハル" not in client.get(url, {"q": "4321-0001"}).content.decode()
+    assert "高橋 ハル" in client.get(url, {"q": "タカハシ"}).content.decode()
+
+
+def test_the_admin_list_filters_by_age_band(client, staff, candidates):
+    url = reverse("admin:certificates_exofficiocandidate_changelist")
+    page = client.get(url, {"age": "70-74"}).content.decode()
+    assert "高橋 ハル" in page and "高橋 健一" not in page
+
+
+@pytest.mark.parametrize(("encoding", "codec"), [("utf8", "utf-8-sig"), ("cp932", "cp932")])
+def test_the_csv_opens_in_japanese_excel(client, staff, candidates, encoding, codec):
+    url = reverse("admin:certificates_exofficiocandidate_export", args=[encoding])
+    body = b"".join(client.get(url, {"age": "70-74"}).streaming_content)
+    if encoding == "utf8":
+        assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body.decode(codec))))
+    assert rows[0][:4] == ["記号", "番号", "枝番", "氏名"]
+    assert [r[3] for r in rows[1:]] == ["高橋 ハル"]
+    assert AuditEntry.objects.filter(action="export").count() == 1
+
+
+def test_export_needs_the_permission(client, candidates):
+    login_with_mfa(client, staff_user("issuer", perms=["issue_certificate"]))
+    url = reverse("admin:certificates_exofficiocandidate_export", args=["utf8"])
+    assert client.get(url).status_code == 403
+
+
+def test_issuing_for_everyone_matching_the_filter_starts_a_batch(client, staff, candidates,
+                                                                 django_capture_on_commit_callbacks):
+    url = reverse("admin:certificates_exofficiocandidate_issue_all") + "?age=70-74"
+    assert "1 人" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+    batch = IssueBatch.objects.get()
+    assert response.url == reverse("certificates:batch_detail", args=[batch.pk])
+    assert batch.total == 1 and batch.status == "done" and batch.print_files.count() == 1
+    page = client.get(response.url).content.decode()
+    assert "1 / 1" in page and 'http-equiv="refresh"' not in page
+
+
+def test_the_issue_action_on_selected_rows_starts_a_batch(client, staff, candidates,
+                                                          django_capture_on_commit_callbacks):
+    url = reverse("admin:certificates_exofficiocandidate_changelist")
+    response = client.post(url, {"action": "issue_selected", "_selected_action": [candidates[0].pk]})
+    batch = IssueBatch.objects.get()
+    assert response.url == reverse("certificates:batch_detail", args=[batch.pk])
+    assert list(BatchItem.objects.values_list("person_id", flat=True)) == [candidates[0].pk]
+
+
+def test_the_batch_page_refreshes_while_running_and_lists_failures(client, staff, candidates,
+                                                                   django_capture_on_commit_callbacks):
+    from certificates.selectors import ex_officio_candidates
+
+    with django_capture_on_commit_callbacks():
+        batch = services.batch_start(candidates=ex_officio_candidates(today=date(2026, 11, 25)), started_by=staff)
+    BatchItem.objects.filter(batch=batch).update(state="failed", error="OSError: disk full")
+    services.batch_refresh(batch_id=batch.pk)
+    page = client.get(reverse("certificates:batch_detail", args=[batch.pk])).content.decode()
+    assert "OSError: disk full" in page and "失敗した分を再実行" in page
