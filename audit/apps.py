@@ -20,7 +20,7 @@ TRACKED_MODELS: dict[str, dict] = {
 
 class AuditConfig(AppConfig):
     name = "audit"
-    verbose_name = "監査ログ"
+    verbose_name = "監査ログ（閲覧・操作・ログイン）"
 
     def ready(self):
         from auditlog.registry import auditlog

@@ -40,8 +40,8 @@ class AuditEntry(models.Model):
     details = models.JSONField("詳細", default=dict, blank=True)
 
     class Meta:
-        verbose_name = "監査ログ"
-        verbose_name_plural = "監査ログ"
+        verbose_name = "閲覧・操作・ログインの記録"
+        verbose_name_plural = "閲覧・操作・ログインの記録"
         ordering = ["-at"]
         indexes = [models.Index(fields=["household", "-at"])]
 

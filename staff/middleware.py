@@ -17,11 +17,17 @@ import re
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 # /admin/…, /staff/…, and /<app>/staff/… (staff pages kept in their own app).
+_SETUP_MESSAGE = _(
+    "職員の方は、管理画面を開く前に多要素認証（認証アプリ）の設定が必要です。認証アプリでQRコードを読み取り、表示された6桁のコードを入力してください。"
+)
+_CONFIRM_MESSAGE = _("管理画面を開くには、認証アプリの6桁のコード（またはリカバリーコード）を入力してください。")
 PROTECTED = re.compile(r"^/(?:admin|staff)/|^/[^/]+/staff/")
 # Leaving must always work.
 EXEMPT_PATHS = ("/admin/logout/",)
@@ -49,7 +55,9 @@ class StaffMFARequiredMiddleware:
             user = request.user
             next_query = urlencode({"next": request.get_full_path()})
             if not is_mfa_enabled(user):
+                messages.info(request, _SETUP_MESSAGE)
                 return HttpResponseRedirect(f"{reverse('mfa_activate_totp')}?{next_query}")
             if not session_used_mfa(request, user):
+                messages.info(request, _CONFIRM_MESSAGE)
                 return HttpResponseRedirect(f"{reverse('mfa_reauthenticate')}?{next_query}")
         return self.get_response(request)
