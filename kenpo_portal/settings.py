@@ -181,7 +181,10 @@ ACCOUNT_RATE_LIMITS = {
     # Wrong attempts at /my/link/ (記号・番号・枝番, birth date, activation code).
     "link_member": "5/15m/user,20/h/ip",
 }
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# WebAuthn (security keys, passkeys as a second factor) besides TOTP; its JS is static,
+# so the CSP stays script-src 'self'. Plain http is allowed only in development.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Kenpo Portal")
 
 AUTH_PASSWORD_VALIDATORS = [

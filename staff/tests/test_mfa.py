@@ -144,3 +144,14 @@ def test_members_are_not_asked_for_mfa_but_may_turn_it_on(client, alice):
     assert client.get(reverse("eligibility:dashboard")).status_code == 200
     assert client.get(reverse("mfa_index")).status_code == 200
     assert client.get(reverse("mfa_activate_totp")).status_code in (200, 302)
+
+
+def test_a_security_key_can_be_added_as_well_and_its_page_keeps_the_strict_csp(client):
+    user = make_staff(role=CLERK, email="key@kenpo.example.jp", with_totp=False)
+    password_login(client, user)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    response = client.get(reverse("mfa_add_webauthn"))
+    assert response.status_code == 200
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert b"<script>" not in response.content  # only static files and JSON data blocks
