@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record
 from eligibility.models import Society
+from staff.dashboard import request_refresh
 from staff.views import staff_permission_required
 
 from . import parsers
@@ -71,6 +72,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     except ImportRefused as exc:
         messages.error(request, str(exc))
     else:
+        request_refresh()  # the dashboard's counts follow the import
         if run.changes:
             messages.success(request, "取り込みました。")
         else:

@@ -1,32 +1,41 @@
 """Reads for the staff dashboard: society-wide counts, each in one set-based query.
 
-At a million persons every figure here is one aggregate query (the R5 statuses
-are one grouped query over ``eligibility.selectors.with_status``); the whole
-summary is cached for a minute, so a busy morning costs the database one
-computation a minute.
+At a million persons the persons' figures (each R5 status and the expiries per
+month) come from one grouped query over ``eligibility.selectors.with_status``,
+the work queues from one count each. That query takes about a second at a
+million persons on a busy machine, so pages never wait for it: they show the
+cached summary, and one older than a minute is recomputed by a Celery task
+(``staff.tasks.refresh_dashboard``) for the next view.
 
 The admin list filters that the dashboard's numbers link to live here too, so
 that a number and the list behind it are the same query.
 """
 
+import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.apps import apps
 from django.contrib import admin
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db import transaction
+from django.db.models import Case, Count, DateField, Q, QuerySet, When
 from django.db.models.functions import TruncMonth
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from eligibility.models import CardFacts, Person
+from eligibility.models import Person
 from eligibility.rules import Status, add_months
 from eligibility.selectors import eligible_on, today, with_status
 
-CACHE_SECONDS = 60
+logger = logging.getLogger(__name__)
+CACHE_KEY = "staff:dashboard:summary"
+REFRESHING_KEY = "staff:dashboard:refreshing"
+FRESH_SECONDS = 60  # a summary older than this is recomputed in the background
+KEEP_SECONDS = 6 * 60 * 60  # ...and shown meanwhile, rather than making the page wait
+REFRESH_LOCK_SECONDS = 120
 MONTHS = 24
 # R5 statuses with a usable マイナ保険証: during grace it still confirms eligibility.
 HOLDER_STATUSES = (Status.ACTIVE, Status.RENEW_NOW, Status.GRACE)
@@ -79,43 +88,47 @@ def _url(name: str, **params) -> str | None:
     return f"{base}?{urlencode(params)}" if params else base
 
 
-def status_counts(*, day: date) -> dict[str, int]:
-    """Persons eligible on ``day`` by R5 status: one grouped query."""
-    counts = dict.fromkeys(Status, 0)
+def _expiry_month(column: str, start: date, end: date) -> Case:
+    """The first day of the month ``card.<column>`` falls in, when it is in [start, end) on a card."""
+    in_range = Q(card__has_card=True, **{f"card__{column}__gte": start, f"card__{column}__lt": end})
+    return Case(When(in_range, then=TruncMonth(f"card__{column}")), default=None, output_field=DateField())
+
+
+def _as_date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def society_counts(*, day: date, months: int = MONTHS) -> tuple[dict[Status, int], list[MonthExpiries]]:
+    """Persons eligible on ``day`` by R5 status, and their e-certificate (電子証明書) and
+    card expiries per month from this one: ONE grouped query over persons and card facts.
+
+    Grouping by (status, e-certificate month, card month) gives at most a few
+    thousand groups whatever the size of the society, and the join of persons with
+    their card facts, the costly part, is done once for all the figures.
+    """
+    start = day.replace(day=1)
+    end = add_months(start, months)
+    statuses = dict.fromkeys(Status, 0)
+    by_month = {add_months(start, i): MonthExpiries(month=add_months(start, i)) for i in range(months)}
     rows = (
         with_status(Person.objects.filter(eligible_on(day)), day=day)
-        .values("status")
+        .annotate(ecert_month=_expiry_month("ecert_expires_on", start, end),
+                  card_month=_expiry_month("card_expires_on", start, end))
+        .values_list("status", "ecert_month", "card_month")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for row in rows:
-        counts[Status(row["status"])] = row["n"]
-    return counts
-
-
-def expiries_by_month(*, day: date, months: int = MONTHS) -> list[MonthExpiries]:
-    """E-certificate (電子証明書) and card expiries of eligible persons, per month from this one."""
-    start = day.replace(day=1)
-    end = add_months(start, months)
-    result = {add_months(start, i): MonthExpiries(month=add_months(start, i)) for i in range(months)}
-    eligible = CardFacts.objects.filter(has_card=True, person__in=Person.objects.filter(eligible_on(day)))
-    for column, attr in (("ecert_expires_on", "ecert"), ("card_expires_on", "card")):
-        rows = (
-            eligible.filter(**{f"{column}__gte": start, f"{column}__lt": end})
-            .annotate(month=TruncMonth(column))
-            .values("month")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        for row in rows:
-            month = row["month"]
-            month = month.date() if hasattr(month, "date") else month
-            setattr(result[month], attr, row["n"])
-    for entry in result.values():
+    for status, ecert_month, card_month, n in rows:
+        statuses[Status(status)] += n
+        if ecert_month is not None:
+            by_month[_as_date(ecert_month)].ecert += n
+        if card_month is not None:
+            by_month[_as_date(card_month)].card += n
+    for entry in by_month.values():
         key = entry.month.strftime("%Y-%m")
         entry.ecert_url = _url(PERSON_LIST, expires=f"ecert:{key}")
         entry.card_url = _url(PERSON_LIST, expires=f"card:{key}")
-    return list(result.values())
+    return statuses, list(by_month.values())
 
 
 def _count_model(label: str, app_model: str, changelist: str, **filters) -> Figure:
@@ -145,7 +158,7 @@ def work_figures() -> list[Figure]:
 
 
 def compute_summary(*, day: date) -> Summary:
-    statuses = status_counts(day=day)
+    statuses, months = society_counts(day=day)
     return Summary(
         day=day,
         computed_at=timezone.now(),
@@ -155,18 +168,47 @@ def compute_summary(*, day: date) -> Summary:
         ),
         statuses=[Figure(str(STATUS_LABELS[s]), statuses[s], _url(PERSON_LIST, status=s.value)) for s in Status],
         work=work_figures(),
-        months=expiries_by_month(day=day),
+        months=months,
     )
 
 
-def dashboard_summary(*, day: date | None = None, fresh: bool = False) -> Summary:
-    """The summary for ``day`` (today in Japan), at most a minute old unless ``fresh``."""
-    day = day or today()
-    key = f"staff:dashboard:{day.isoformat()}"
-    summary = None if fresh else cache.get(key)
+def refresh_summary(*, day: date | None = None) -> Summary:
+    """Compute the summary now and keep it for the pages (the background task calls this)."""
+    summary = compute_summary(day=day or today())
+    cache.set(CACHE_KEY, summary, KEEP_SECONDS)
+    cache.delete(REFRESHING_KEY)
+    return summary
+
+
+def request_refresh() -> None:
+    """Have a worker recompute the summary, once however many pages ask for it."""
+    if not cache.add(REFRESHING_KEY, True, REFRESH_LOCK_SECONDS):
+        return
+    from .tasks import refresh_dashboard
+
+    def enqueue() -> None:
+        try:
+            refresh_dashboard.apply_async(retry=False)
+        except Exception:  # the broker is down: the pages still show the last summary
+            cache.delete(REFRESHING_KEY)
+            logger.warning("could not enqueue the dashboard refresh", exc_info=True)
+
+    transaction.on_commit(enqueue)
+
+
+def dashboard_summary() -> Summary:
+    """The latest summary without waiting for the database (stale-while-revalidate).
+
+    Only the very first view (an empty cache) computes it in the request; after
+    that a page shows the last summary, and one older than a minute (or of
+    another day) is recomputed by a worker for the next view.
+    """
+    summary = cache.get(CACHE_KEY)
     if summary is None:
-        summary = compute_summary(day=day)
-        cache.set(key, summary, CACHE_SECONDS)
+        return refresh_summary()
+    age = (timezone.now() - summary.computed_at).total_seconds()
+    if age > FRESH_SECONDS or summary.day != today():
+        request_refresh()
     return summary
 
 

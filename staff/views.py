@@ -34,7 +34,7 @@ def staff_permission_required(permission: str):
 
 @staff_permission_required(DASHBOARD_PERMISSION)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    summary = dashboard_summary(fresh=request.GET.get("refresh") == "1")
+    summary = dashboard_summary()
     return render(request, "staff/dashboard.html", {
         **admin.site.each_context(request),
         "title": "業務ダッシュボード",
