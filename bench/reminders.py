@@ -31,9 +31,13 @@ sys.path.insert(0, str(BASE))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kenpo_portal.settings")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "0")
 
+import logging  # noqa: E402
+
 import django  # noqa: E402
 
 django.setup()
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+logging.getLogger("reminders").setLevel(logging.WARNING)
 
 from aiosmtpd.controller import Controller  # noqa: E402
 from django.db import connection  # noqa: E402
