@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "audit.middleware.AuditlogMiddleware",  # auditlog's, with our client address
     "staff.middleware.StaffMFARequiredMiddleware",
 ]
 
@@ -248,6 +248,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# Reverse proxies in front of the app that append X-Forwarded-For (0: none; the
+# audit log then records REMOTE_ADDR and ignores that header, which clients can forge).
+KENPO_TRUSTED_PROXY_COUNT = env.int("KENPO_TRUSTED_PROXY_COUNT", default=0)
 
 # --- Logging: never the 記号・番号 or any other identifier (R9) --------------------
 LOGGING = {

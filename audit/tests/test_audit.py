@@ -188,3 +188,42 @@ def test_a_members_own_logins_are_not_staff_accesses(client, alice):
 def test_the_access_log_needs_a_login(client):
     response = client.get(reverse("audit:access_log"))
     assert response.status_code == 302 and reverse("account_login") in response["Location"]
+
+
+# --- the client address ------------------------------------------------------------------------
+
+def _request(**meta):
+    return RequestFactory().get("/", **meta)
+
+
+def test_a_forged_forwarded_for_header_is_ignored_without_a_trusted_proxy(settings):
+    from audit.services import client_ip
+
+    settings.KENPO_TRUSTED_PROXY_COUNT = 0
+    assert client_ip(_request(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.0.0.1")) == "203.0.113.9"
+
+
+def test_behind_one_trusted_proxy_the_address_it_saw_is_kept(settings):
+    from audit.services import client_ip
+
+    settings.KENPO_TRUSTED_PROXY_COUNT = 1
+    request = _request(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.4")
+    assert client_ip(request) == "198.51.100.4"  # the client-written 6.6.6.6 is not believed
+
+
+def test_garbage_addresses_are_not_stored(settings):
+    from audit.services import client_ip
+
+    settings.KENPO_TRUSTED_PROXY_COUNT = 1
+    assert client_ip(_request(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="<script>")) is None
+
+
+def test_auditlog_changes_carry_the_same_address(client, alice_person, settings):
+    settings.KENPO_TRUSTED_PROXY_COUNT = 0
+    clerk = make_staff(role=CLERK, email="ip@kenpo.example.jp")
+    login_with_mfa(client, clerk)
+    url = reverse("admin:eligibility_person_change", args=[alice_person.pk])
+    client.post(url, admin_form_data(client.get(url), given_name="花江"),
+                REMOTE_ADDR="198.51.100.77", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    log = LogEntry.objects.get_for_object(alice_person).filter(action=LogEntry.Action.UPDATE).get()
+    assert log.remote_addr == "198.51.100.77"
