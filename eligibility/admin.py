@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.admin_mixins import AuditedModelAdmin
 from audit.models import AuditEntry
 from audit.services import record
+from staff.dashboard import EligibleListFilter, ExpiryMonthListFilter, StatusListFilter
 
 from .linking import issue_activation_code
 from .models import (
@@ -104,7 +105,8 @@ class SymbolNumberLookupForm(forms.Form):
 @admin.register(Person)
 class PersonAdmin(AuditedModelAdmin):
     list_display = ("name_display", "name_kana_display", "symbol_number", "branch_number", "relationship", "birth_date", "eligible_until")
-    list_filter = ("relationship", "sex", "certificate_wanted")
+    # The staff dashboard links its numbers here: the same queries (staff.dashboard).
+    list_filter = (EligibleListFilter, StatusListFilter, ExpiryMonthListFilter, "relationship", "sex", "certificate_wanted")
     # Names and kana only: a search puts its terms in the URL, and 記号・番号 must not
     # be there (RULES.md R9). Use 「記号・番号で探す」 (a POST form) for those.
     search_fields = ("family_name", "given_name", "family_name_kana", "given_name_kana", "print_name")

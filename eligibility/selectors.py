@@ -6,7 +6,7 @@ login); anything else is a 404, never a 403 that would confirm it exists.
 
 from datetime import date
 
-from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -81,3 +81,28 @@ def with_status(qs: QuerySet[Person], *, day: date) -> QuerySet[Person]:
             output_field=CharField(),
         )
     )
+
+
+def dashboard_rows(user) -> QuerySet[Person]:
+    """The household of this login's person, each row annotated ``link_id`` (the login's
+    link on its own person's row, else None): link and persons in one query.
+
+    Pass the result (after any prefetching) to ``split_dashboard_rows``.
+    """
+    links = MemberLink.objects.filter(user=user)
+    return (
+        Person.objects.select_related("household", "card")
+        .filter(household_id__in=links.values("person__household_id"))
+        .annotate(link_id=Subquery(links.filter(person_id=OuterRef("pk")).values("pk")[:1]))
+        .order_by("branch_number")
+    )
+
+
+def split_dashboard_rows(rows: list[Person], user) -> tuple[MemberLink | None, list[Person]]:
+    """(the login's link, the persons it may see) from ``dashboard_rows``: the same rule as
+    ``persons_for_member`` — the household for the insured person, else only themself."""
+    own = next((p for p in rows if p.link_id is not None), None)
+    if own is None:
+        return None, []
+    link = MemberLink(pk=own.link_id, user=user, person=own)
+    return link, (rows if link.sees_household else [own])

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import record
+from certificates.selectors import with_certificate_panel
 
-from . import calendar_export, selectors, services, situation
+from . import calendar_export, cards, selectors, services, situation
 from .forms import CardFactsForm, LinkForm
 from .linking import LinkRefused, link_member
 from .models import CardFacts, CardFactsChange
@@ -42,14 +43,18 @@ def member_required(view):
 
 
 @require_GET
-@member_required
+@login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = selectors.today()
-    link = request.member_link
-    persons = list(selectors.persons_for_link(link))
+    # The busiest page: the login's link and its persons come in one query.
+    rows = list(with_certificate_panel(selectors.dashboard_rows(request.user), today=today))
+    link, persons = selectors.split_dashboard_rows(rows, request.user)
+    if link is None:
+        return redirect("eligibility:link")
+    request.member_link = link
     situations = [situation.situation_of(p, today=today) for p in persons]
     return render(request, "eligibility/dashboard.html", {
-        "situations": situations,
+        "cards": list(zip(situations, cards.render_cards(situations, today=today), strict=True)),
         "household": link.person.household,
         "sees_household": link.sees_household,
         "today": today,

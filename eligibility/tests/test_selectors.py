@@ -54,3 +54,13 @@ def test_eligible_on_counts_the_end_date_as_the_first_day_without_eligibility():
     assert matches(date(2020, 4, 1))
     assert matches(date(2026, 3, 31))
     assert not matches(date(2026, 4, 1))
+
+
+def test_the_dashboards_one_query_shows_what_persons_for_member_shows(alice, bob, charlie, household):
+    from tests.factories import UserFactory
+
+    for user in (alice, bob, charlie, UserFactory()):
+        link, persons = selectors.split_dashboard_rows(list(selectors.dashboard_rows(user)), user)
+        assert [p.pk for p in persons] == [p.pk for p in selectors.persons_for_member(user)]
+        expected = selectors.member_link_for(user)
+        assert (link.pk if link else None) == (expected.pk if expected else None)
