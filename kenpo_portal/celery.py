@@ -28,6 +28,12 @@ app.conf.beat_schedule = {
         "task": "reminders.tasks.send_pending",
         "schedule": crontab(minute="*/15"),
     },
+    "staff-dashboard-refresh": {
+        # Keeps the staff dashboard's summary (one query over the whole society)
+        # under a minute old, so no page waits for it (staff.dashboard).
+        "task": "staff.tasks.refresh_dashboard",
+        "schedule": 55.0,
+    },
     "certificates-resume-batches": {
         # Re-queues chunks of batches whose worker died; issuing is idempotent.
         "task": "certificates.tasks.resume_stalled_batches",
