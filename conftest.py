@@ -94,6 +94,11 @@ def reset_broker_connections(app) -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps its own registry of pools keyed by URL: without clearing it, the
+    # next test on the same URL gets the closed pool back ("Acquire on closed pool").
+    from kombu import pools
+
+    pools.reset()
 
 
 @pytest.fixture
