@@ -195,3 +195,30 @@ def test_person_deletion_is_left_to_managers(client, as_role, person):
     as_role(MANAGER)
     assert client.get(reverse("admin:eligibility_person_delete", args=[person.pk])).status_code == 200
     assert Person.objects.filter(pk=person.pk).exists()
+
+
+# --- exports and downloads (the certificates app's pages, checked per role) ---------------------
+
+EXPORT_URL = "admin:certificates_exofficiocandidate_export"
+
+
+def test_a_viewer_can_neither_export_the_ex_officio_list_nor_download_a_pdf(client, as_role):
+    as_role(VIEWER)
+    assert client.get(reverse(EXPORT_URL, args=["utf8"])).status_code == 403
+    assert client.get(reverse("certificates:certificate_pdf", args=[1])).status_code == 403
+    assert client.get(reverse("certificates:print_file_pdf", args=[1])).status_code == 403
+    assert not AuditEntry.objects.filter(action__in=["export", "download"]).exists()
+
+
+def test_a_clerk_exports_the_ex_officio_list_and_the_export_is_audited(client, as_role, person):
+    clerk = as_role(CLERK)
+    response = client.get(reverse(EXPORT_URL, args=["utf8"]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert AuditEntry.objects.filter(action="export", actor=clerk, actor_role=CLERK).exists()
+
+
+def test_a_clerk_may_download_pdfs(client, as_role):
+    as_role(CLERK)
+    # No such certificate: the permission lets the clerk through to a 404, not a 403.
+    assert client.get(reverse("certificates:certificate_pdf", args=[10**9])).status_code == 404
