@@ -1,0 +1,79 @@
+"""A clerk imports a roster and reads the dashboard in a real browser; axe checks each page."""
+
+import os
+
+import pytest
+from django.test import Client
+
+from eligibility.models import Person
+from staff.roles import CLERK
+from staff.testing import login_with_mfa, make_staff
+from tests.browser.conftest import _playwright, assert_accessible, browser, browser_page  # noqa: F401
+from tests.factories import EmployerFactory, SocietyFactory
+
+from .helpers import HANAKO, JIRO, TARO, roster
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _shot(page, name: str) -> None:
+    """KENPO_SCREENSHOTS=/some/dir keeps a picture of the page, to look at by eye."""
+    folder = os.environ.get("KENPO_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
+def _log_in_with_mfa(page, live_server, user) -> None:
+    client = Client()
+    login_with_mfa(client, user)
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                               "url": live_server.url}])
+
+
+def test_a_clerk_imports_a_roster_and_reads_the_dashboard(browser_page, live_server, tmp_path):  # noqa: F811
+    society = SocietyFactory()
+    EmployerFactory(society=society, code="E0001")
+    clerk = make_staff(role=CLERK, email="clerk@example.jp")
+    page = browser_page
+    _log_in_with_mfa(page, live_server, clerk)
+
+    page.goto(f"{live_server.url}/admin/")
+    page.click("text=データ取込")
+    assert page.url.endswith("/staff/imports/")
+    assert_accessible(page)
+
+    upload = tmp_path / "名簿.csv"
+    upload.write_bytes(roster(HANAKO, TARO, JIRO, encoding="cp932"))
+    page.check("input[name=kind][value=roster]")
+    page.set_input_files("input[name=file]", str(upload))
+    page.click("button:has-text('アップロードして確認する')")
+    page.wait_for_load_state()
+    assert "新しく登録する加入者" in page.content()
+    assert not Person.objects.exists()
+    assert_accessible(page)
+    _shot(page, "import-preview")
+
+    page.click("button:has-text('取り込む')")
+    page.wait_for_load_state()
+    assert "取り込みました。" in page.content()
+    assert Person.objects.count() == 3
+    # Some card facts, so that the chart has bars.
+    from datetime import timedelta
+
+    from eligibility.models import CardFacts
+    from eligibility.selectors import today
+
+    for n, card in enumerate(CardFacts.objects.all()):
+        card.has_card, card.registered = True, True
+        card.ecert_expires_on = today() + timedelta(days=40 + 90 * n)
+        card.card_expires_on = today() + timedelta(days=400 + 60 * n)
+        card.save()
+
+    page.goto(f"{live_server.url}/admin/")
+    page.click("text=業務ダッシュボード")
+    assert page.url.endswith("/staff/")
+    assert page.locator("svg.staff-chart title").count() >= 1
+    _shot(page, "staff-dashboard")
+    assert_accessible(page)
+    page.click("a[href='/admin/eligibility/person/?eligible=yes']")
+    assert "?eligible=yes" in page.url and "e=1" not in page.url
