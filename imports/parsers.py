@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.mynumber import contains_my_number
+from core.wareki import ERAS
 from eligibility.models import Person, normalise_digits
 
 BOM = b"\xef\xbb\xbf"
@@ -128,20 +129,41 @@ _DATE_PATTERNS = (
 )
 
 
+# 和暦: 昭和60年11月14日, S60.11.14, 令和元年5月1日, R1/5/1.
+_WAREKI = re.compile(r"^(明治|大正|昭和|平成|令和|[MTSHR])(元|\d{1,2})(?:年|[./-])(\d{1,2})(?:月|[./-])(\d{1,2})日?$")
+
+
+def _wareki(value: str) -> date | None:
+    match = _WAREKI.match(value.upper() if value[:1].isascii() else value)
+    if not match:
+        return None
+    era, year, month, day = match.groups()
+    start = next((s for s, kanji, romaji in ERAS if era in (kanji, romaji[0])), None)
+    western = start.year + (1 if year == "元" else int(year)) - 1
+    result = date(western, int(month), int(day))
+    if result < start:  # e.g. 令和1年4月1日 was still 平成
+        raise ValueError(value)
+    return result
+
+
 def parse_date(value: str, label: str, *, required: bool = True) -> date | None:
+    """A date written 2025-12-02, 2025/12/2, 20251202, 2025年12月2日 or in 和暦 (令和7年12月2日, R7.12.2)."""
     value = unicodedata.normalize("NFKC", value).strip()
     if not value:
         if required:
             raise RowError(f"{label}が空です。")
         return None
-    for pattern in _DATE_PATTERNS:
-        match = pattern.match(value)
-        if match:
-            try:
+    try:
+        for pattern in _DATE_PATTERNS:
+            match = pattern.match(value)
+            if match:
                 return date(*(int(part) for part in match.groups()))
-            except ValueError:
-                break
-    raise RowError(f"{label}「{value}」は日付として読めません（例: 2025-12-02）。")
+        found = _wareki(value)
+        if found is not None:
+            return found
+    except ValueError:
+        pass
+    raise RowError(f"{label}「{value}」は日付として読めません（例: 2025-12-02、令和7年12月2日）。")
 
 
 def parse_digits(value: str, label: str, *, max_length: int) -> str:
