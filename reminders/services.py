@@ -29,7 +29,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.functions import Concat
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -65,8 +65,8 @@ def _certificate_model():
         return None
 
 
-def _insert_select(queryset, columns: list[str]) -> int:
-    """``INSERT INTO reminder (columns) <queryset> ON CONFLICT DO NOTHING``; rows inserted.
+def _insert_select(queryset, columns: list[str]) -> dict[str, int]:
+    """``INSERT INTO reminder (columns) <queryset> ON CONFLICT DO NOTHING``; rows inserted per stage.
 
     The queryset's values() must list expressions in ``columns``' order. Both
     PostgreSQL and SQLite accept this; SQLite needs the WHERE the ORM always adds.
@@ -74,11 +74,19 @@ def _insert_select(queryset, columns: list[str]) -> int:
     select_sql, params = queryset.query.sql_with_params()
     table = Reminder._meta.db_table
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    insert = f"INSERT INTO {table} ({quoted}) {select_sql} ON CONFLICT DO NOTHING RETURNING stage"
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({quoted}) {select_sql} ON CONFLICT DO NOTHING", params)
-        return max(cursor.rowcount, 0)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"WITH made AS ({insert}) SELECT stage, COUNT(*) FROM made GROUP BY stage", params)  # noqa: S608
+            return dict(cursor.fetchall())
+        cursor.execute(insert, params)
+        counts: dict[str, int] = {}
+        for (stage,) in cursor.fetchall():
+            counts[stage] = counts.get(stage, 0) + 1
+        return counts
 
 
+SCAN_LOCK_KEY = 0x6B656E706F05  # any constant unique to this lock ("kenpo" 5)
 SCAN_COLUMNS = ["person_id", "household_id", "subject", "stage", "expires_on", "due_on"]
 
 
@@ -92,19 +100,31 @@ def scan(*, day: date) -> dict[str, int]:
     """
     from eligibility.models import Person
 
-    created: dict[str, int] = {}
+    if connection.vendor == "postgresql":
+        # Two scans at once (two beats, a staff run during the beat's) would insert
+        # the same keys in possibly different orders and could deadlock: the second
+        # waits here, then finds every row made. (SQLite serialises writers anyway.)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCAN_LOCK_KEY])
     eligible = Person.objects.filter(eligible_on(day))
-    for stage in stages.MY_NUMBER_STAGES:
-        bounds = stages.expiry_range(stage, day)
-        if bounds is None:
-            continue
-        qs = eligible.filter(
-            card__registered=True, card__effective_expires_on__range=bounds
-        ).values_list(
-            F("id"), F("household_id"), Value(stages.Subject.MY_NUMBER.value), Value(stage.value),
+    # Each expiry has at most one current stage on a day, so the stages' expiry
+    # ranges are disjoint: one statement, one pass over the persons, for all four.
+    ranges = {stage: stages.expiry_range(stage, day) for stage in stages.MY_NUMBER_STAGES}
+    ranges = {stage: bounds for stage, bounds in ranges.items() if bounds is not None}
+    created: dict[str, int] = dict.fromkeys((s.value for s in stages.MY_NUMBER_STAGES), 0)
+    if ranges:
+        in_a_range = Q()
+        for bounds in ranges.values():
+            in_a_range |= Q(card__effective_expires_on__range=bounds)
+        stage_of = Case(
+            *(When(card__effective_expires_on__range=bounds, then=Value(stage.value)) for stage, bounds in ranges.items()),
+            output_field=CharField(),
+        )
+        qs = eligible.filter(in_a_range, card__registered=True).values_list(
+            F("id"), F("household_id"), Value(stages.Subject.MY_NUMBER.value), stage_of,
             F("card__effective_expires_on"), Value(day),
         )
-        created[stage.value] = _insert_select(qs, SCAN_COLUMNS)
+        created.update(_insert_select(qs, SCAN_COLUMNS))
 
     certificate = _certificate_model()
     bounds = stages.expiry_range(stages.Stage.CERTIFICATE_ENDING, day)
@@ -117,7 +137,8 @@ def scan(*, day: date) -> dict[str, int]:
                 Value(stages.Stage.CERTIFICATE_ENDING.value), F("valid_until"), Value(day),
             )
         )
-        created[stages.Stage.CERTIFICATE_ENDING.value] = _insert_select(qs, SCAN_COLUMNS)
+        created[stages.Stage.CERTIFICATE_ENDING.value] = _insert_select(qs, SCAN_COLUMNS).get(
+            stages.Stage.CERTIFICATE_ENDING.value, 0)
     logger.info("reminder scan for %s created %s", day.isoformat(), created)
     return created
 
