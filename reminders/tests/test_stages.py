@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reminders.stages import Stage, Subject, current_stage, expiry_range, stage_date
@@ -77,6 +77,7 @@ def test_a_certificate_reminder_matters_until_valid_until():
 days = st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31))
 
 
+@settings(deadline=None, max_examples=80)
 @given(expiry=days, day=days)
 def test_the_scans_expiry_range_is_exactly_the_inverse_of_current_stage(expiry, day):
     for stage in Stage:
