@@ -126,6 +126,7 @@ def main() -> int:
     os.environ.update(env)
     cookie, person_pk, shown, total = member_cookie(args.email)
 
+    load_before = os.getloadavg()[0]
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     gunicorn = subprocess.Popen(
@@ -156,7 +157,8 @@ def main() -> int:
             gunicorn.kill()
 
     ratio = dash["rps"] / bare["rps"] if bare["rps"] else 0.0
-    print(f"persons in the database: {total:,}; on this member's dashboard: {shown}; session: {args.session}")
+    print(f"persons in the database: {total:,}; on this member's dashboard: {shown}; session: {args.session}; "
+          f"load average before: {load_before:.2f}, after: {os.getloadavg()[0]:.2f} (2 cores shared with wrk)")
     print(f"gunicorn: {args.workers} workers x {args.gunicorn_threads} threads (gthread); "
           f"wrk: {args.threads} thread, {args.connections} connections, {args.duration} s per view")
     print(f"{'view':<12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'non-2xx':>9}")

@@ -203,3 +203,7 @@ def test_guides_have_english_translations(client):
     client.cookies["django_language"] = "en"
     page = client.get(reverse("eligibility:guide", args=["register"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Seven Bank ATM" in page
+
+
+def test_the_bench_view_is_not_routed_by_default(client, alice_person):
+    assert client.get(f"/my/bench/bare/{alice_person.pk}/").status_code == 404
