@@ -107,6 +107,16 @@ def _void_current(*, person_ids, by, reason: str) -> int:
     )
 
 
+def certificates_void_ended_eligibility(*, today: date) -> int:
+    """R8: void every certificate whose holder's eligibility has ended (資格喪失), in one UPDATE."""
+    ended = Person.objects.filter(eligible_until__lte=today).values("pk")
+    return (
+        Cert.objects.filter(person_id__in=ended)
+        .exclude(status=Cert.Status.VOID)
+        .update(status=Cert.Status.VOID, voided_at=timezone.now(), void_reason=Cert.VoidReason.ELIGIBILITY_ENDED)
+    )
+
+
 @transaction.atomic
 def certificate_issue(
     *, person: Person, basis: str, issued_by, reissue_request: ReissueRequest | None = None, today: date | None = None

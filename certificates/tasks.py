@@ -51,3 +51,11 @@ def render_certificate(certificate_id: int) -> bool:
 @shared_task(name="certificates.tasks.resume_stalled_batches")
 def resume_stalled_batches() -> list[int]:
     return services.batches_resume_stalled()
+
+
+@shared_task(name="certificates.tasks.void_ended_eligibility")
+def void_ended_eligibility() -> int:
+    """Daily: certificates of people who left the society stop being valid (R8)."""
+    from eligibility.selectors import today
+
+    return services.certificates_void_ended_eligibility(today=today())

@@ -229,3 +229,15 @@ def test_request_free_text_refuses_a_my_number(alice_person):
     req = ReissueRequest(person=alice_person, reason="card_lost", details="番号は 1234 5678 9018 です")
     with pytest.raises(ValidationError):
         req.full_clean()
+
+
+def test_certificates_of_people_who_left_are_voided(insured_and_dependent_72, today):
+    insured, dependent = insured_and_dependent_72
+    kept = services.certificate_issue(person=insured, basis=Basis.CUTOFF, issued_by=None, today=today)
+    ended = services.certificate_issue(person=dependent, basis=Basis.CUTOFF, issued_by=None, today=today)
+    dependent.eligible_until = today
+    dependent.save()
+    assert services.certificates_void_ended_eligibility(today=today) == 1
+    ended.refresh_from_db()
+    kept.refresh_from_db()
+    assert (ended.status, ended.void_reason, kept.status) == ("void", "eligibility_ended", "queued")

@@ -221,6 +221,12 @@ def test_issuing_for_everyone_matching_the_filter_starts_a_batch(client, staff, 
     assert batch.total == 1 and batch.status == "done" and batch.print_files.count() == 1
     page = client.get(response.url).content.decode()
     assert "1 / 1" in page and 'http-equiv="refresh"' not in page
+    print_file = batch.print_files.get()
+    download = client.get(reverse("certificates:print_file_pdf", args=[print_file.pk]))
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    assert AuditEntry.objects.filter(action="download", object_id=str(print_file.pk)).exists()
+    client.post(reverse("certificates:batch_mark", args=[batch.pk]), {"to": "printed"})
+    assert set(batch.certificates.values_list("status", flat=True)) == {"printed"}
 
 
 def test_the_issue_action_on_selected_rows_starts_a_batch(client, staff, candidates,
