@@ -394,6 +394,11 @@ def batches_resume_stalled(*, now=None, stalled_after: timedelta = timedelta(min
                 tasks.process_chunk.delay(batch.pk, chunk)
             batch_refresh(batch_id=batch.pk)
         resumed.append(batch.pk)
+    # Approved requests' certificates whose render message was lost (rendering is idempotent).
+    for certificate_id in Cert.objects.filter(
+        batch__isnull=True, status=Cert.Status.QUEUED, queued_at__lt=now - stalled_after
+    ).values_list("pk", flat=True)[:1000]:
+        tasks.render_certificate.delay(certificate_id)
     return resumed
 
 

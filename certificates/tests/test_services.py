@@ -241,3 +241,22 @@ def test_certificates_of_people_who_left_are_voided(insured_and_dependent_72, to
     ended.refresh_from_db()
     kept.refresh_from_db()
     assert (ended.status, ended.void_reason, kept.status) == ("void", "eligibility_ended", "queued")
+
+
+def test_a_lost_render_of_an_approved_request_is_queued_again(alice, alice_person, staff, monkeypatch,
+                                                              django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from certificates import tasks
+
+    req = services.request_submit(person=alice_person, requested_by=alice, reason="card_lost")
+    with django_capture_on_commit_callbacks():  # the render message is lost
+        cert = services.request_approve(req=req, by=staff)
+    queued = []
+    monkeypatch.setattr(tasks.render_certificate, "delay", queued.append)
+    services.batches_resume_stalled()
+    assert queued == []
+    services.batches_resume_stalled(now=timezone.now() + timedelta(minutes=20))
+    assert queued == [cert.pk]
