@@ -107,8 +107,9 @@ class ExOfficioCandidateAdmin(AuditedModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         user = request.user
-        return user.is_active and user.is_staff and (
-            user.has_perm("certificates.issue_certificate") or user.has_perm("certificates.export_list")
+        return user.is_active and user.is_staff and any(
+            user.has_perm(f"certificates.{p}") for p in ("view_eligibilitycertificate", "issue_certificate",
+                                                         "export_list")
         )
 
     def has_module_permission(self, request):

@@ -33,7 +33,7 @@ def today():
 
 @pytest.fixture
 def employer(db):
-    return EmployerFactory(code="E0001", name="青空商事株式会社")
+    return EmployerFactory(code="AOZORA", name="青空商事株式会社")
 
 
 @pytest.fixture

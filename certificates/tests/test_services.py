@@ -152,7 +152,7 @@ def test_print_files_are_split_at_the_page_limit_and_ordered_by_employer(today, 
     from tests.factories import EmployerFactory, HouseholdFactory
 
     settings.KENPO_PRINT_FILE_MAX_PAGES = 4
-    for code in ("E0002", "E0001"):
+    for code in ("P0002", "P0001"):
         employer = EmployerFactory(code=code, name=f"事業所{code}")
         for i in range(3):
             person(household=HouseholdFactory(employer=employer, society=employer.society), card=NO_CARD,
@@ -164,7 +164,7 @@ def test_print_files_are_split_at_the_page_limit_and_ordered_by_employer(today, 
     services.batch_assemble_print_files(batch_id=batch.pk)
     files = list(batch.print_files.all())
     assert [f.pages for f in files] == [4, 4]
-    assert [f.description for f in files] == ["事業所E0001", "事業所E0002"]
+    assert [f.description for f in files] == ["事業所P0001", "事業所P0002"]
 
 
 def test_a_stalled_batch_is_resumed_without_issuing_twice(insured_and_dependent_72, today, monkeypatch,

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pyt
 
 
 def _population(n: int) -> None:
-    employers = [EmployerFactory(code=f"E{i:04d}", name=f"事業所{i}") for i in range(3)]
+    employers = [EmployerFactory(code=f"W{i:04d}", name=f"事業所{i}") for i in range(3)]
     for i in range(n):
         employer = employers[i % 3]
         PersonFactory(household=HouseholdFactory(employer=employer, society=employer.society),

@@ -248,3 +248,12 @@ def test_the_batch_page_refreshes_while_running_and_lists_failures(client, staff
     services.batch_refresh(batch_id=batch.pk)
     page = client.get(reverse("certificates:batch_detail", args=[batch.pk])).content.decode()
     assert "OSError: disk full" in page and "失敗した分を再実行" in page
+
+
+def test_the_viewer_role_sees_the_list_but_cannot_issue_or_export(client, candidates):
+    from staff.roles import VIEWER
+
+    login_with_mfa(client, make_staff(role=VIEWER, email="viewer@kenpo.example.jp"))
+    page = client.get(reverse("admin:certificates_exofficiocandidate_changelist")).content.decode()
+    assert "高橋 健一" in page and "issue_selected" not in page and "CSV" not in page
+    assert client.get(reverse("admin:certificates_exofficiocandidate_issue_all")).status_code == 403
