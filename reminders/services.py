@@ -30,7 +30,6 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import Case, CharField, F, Q, Value, When
-from django.db.models.functions import Concat
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -258,20 +257,26 @@ def _mark_delivered(
 ) -> int:
     """Record that ``user_id`` got these rows; with ``finish``, mark the household's rows sent.
 
-    One UPDATE either way (each is a commit: at 1 per e-mail, the database's commit
-    latency is what sending costs besides SMTP). Returns the rows marked sent.
+    One UPDATE either way, written in SQL because it runs once per e-mail (the ORM
+    took longer to build it than the database to run it). Returns the rows marked sent.
     """
-    delivered = Case(When(id__in=row_ids, then=Concat(F("delivered_to"), Value(f",{user_id},"))),
-                     default=F("delivered_to"))
-    if not finish:
-        Reminder.objects.filter(claim_token=token, id__in=row_ids).update(
-            delivered_to=delivered, message_id=message_id)
-        return 0
-    return Reminder.objects.filter(claim_token=token, household_id=household_id).update(
-        delivered_to=delivered,
-        message_id=Case(When(id__in=row_ids, then=Value(message_id)), default=F("message_id")),
-        status=Reminder.Status.SENT, sent_at=timezone.now(), claim_token=None, last_error="",
-    )
+    table = Reminder._meta.db_table
+    id_list = ", ".join(str(int(i)) for i in row_ids)
+    token_value = Reminder._meta.get_field("claim_token").get_db_prep_value(token, connection)
+    delivered = (f"delivered_to = CASE WHEN id IN ({id_list}) THEN delivered_to || %s ELSE delivered_to END, "
+                 f"message_id = CASE WHEN id IN ({id_list}) THEN %s ELSE message_id END")
+    params: list = [f",{user_id},", message_id]
+    if finish:
+        sql = (f"UPDATE {table} SET {delivered}, status = %s, sent_at = %s, claim_token = NULL, last_error = '' "  # noqa: S608
+               "WHERE claim_token = %s AND household_id = %s")
+        params += [Reminder.Status.SENT.value, connection.ops.adapt_datetimefield_value(timezone.now()),
+                   token_value, household_id]
+    else:
+        sql = f"UPDATE {table} SET {delivered} WHERE claim_token = %s AND id IN ({id_list})"  # noqa: S608
+        params += [token_value]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount if finish else 0
 
 
 def _backoff(attempts: int) -> timedelta:

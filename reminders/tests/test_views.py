@@ -108,3 +108,13 @@ def test_only_the_latest_stage_of_a_person_is_shown():
     user = verified_member(person, "x@example.jp")
     [notice] = notices_for(link=member_link_for(user), household=person.household)
     assert notice.stage == "expired"
+
+
+def test_the_dashboard_shows_the_notice_and_both_forms_work_without_javascript(client, alice, due):
+    client.force_login(alice)
+    page = client.get("/my/").content.decode()
+    assert "期限のお知らせ" in page and "佐藤 一郎" in page
+    assert f'action="/reminders/{due[0].pk}/dismiss"' in page
+    assert 'action="/reminders/email"' in page and 'name="csrfmiddlewaretoken"' in page
+    response = client.post(f"/reminders/{due[0].pk}/dismiss", follow=True)
+    assert "お知らせを閉じました" in response.content.decode()
