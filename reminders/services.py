@@ -244,10 +244,24 @@ def render_email(*, rows: list[Reminder], to: str, message_id: str) -> EmailMult
     return email
 
 
-def _still_relevant(row: Reminder) -> bool:
-    """A renewal recorded between the scan and the send makes the old expiry moot."""
-    if row.subject != Reminder.Subject.MY_NUMBER:
-        return True
+def _valid_certificates(rows: list[Reminder]) -> set[tuple[int, date]]:
+    """(person, valid-until) of the non-void 資格確認書 behind these rows (one query)."""
+    certificate = _certificate_model()
+    persons = [r.person_id for r in rows if r.subject == Reminder.Subject.CERTIFICATE]
+    if certificate is None or not persons:
+        return set()
+    return set(
+        certificate.objects.filter(person_id__in=persons).exclude(status="void").values_list("person_id", "valid_until")
+    )
+
+
+def _still_relevant(row: Reminder, *, day: date, certificates: set[tuple[int, date]]) -> bool:
+    """Things change between the scan and the send: a renewal, a replaced or void
+    資格確認書, or the end of eligibility make the row moot."""
+    if not row.person.is_eligible_on(day):
+        return False
+    if row.subject == Reminder.Subject.CERTIFICATE:
+        return (row.person_id, row.expires_on) in certificates
     card = getattr(row.person, "card", None)
     return card is not None and card.effective_expires_on == row.expires_on and card.registered
 
@@ -316,15 +330,17 @@ def send_households(*, household_ids: list[int], now: datetime | None = None) ->
         by_household.setdefault(row.household_id, []).append(row)
     wants_email = dict(Household.objects.filter(id__in=by_household).values_list("id", "email_reminders"))
     recipients = recipients_for(household_ids=list(by_household))
+    certificates = _valid_certificates(rows)
+    day = timezone.localdate(now)
 
     mail = get_connection()
     try:
         for household_id, household_rows in by_household.items():
-            relevant = [r for r in household_rows if _still_relevant(r)]
+            relevant = [r for r in household_rows if _still_relevant(r, day=day, certificates=certificates)]
             moot = [r.id for r in household_rows if r not in relevant]
             if moot:
                 outcome.skipped_rows += Reminder.objects.filter(claim_token=token, id__in=moot).update(
-                    status=Reminder.Status.SKIPPED, last_error="送信前に有効期限が変わりました", claim_token=None
+                    status=Reminder.Status.SKIPPED, last_error="送信前に状況が変わりました（更新・資格喪失など）", claim_token=None
                 )
             logins = recipients.get(household_id, []) if wants_email.get(household_id) else []
             if not logins:

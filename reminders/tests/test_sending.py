@@ -222,3 +222,29 @@ def test_a_certificate_reminder_quotes_its_valid_until():
                    expires_on=date(2030, 11, 30), due_on=date(2030, 9, 30))
     email = services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>")
     assert "資格確認書の有効期限は 令和12年11月30日 (2030-11-30) です" in email.body
+
+
+def test_a_reminder_of_a_person_whose_eligibility_ended_before_sending_is_skipped(smtp, family):
+    household, _insured, spouse, _son = family
+    spouse.eligible_until = date(2026, 8, 20)
+    spouse.save()
+    send(household)
+    assert Reminder.objects.get(person=spouse).status == "skipped"
+    assert "■ 佐藤 健" not in body_of(smtp.to("hanako@example.jp")[0])[0]
+
+
+def test_a_certificate_reminder_is_sent_while_the_certificate_holds_and_skipped_once_void(smtp, family):
+    from .test_scan import make_certificate
+
+    household, insured, *_ = family
+    certificate = make_certificate(insured, valid_until=date(2030, 11, 30))
+    services.scan(day=date(2030, 9, 30))
+    send(household)
+    assert Reminder.objects.get(subject="certificate").status == "sent"
+    text, _ = body_of(smtp.to("hanako@example.jp")[-1])
+    assert "資格確認書の有効期限は 令和12年11月30日" in text
+    certificate.status = "void"
+    certificate.save()
+    Reminder.objects.filter(subject="certificate").update(status="pending", delivered_to="")
+    send(household)
+    assert Reminder.objects.get(subject="certificate").status == "skipped"
