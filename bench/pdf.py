@@ -202,9 +202,15 @@ def workers(count: int, n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts (about 2 minutes)")
+    parser.add_argument("--workers-only", action="store_true", help="only phase 4 (1 vs 2 processes)")
     args = parser.parse_args()
     singles, merged, rss_n, per_worker = (100, 300, 1000, 60) if args.quick else (300, 1000, 5000, 200)
-    print(f"harfbuzz-subset available: {pdf.harfbuzz_subset_available()}; cores: {os.cpu_count()}")
+    print(f"harfbuzz-subset available: {pdf.harfbuzz_subset_available()}; cores: {os.cpu_count()}; "
+          f"load average before: {os.getloadavg()[0]:.2f}")
+    if args.workers_only:
+        one, two = workers(1, per_worker), workers(2, per_worker)
+        print(f"4. throughput: 1 process {one:.1f}/s, 2 processes {two:.1f}/s, speed-up {two / one:.2f}x")
+        return
 
     s = run(phase_singles, singles)
     ratio = s["ours_ms"] / s["bare_ms"]
