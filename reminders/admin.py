@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from audit.admin_mixins import AuditedModelAdmin
+from eligibility.selectors import today as today_in_japan
 
 from . import selectors, services
 from .models import Reminder
@@ -57,7 +58,7 @@ class ReminderAdmin(AuditedModelAdmin):
     def scan_view(self, request):
         if not self.has_change_permission(request):
             return redirect("admin:index")
-        form = ScanForm(request.POST or None, initial={"day": date.today()})
+        form = ScanForm(request.POST or None, initial={"day": today_in_japan()})
         if request.method == "POST" and form.is_valid():
             created = services.scan_by_staff(day=form.cleaned_data["day"], request=request)
             services.enqueue_due()

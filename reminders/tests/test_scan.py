@@ -115,6 +115,7 @@ def test_the_scan_for_a_day_runs_from_the_admin(staff_client):
     assert response.status_code == 302
     staff_client.post("/admin/reminders/reminder/scan/", {"day": "2026-08-14"})
     assert Reminder.objects.count() == 1
+    assert staff_client.get("/admin/reminders/reminder/scan/").status_code == 200
     assert staff_client.get("/admin/reminders/reminder/counts/").status_code == 200
     assert staff_client.get("/admin/reminders/reminder/?stage__exact=renewal_open").status_code == 200
 
