@@ -257,3 +257,13 @@ def test_the_viewer_role_sees_the_list_but_cannot_issue_or_export(client, candid
     page = client.get(reverse("admin:certificates_exofficiocandidate_changelist")).content.decode()
     assert "高橋 健一" in page and "issue_selected" not in page and "CSV" not in page
     assert client.get(reverse("admin:certificates_exofficiocandidate_issue_all")).status_code == 403
+
+
+def test_the_request_pages_read_in_english_too(client, alice, alice_person, settings):
+    client.force_login(alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    url = reverse("certificates:request_start", args=[alice_person.pk])
+    page = client.get(url).content.decode()
+    assert "Why do you need an eligibility certificate?" in page and "My My Number card was lost" in page
+    page = client.post(url, {"reason": "school_trip"}).content.decode()
+    assert "a copy of the eligibility notice" in page
