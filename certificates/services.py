@@ -12,7 +12,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from audit.services import record
@@ -402,73 +403,79 @@ def batches_resume_stalled(*, now=None, stalled_after: timedelta = timedelta(min
     return resumed
 
 
-def print_groups(*, batch: IssueBatch) -> list[tuple[str, str, list[Cert]]]:
-    """The batch's rendered certificates grouped for mailing: by employer (code order),
-    then the direct-post group (任意継続); inside a group by 記号・番号・枝番."""
-    certificates = (
+def print_groups(*, batch: IssueBatch):
+    """The batch's rendered certificates grouped for mailing, streamed from the database:
+    by employer (code order), then the direct-post group (任意継続) last; inside a group
+    by 記号・番号・枝番. Yields ``(title, employer_name, rows)``; rows are small dicts."""
+    rows = (
         batch.certificates.exclude(status__in=[Cert.Status.VOID, Cert.Status.QUEUED])
-        .select_related("employer", "person__household")
-        .order_by(F("employer__code").asc(nulls_last=True), "person__household__symbol",
-                  "person__household__number", "person__branch_number")
+        .annotate(post_last=Case(When(delivery_route="post", then=Value(1)), default=Value(0)),
+                  name=KT("snapshot__name"))
+        .order_by("post_last", "employer__code", "person__household__symbol", "person__household__number",
+                  "person__branch_number")
+        .values("serial", "name", "valid_until", "pdf", "delivery_route", "employer__code", "employer__name")
     )
-    groups: dict[tuple, list] = {}
-    for certificate in certificates:
-        if certificate.delivery_route == "post":
-            key = ("~post", "本人あて直接郵送分（任意継続など）", "")
-        else:
-            key = (certificate.employer.code, "事業所あて送付表", certificate.employer.name)
-        groups.setdefault(key, []).append(certificate)
-    return [(title, employer, certs) for (_, title, employer), certs in sorted(groups.items(), key=lambda kv: kv[0][0])]
+    key, group = None, []
+    for row in rows.iterator(chunk_size=2000):
+        row_key = "post" if row["delivery_route"] == "post" else row["employer__code"]
+        if row_key != key and group:
+            yield _group_title(group[0]), group
+            group = []
+        key = row_key
+        group.append(row)
+    if group:
+        yield _group_title(group[0]), group
+
+
+def _group_title(row: dict) -> tuple[str, str]:
+    if row["delivery_route"] == "post":
+        return "本人あて直接郵送分（任意継続など）", ""
+    return "事業所あて送付表", row["employer__name"]
 
 
 def batch_assemble_print_files(*, batch_id: int) -> int:
     """Merge the batch's PDFs into print files of at most KENPO_PRINT_FILE_MAX_PAGES pages,
-    each employer's certificates after its cover sheet. Re-running replaces the files."""
+    each employer's certificates after its cover sheet. Streams: one file in memory at a
+    time. Re-running replaces the files (idempotent)."""
     batch = IssueBatch.objects.get(pk=batch_id)
     max_pages = settings.KENPO_PRINT_FILE_MAX_PAGES
-    files: list[tuple[list, int, str]] = []  # (parts, certificate count, description)
-    parts: list = []
-    pages = count = 0
-    names: list[str] = []
+    # A group longer than a file continues in the next one, with its cover sheet again.
+    size = max(max_pages - -(-max_pages // (COVER_ROWS_PER_PAGE + 1)), 1)
+    for old in batch.print_files.all():
+        old.pdf.delete(save=False)
+    batch.print_files.all().delete()
+    current = {"parts": [], "pages": 0, "count": 0, "names": []}
+    written = 0
 
     def flush():
-        nonlocal parts, pages, count, names
-        if parts:
-            files.append((parts, count, "、".join(dict.fromkeys(names))[:300]))
-        parts, pages, count, names = [], 0, 0, []
+        nonlocal written
+        if not current["parts"]:
+            return
+        written += 1
+        content, page_count = pdf.merge(current["parts"])
+        print_file = PrintFile(batch=batch, sequence=written, pages=page_count, certificate_count=current["count"],
+                               description="、".join(dict.fromkeys(current["names"]))[:300])
+        print_file.pdf.save(f"batch-{batch.pk}-{written:03d}.pdf", ContentFile(content), save=False)
+        print_file.save()
+        current.update(parts=[], pages=0, count=0, names=[])
 
-    for title, employer_name, certificates in print_groups(batch=batch):
-        # A group longer than a file continues in the next one, with its cover again.
-        size = max(max_pages - -(-max_pages // (COVER_ROWS_PER_PAGE + 1)), 1)
-        for start in range(0, len(certificates), size):
-            group = certificates[start:start + size]
-            rows = [{"serial": c.serial, "name": c.snapshot.get("name", ""), "valid_until": c.valid_until}
-                    for c in group]
-            cover = pdf.render_cover(title=title, employer_name=employer_name, rows=rows, batch_id=batch.pk)
+    for (title, employer_name), rows in print_groups(batch=batch):
+        for start in range(0, len(rows), size):
+            part = rows[start:start + size]
+            cover = pdf.render_cover(title=title, employer_name=employer_name, rows=part, batch_id=batch.pk)
             cover_pages = _page_count(cover)
-            if pages and pages + cover_pages + len(group) > max_pages:
+            if current["pages"] and current["pages"] + cover_pages + len(part) > max_pages:
                 flush()
-            parts.append(cover)
-            parts.extend(default_storage.path(c.pdf.name) for c in group)
-            pages += cover_pages + len(group)
-            count += len(group)
-            names.append(employer_name or title)
+            current["parts"].append(cover)
+            current["parts"].extend(default_storage.path(row["pdf"]) for row in part)
+            current["pages"] += cover_pages + len(part)
+            current["count"] += len(part)
+            current["names"].append(employer_name or title)
     flush()
-
-    with transaction.atomic():
-        for old in batch.print_files.all():
-            old.pdf.delete(save=False)
-        batch.print_files.all().delete()
-        for sequence, (file_parts, certificate_count, description) in enumerate(files, start=1):
-            content, page_count = pdf.merge(file_parts)
-            print_file = PrintFile(batch=batch, sequence=sequence, pages=page_count,
-                                   certificate_count=certificate_count, description=description)
-            print_file.pdf.save(f"batch-{batch.pk}-{sequence:03d}.pdf", ContentFile(content), save=False)
-            print_file.save()
-        IssueBatch.objects.filter(pk=batch.pk).update(
-            status=IssueBatch.Status.DONE, finished_at=timezone.now(), last_progress_at=timezone.now()
-        )
-    return len(files)
+    IssueBatch.objects.filter(pk=batch.pk).update(
+        status=IssueBatch.Status.DONE, finished_at=timezone.now(), last_progress_at=timezone.now()
+    )
+    return written
 
 
 def _page_count(content: bytes) -> int:

@@ -3,6 +3,7 @@ from datetime import date
 import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
+from pypdf import PdfReader
 
 from certificates import services
 from certificates.models import (
@@ -157,14 +158,18 @@ def test_print_files_are_split_at_the_page_limit_and_ordered_by_employer(today, 
         for i in range(3):
             person(household=HouseholdFactory(employer=employer, society=employer.society), card=NO_CARD,
                    given_name=f"{code}-{i}")
+    voluntary = HouseholdFactory(employer=employer, society=employer.society, voluntary_continuation=True)
+    person(household=voluntary, card=NO_CARD, given_name="任意継続")
     with django_capture_on_commit_callbacks():
         batch = services.batch_start(candidates=ex_officio_candidates(today=today), started_by=None)
         services.batch_process_chunk(batch_id=batch.pk, item_ids=services.batch_chunks(batch_id=batch.pk)[0],
                                      today=today)
     services.batch_assemble_print_files(batch_id=batch.pk)
     files = list(batch.print_files.all())
-    assert [f.pages for f in files] == [4, 4]
-    assert [f.description for f in files] == ["事業所P0001", "事業所P0002"]
+    assert [f.pages for f in files] == [4, 4, 2]
+    assert [f.description for f in files] == ["事業所P0001", "事業所P0002", "本人あて直接郵送分（任意継続など）"]
+    text = "".join(p.extract_text() for p in PdfReader(files[0].pdf.path).pages[:2]).replace(" ", "")
+    assert text.index("事業所P0001御中") < text.index("P0001-0") < text.index("P0001-1")
 
 
 def test_a_stalled_batch_is_resumed_without_issuing_twice(insured_and_dependent_72, today, monkeypatch,
