@@ -26,6 +26,16 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache(settings):
+    """Each test starts with an empty cache of its own process (cached dashboards, rate
+    limits), never flushing a Redis that something else may be using."""
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+    cache.clear()
+
+
 @pytest.fixture
 def household(db):
     return HouseholdFactory(symbol="1234", number="5678")

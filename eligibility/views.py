@@ -11,14 +11,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import select_template
+from django.template.loader import render_to_string, select_template
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import record
 from certificates.selectors import with_certificate_panel
 
-from . import calendar_export, cards, selectors, services, situation
+from . import calendar_export, cards, dashboard_cache, selectors, services, situation
 from .forms import CardFactsForm, LinkForm
 from .linking import LinkRefused, link_member
 from .models import CardFacts, CardFactsChange
@@ -45,20 +47,45 @@ def member_required(view):
 @require_GET
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The busiest page: served from ``dashboard_cache`` until the household changes."""
     today = selectors.today()
-    # The busiest page: the login's link and its persons come in one query.
+    language = get_language() or "ja"
+    cached_link = dashboard_cache.cached_link(request.user.pk)
+    main = None
+    if cached_link is not None:
+        household_id, person_id, sees_household = cached_link
+        viewer = dashboard_cache.HOUSEHOLD if sees_household else f"p{person_id}"
+        main = dashboard_cache.get_main(household_id=household_id, viewer=viewer, language=language, today=today)
+    if main is None:
+        main = _render_dashboard_main(request, today=today, language=language)
+        if main is None:
+            return redirect("eligibility:link")
+    return render(request, "eligibility/dashboard.html", {
+        "main": mark_safe(dashboard_cache.with_csrf_token(main, request)),  # noqa: S308 - our own rendered template
+    })
+
+
+def _render_dashboard_main(request: HttpRequest, *, today, language: str) -> str | None:
+    # The login's link and its persons come in one query.
     rows = list(with_certificate_panel(selectors.dashboard_rows(request.user), today=today))
     link, persons = selectors.split_dashboard_rows(rows, request.user)
     if link is None:
-        return redirect("eligibility:link")
-    request.member_link = link
+        return None
+    household = link.person.household
+    dashboard_cache.remember_link(request.user.pk, household_id=household.pk, person_id=link.person_id,
+                                  sees_household=link.sees_household)
     situations = [situation.situation_of(p, today=today) for p in persons]
-    return render(request, "eligibility/dashboard.html", {
+    main = render_to_string("eligibility/_dashboard_main.html", {
         "cards": list(zip(situations, cards.render_cards(situations, today=today), strict=True)),
-        "household": link.person.household,
+        "household": household,
         "sees_household": link.sees_household,
         "today": today,
-    })
+        # Filled in per response: the cached markup is shared by the household's browsers.
+        "csrf_token": dashboard_cache.CSRF_PLACEHOLDER,
+    }, request)
+    dashboard_cache.set_main(household_id=household.pk, viewer=dashboard_cache.viewer_of(link),
+                             language=language, today=today, html=main)
+    return main
 
 
 @login_required

@@ -118,6 +118,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions read from the cache and written through to the database: no query per
+# request for the session, and nobody is logged out when the cache restarts.
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Celery -----------------------------------------------------------------------
 # With no REDIS_URL tasks run eagerly in-process (the embedded default).

@@ -34,6 +34,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.services import record
+from eligibility import dashboard_cache
 from eligibility.models import Household
 from eligibility.selectors import eligible_on
 
@@ -420,10 +421,12 @@ def retry_failed(*, reminders, request=None) -> int:
 def dismiss(*, reminder: Reminder) -> None:
     """Member: hide the dashboard notice (the e-mail state is not touched)."""
     Reminder.objects.filter(pk=reminder.pk, dismissed_at__isnull=True).update(dismissed_at=timezone.now())
+    dashboard_cache.forget_households([reminder.household_id])
 
 
 def set_email_reminders(*, household: Household, enabled: bool, request) -> None:
     Household.objects.filter(pk=household.pk).update(email_reminders=enabled)
     household.email_reminders = enabled
+    dashboard_cache.forget_households([household.pk])
     record(action="change", request=request, obj=household, household=household,
            summary="期限のお知らせメールを受け取る" if enabled else "期限のお知らせメールを停止")

@@ -1,0 +1,87 @@
+"""The dashboard is served from the cache until something it shows changes."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from eligibility import dashboard_cache
+from eligibility.models import CardFacts
+from reminders import services as reminder_services
+from reminders.models import Reminder
+
+pytestmark = pytest.mark.django_db
+
+
+def _dashboard(client):
+    response = client.get("/my/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_second_visit_is_served_from_the_cache(client, alice):
+    client.force_login(alice)
+    _dashboard(client)
+    with CaptureQueriesContext(connection) as queries:
+        _dashboard(client)
+    # The session and the user; nothing about the household.
+    assert len(queries) <= 2, [q["sql"] for q in queries]
+
+
+def test_a_card_fact_changed_by_the_member_shows_at_once(client, alice, alice_person):
+    client.force_login(alice)
+    assert "マイナンバーカードがありません" not in _dashboard(client)
+    facts = alice_person.card
+    facts.has_card = False
+    facts.save()
+    assert "マイナンバーカードがありません" in _dashboard(client)
+
+
+def test_a_change_made_with_a_plain_update_is_forgotten_by_its_service(client, alice, alice_person):
+    client.force_login(alice)
+    _dashboard(client)
+    CardFacts.objects.filter(pk=alice_person.pk).update(registered=False)  # no signal
+    assert "保険証の利用登録がまだです" not in _dashboard(client)
+    dashboard_cache.forget_persons([alice_person.pk])
+    assert "保険証の利用登録がまだです" in _dashboard(client)
+
+
+def test_a_dismissed_notice_disappears_from_the_next_page(client, alice, alice_person, bob_person):
+    reminder_services.scan(day=date(2026, 8, 14))
+    reminder = Reminder.objects.get(person=alice_person)
+    client.force_login(alice)
+    assert f"/reminders/{reminder.pk}/dismiss" in _dashboard(client)
+    reminder_services.dismiss(reminder=reminder)
+    assert f"/reminders/{reminder.pk}/dismiss" not in _dashboard(client)
+
+
+def test_each_browser_gets_its_own_csrf_token(client, alice, alice_person):
+    reminder_services.scan(day=date(2026, 8, 14))
+    client.force_login(alice)
+    html = _dashboard(client)
+    assert dashboard_cache.CSRF_PLACEHOLDER not in html
+    assert 'name="csrfmiddlewaretoken"' in html
+
+
+def test_a_dependents_own_login_never_gets_the_households_cached_page(client, alice, bob):
+    client.force_login(alice)
+    household_html = _dashboard(client)
+    assert "佐藤 花子" in household_html
+    client.force_login(bob)
+    own_html = _dashboard(client)
+    assert "佐藤 一郎" in own_html
+    assert "佐藤 花子" not in own_html
+
+
+def test_the_cached_page_is_not_served_on_the_next_day(alice_person):
+    dashboard_cache.set_main(household_id=1, viewer="household", language="ja", today=date(2026, 11, 25), html="x")
+    assert dashboard_cache.get_main(household_id=1, viewer="household", language="ja", today=date(2026, 11, 25)) == "x"
+    assert dashboard_cache.get_main(household_id=1, viewer="household", language="ja", today=date(2026, 11, 26)) is None
+
+
+def test_each_language_is_cached_apart(client, alice):
+    client.force_login(alice)
+    assert '<html lang="ja">' in _dashboard(client)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/my/"})
+    assert '<html lang="en">' in _dashboard(client)
