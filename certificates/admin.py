@@ -17,10 +17,12 @@ from audit.services import record
 from eligibility import rules
 from eligibility.models import normalise_digits
 from eligibility.selectors import today
+from staff.pagination import EstimatedCountPaginator
 
 from . import selectors, services
 from .models import (
     Basis,
+    BatchItem,
     EligibilityCertificate,
     ExOfficioCandidate,
     IllegalTransition,
@@ -83,6 +85,7 @@ class ExOfficioCandidateAdmin(AuditedModelAdmin):
     change_list_template = "certificates/admin/ex_officio_change_list.html"
     list_per_page = 100
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # no exact COUNT(*) over a society of a million
 
     def get_queryset(self, request):
         return selectors.ex_officio_candidates(today=today())
@@ -237,6 +240,7 @@ class EligibilityCertificateAdmin(AuditedModelAdmin):
     actions = ["mark_printed", "mark_mailed", "void_lost", "void_eligibility_ended"]
     readonly_fields = [f.name for f in EligibilityCertificate._meta.fields] + ["pdf_link"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False
@@ -324,3 +328,27 @@ class ReissueRequestAdmin(AuditedModelAdmin):
     @admin.display(description="審査")
     def review_link(self, obj):
         return format_html('<a href="{}">審査画面</a>', reverse("certificates:review_detail", args=[obj.pk]))
+
+
+@admin.register(BatchItem)
+class BatchItemAdmin(AuditedModelAdmin):
+    """One person of a batch; failed ones (with their reason) are retried from the batch page."""
+
+    list_display = ("__str__", "batch_link", "person", "state", "error")
+    list_filter = ("state",)
+    list_select_related = ("batch", "person")
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="交付バッチ（再実行はこちら）")
+    def batch_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("certificates:batch_detail", args=[obj.batch_id]), obj.batch)

@@ -198,6 +198,8 @@ class BatchItem(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "交付バッチの対象者"
+        verbose_name_plural = "交付バッチの対象者"
         constraints = [models.UniqueConstraint(fields=["batch", "person"], name="batch_person_unique")]
         indexes = [models.Index(fields=["batch", "state"])]
 
