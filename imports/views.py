@@ -7,6 +7,7 @@ from pathlib import Path
 from django.contrib import admin, messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record
@@ -45,7 +46,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
             data=form.cleaned_data["file"].read(), user=request.user, request=request,
         )
         return redirect("staff:imports:detail", pk=run.pk)
-    return _render(request, "imports/list.html", "データ取込", {
+    return _render(request, "imports/list.html", _("データ取込"), {
         "form": form,
         "runs": ImportRun.objects.select_related("uploaded_by", "confirmed_by")[:20],
         "roster_columns": parsers.ROSTER_COLUMNS,
@@ -56,7 +57,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @import_permission_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ImportRun.objects.select_related("uploaded_by", "confirmed_by"), pk=pk)
-    return _render(request, "imports/detail.html", f"{run.get_kind_display()}の取込 #{run.pk}", {
+    return _render(request, "imports/detail.html", _("%(kind)sの取込 #%(n)s") % {"kind": run.get_kind_display(), "n": run.pk}, {
         "run": run,
         "errors_shown": run.errors[:ERRORS_SHOWN],
         "errors_hidden": max(0, len(run.errors) - ERRORS_SHOWN),

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from .dashboard import chart, dashboard_summary
 
@@ -37,7 +38,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     summary = dashboard_summary()
     return render(request, "staff/dashboard.html", {
         **admin.site.each_context(request),
-        "title": "業務ダッシュボード",
+        "title": _("業務ダッシュボード"),
         "summary": summary,
         "chart": chart(summary.months),
         "can_import": request.user.has_perm("imports.run_import"),

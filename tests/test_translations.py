@@ -1,0 +1,138 @@
+"""English is the second language: every catalog compiles, and the key pages read in
+English once a visitor switches language (Japanese stays the default)."""
+
+import gettext
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from staff.roles import MANAGER
+from staff.testing import login_with_mfa, make_staff
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGS = sorted(p for p in ROOT.glob("**/locale/en/LC_MESSAGES/django.po") if ".venv" not in p.parts)
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]")
+# Shown in Japanese on purpose in the English pages: the language switch offers 日本語.
+ALLOWED_JAPANESE = {"日本語"}
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees or hears: element text plus the labelling attributes."""
+
+    def __init__(self):
+        super().__init__()
+        self.chunks: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._hidden += 1
+        self.chunks += [v for k, v in attrs if k in ("aria-label", "title", "placeholder", "alt") and v]
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._hidden -= 1
+
+    def handle_data(self, data):
+        if not self._hidden and data.strip():
+            self.chunks.append(data.strip())
+
+
+def japanese_left(response) -> list[str]:
+    parser = _VisibleText()
+    parser.feed(response.content.decode())
+    return [c for c in parser.chunks if JAPANESE.search(c) and c not in ALLOWED_JAPANESE]
+
+
+@pytest.fixture(autouse=True)
+def _japanese_again_after_each_test():
+    """A request in English leaves English active in this thread: later tests expect Japanese."""
+    yield
+    translation.deactivate()
+
+
+def in_english(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    return client
+
+
+def test_there_are_english_catalogs():
+    assert ROOT / "locale/en/LC_MESSAGES/django.po" in CATALOGS
+    assert ROOT / "eligibility/locale/en/LC_MESSAGES/django.po" in CATALOGS
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext (msgfmt) is not installed")
+@pytest.mark.parametrize("po", CATALOGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_each_english_catalog_compiles_and_its_committed_mo_is_up_to_date(po, tmp_path):
+    fresh = tmp_path / "django.mo"
+    result = subprocess.run(["msgfmt", "--check-format", "-o", str(fresh), str(po)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    with fresh.open("rb") as f, po.with_suffix(".mo").open("rb") as g:
+        assert gettext.GNUTranslations(g)._catalog == gettext.GNUTranslations(f)._catalog, (
+            f"{po.with_suffix('.mo')} is stale: run manage.py compilemessages"
+        )
+
+
+def test_japanese_stays_the_default(client):
+    response = client.get(reverse("home"))
+    assert "ログイン" in response.content.decode()
+    assert response.headers["Content-Language"] == "ja"
+
+
+def test_the_home_page_reads_in_english(client):
+    response = in_english(client).get(reverse("home"))
+    page = response.content.decode()
+    assert response.headers["Content-Language"] == "en"
+    assert "Kenpo Portal" in page
+    assert "First time here? Sign up" in page
+    assert "My Number insurance card" in page
+    assert japanese_left(response) == []
+
+
+def test_the_login_page_reads_in_english(client):
+    response = in_english(client).get(reverse("account_login"))
+    assert "Skip to main content" in response.content.decode()
+    assert "This portal never collects your My Number." in response.content.decode()
+    assert japanese_left(response) == []
+
+
+def test_the_dashboard_of_a_linked_member_reads_in_english(client, alice):
+    client.force_login(alice)
+    response = in_english(client).get(reverse("eligibility:dashboard"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "My household" in page
+    assert "Log out" in page
+    assert "My Number" in page
+    for japanese in ("ログアウト", "わが家の状況", "アカウント", "本文へ移動", "お問い合わせ"):
+        assert japanese not in page
+
+
+def test_the_account_pages_read_in_english(client, alice):
+    client.force_login(alice)
+    in_english(client)
+    for name, heading in (("account_email", "E-mail address"), ("account_change_password", "Change password"),
+                          ("audit:access_log", "Staff access to your records")):
+        response = client.get(reverse(name))
+        assert heading in response.content.decode(), name
+        assert japanese_left(response) == [], name
+
+
+def test_the_staff_dashboard_reads_in_english(client):
+    login_with_mfa(client, make_staff(role=MANAGER, email="manager@example.jp"))
+    response = in_english(client).get(reverse("staff:dashboard"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Operations dashboard" in page
+    assert "Work to do" in page
+    for japanese in ("業務ダッシュボード</h1>", "対応が必要なこと", "今後24か月の有効期限"):
+        assert japanese not in page
