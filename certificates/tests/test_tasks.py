@@ -64,10 +64,27 @@ def test_a_batch_of_50_is_rendered_by_a_real_worker(celery_worker_process):
     assert print_file.certificate_count == 50
 
 
+def _children(pid: int) -> list[int]:
+    """Child processes of ``pid``, from /proc (no procps needed)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            # Field 4, after the parenthesised command name, is the parent's pid.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
 def _kill_hard(proc: subprocess.Popen) -> None:
     """SIGKILL the worker and its pool processes: no warm shutdown, no ack."""
-    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-    for pid in [*children, str(proc.pid)]:
+    pool = _children(proc.pid)
+    assert pool, "the prefork pool process"
+    for pid in [*pool, proc.pid]:
         try:
             os.kill(int(pid), signal.SIGKILL)
         except ProcessLookupError:
