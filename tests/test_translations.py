@@ -111,7 +111,7 @@ def test_the_dashboard_of_a_linked_member_reads_in_english(client, alice):
     page = response.content.decode()
     assert response.status_code == 200
     assert "My household" in page
-    assert "Log out" in page
+    assert "Sign out" in page
     assert "My Number" in page
     for japanese in ("ログアウト", "わが家の状況", "アカウント", "本文へ移動", "お問い合わせ"):
         assert japanese not in page
