@@ -24,7 +24,7 @@ def _by_person_id(sender, instance, **kwargs):
 
 
 def _member_link(sender, instance, **kwargs):
-    dashboard_cache.forget_link(instance.user_id)
+    dashboard_cache.forget_users([instance.user_id])
     dashboard_cache.forget_persons([instance.person_id])
 
 

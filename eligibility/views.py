@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string, select_template
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -50,42 +49,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The busiest page: served from ``dashboard_cache`` until the household changes."""
     today = selectors.today()
     language = get_language() or "ja"
-    cached_link = dashboard_cache.cached_link(request.user.pk)
-    main = None
-    if cached_link is not None:
-        household_id, person_id, sees_household = cached_link
-        viewer = dashboard_cache.HOUSEHOLD if sees_household else f"p{person_id}"
-        main = dashboard_cache.get_main(household_id=household_id, viewer=viewer, language=language, today=today)
-    if main is None:
-        main = _render_dashboard_main(request, today=today, language=language)
-        if main is None:
+    cacheable = not len(messages.get_messages(request))  # a one-off message is never cached
+    page = dashboard_cache.get_page(user_id=request.user.pk, language=language, today=today) if cacheable else None
+    if page is None:
+        # The login's link and its persons come in one query.
+        rows = list(with_certificate_panel(selectors.dashboard_rows(request.user), today=today))
+        link, persons = selectors.split_dashboard_rows(rows, request.user)
+        if link is None:
             return redirect("eligibility:link")
-    return render(request, "eligibility/dashboard.html", {
-        "main": mark_safe(dashboard_cache.with_csrf_token(main, request)),  # noqa: S308 - our own rendered template
-    })
-
-
-def _render_dashboard_main(request: HttpRequest, *, today, language: str) -> str | None:
-    # The login's link and its persons come in one query.
-    rows = list(with_certificate_panel(selectors.dashboard_rows(request.user), today=today))
-    link, persons = selectors.split_dashboard_rows(rows, request.user)
-    if link is None:
-        return None
-    household = link.person.household
-    dashboard_cache.remember_link(request.user.pk, household_id=household.pk, person_id=link.person_id,
-                                  sees_household=link.sees_household)
-    situations = [situation.situation_of(p, today=today) for p in persons]
-    main = render_to_string("eligibility/_dashboard_main.html", {
-        "cards": list(zip(situations, cards.render_cards(situations, today=today), strict=True)),
-        "household": household,
-        "sees_household": link.sees_household,
-        "today": today,
-        # Filled in per response: the cached markup is shared by the household's browsers.
-        "csrf_token": dashboard_cache.CSRF_PLACEHOLDER,
-    }, request)
-    dashboard_cache.set_main(household_id=household.pk, viewer=dashboard_cache.viewer_of(link),
-                             language=language, today=today, html=main)
-    return main
+        situations = [situation.situation_of(p, today=today) for p in persons]
+        page = render_to_string("eligibility/dashboard.html", {
+            "cards": list(zip(situations, cards.render_cards(situations, today=today), strict=True)),
+            "household": link.person.household,
+            "sees_household": link.sees_household,
+            "today": today,
+            # Filled in per response: a cached page is shared by the login's browsers.
+            "csrf_token": dashboard_cache.CSRF_PLACEHOLDER,
+        }, request)
+        if cacheable:
+            dashboard_cache.set_page(user_id=request.user.pk, language=language, today=today, html=page)
+    return HttpResponse(dashboard_cache.with_csrf_token(page, request))
 
 
 @login_required

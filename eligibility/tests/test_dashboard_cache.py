@@ -74,10 +74,21 @@ def test_a_dependents_own_login_never_gets_the_households_cached_page(client, al
     assert "佐藤 花子" not in own_html
 
 
-def test_the_cached_page_is_not_served_on_the_next_day(alice_person):
-    dashboard_cache.set_main(household_id=1, viewer="household", language="ja", today=date(2026, 11, 25), html="x")
-    assert dashboard_cache.get_main(household_id=1, viewer="household", language="ja", today=date(2026, 11, 25)) == "x"
-    assert dashboard_cache.get_main(household_id=1, viewer="household", language="ja", today=date(2026, 11, 26)) is None
+def test_the_cached_page_is_not_served_on_the_next_day():
+    dashboard_cache.set_page(user_id=1, language="ja", today=date(2026, 11, 25), html="x")
+    assert dashboard_cache.get_page(user_id=1, language="ja", today=date(2026, 11, 25)) == "x"
+    assert dashboard_cache.get_page(user_id=1, language="ja", today=date(2026, 11, 26)) is None
+
+
+def test_a_one_off_message_shows_once_and_is_never_cached(client, alice, alice_person):
+    client.force_login(alice)
+    _dashboard(client)  # fills the cache
+    response = client.post(f"/my/person/{alice_person.pk}/card/", {
+        "has_card": "no", "ecert_choice": "unknown", "registered": "no", "uses_smartphone": "no",
+    }, follow=True)
+    assert "カード情報を更新しました" in response.content.decode()
+    assert "カード情報を更新しました" not in _dashboard(client)
+    assert "マイナンバーカードがありません" in _dashboard(client)
 
 
 def test_each_language_is_cached_apart(client, alice):
