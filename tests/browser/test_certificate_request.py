@@ -108,3 +108,39 @@ def test_member_requests_after_losing_the_card_and_staff_approve_print_and_mail(
     subjects = [m.subject for m in mail.outbox if m.to == ["alice@example.jp"]]
     assert len(subjects) == 4  # submitted, approved, issued, mailed
     assert all("1234" not in m.body and "5678" not in m.body for m in mail.outbox)
+
+
+def test_staff_go_from_the_ex_officio_list_to_a_printed_employer_sorted_batch(
+        browser_page, live_server, settings, eager_celery):
+    from tests.factories import EmployerFactory, HouseholdFactory, PersonFactory
+
+    for code in ("B002", "B001"):
+        employer = EmployerFactory(code=code, name=f"事業所{code}")
+        for i in range(2):
+            PersonFactory(household=HouseholdFactory(employer=employer, society=employer.society),
+                          given_name=f"{code}の{i}")
+    clerk = make_staff(role=CLERK, email="clerk@kenpo.example.jp")
+    page = browser_page
+    staff_login(page, live_server, clerk)
+
+    page.goto(f"{live_server.url}/admin/certificates/exofficiocandidate/")
+    assert "B001の0" in page.content()
+    page.click("text=この条件の全員に交付…")
+    assert "4 人" in page.content()
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
+    assert "/certificates/staff/batches/" in page.url
+    assert "4 / 4" in page.content()  # rendered in-process here; a worker does it in production
+    assert_accessible(page)
+
+    with page.expect_download() as download:
+        page.click("text=ファイル 1")
+    assert download.value.suggested_filename.endswith("-001.pdf")
+    page.click("button:has-text('印刷済みにする')")
+    page.click("button:has-text('発送済みにする')")
+    assert set(EligibilityCertificate.objects.values_list("status", flat=True)) == {"mailed"}
+    # The print file: each employer's cover sheet, then its certificates, employers in code order.
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(download.value.path()).pages).replace(" ", "")
+    assert text.index("事業所B001御中") < text.index("B001の0様") < text.index("事業所B002御中") < text.index("B002の0様")
