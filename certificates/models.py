@@ -208,12 +208,17 @@ class BatchItem(models.Model):
 
 
 class PrintFile(models.Model):
-    """A merged PDF of a batch, ordered by employer with a cover sheet per employer."""
+    """A merged PDF of a batch, ordered by employer with a cover sheet per employer.
+
+    Planned for the whole batch at once, then merged by one task per file.
+    """
 
     batch = models.ForeignKey(IssueBatch, on_delete=models.CASCADE, related_name="print_files")
     sequence = models.PositiveIntegerField("番号")
-    pdf = models.FileField(upload_to="print/%Y/%m/")
-    pages = models.PositiveIntegerField("ページ数")
+    # [{"title", "employer_name", "ids": [certificate ids in print order]}, ...]: one cover sheet each.
+    plan = models.JSONField(default=list, editable=False)
+    pdf = models.FileField(upload_to="print/%Y/%m/", blank=True)  # empty until a worker merged it
+    pages = models.PositiveIntegerField("ページ数", default=0)
     certificate_count = models.PositiveIntegerField("枚数")
     description = models.CharField("内容", max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -388,7 +388,11 @@ def batches_resume_stalled(*, now=None, stalled_after: timedelta = timedelta(min
     ):
         IssueBatch.objects.filter(pk=batch.pk).update(last_progress_at=timezone.now())
         if batch.status == IssueBatch.Status.ASSEMBLING:
-            tasks.assemble_print_files.delay(batch.pk)
+            unmerged = list(batch.print_files.filter(pdf="").values_list("pk", flat=True))
+            if not batch.print_files.exists():
+                tasks.assemble_print_files.delay(batch.pk)
+            for print_file_id in unmerged:
+                tasks.assemble_print_file.delay(print_file_id)
         else:
             BatchItem.objects.filter(batch=batch, claimed_until__lt=now).update(claim_token="", claimed_until=None)
             for chunk in batch_chunks(batch_id=batch.pk):
@@ -413,7 +417,7 @@ def print_groups(*, batch: IssueBatch):
                   name=KT("snapshot__name"))
         .order_by("post_last", "employer__code", "person__household__symbol", "person__household__number",
                   "person__branch_number")
-        .values("serial", "name", "valid_until", "pdf", "delivery_route", "employer__code", "employer__name")
+        .values("pk", "delivery_route", "employer__code", "employer__name")
     )
     key, group = None, []
     for row in rows.iterator(chunk_size=2000):
@@ -434,48 +438,74 @@ def _group_title(row: dict) -> tuple[str, str]:
 
 
 def batch_assemble_print_files(*, batch_id: int) -> int:
-    """Merge the batch's PDFs into print files of at most KENPO_PRINT_FILE_MAX_PAGES pages,
-    each employer's certificates after its cover sheet. Streams: one file in memory at a
-    time. Re-running replaces the files (idempotent)."""
+    """Plan the batch's print files (at most KENPO_PRINT_FILE_MAX_PAGES pages each, every
+    employer's certificates after its cover sheet) and queue one merge task per file.
+    Streams the batch from the database; re-running replaces the plan (idempotent)."""
+    from . import tasks
+
     batch = IssueBatch.objects.get(pk=batch_id)
     max_pages = settings.KENPO_PRINT_FILE_MAX_PAGES
     # A group longer than a file continues in the next one, with its cover sheet again.
     size = max(max_pages - -(-max_pages // (COVER_ROWS_PER_PAGE + 1)), 1)
-    for old in batch.print_files.all():
-        old.pdf.delete(save=False)
-    batch.print_files.all().delete()
-    current = {"parts": [], "pages": 0, "count": 0, "names": []}
-    written = 0
-
-    def flush():
-        nonlocal written
-        if not current["parts"]:
-            return
-        written += 1
-        content, page_count = pdf.merge(current["parts"])
-        print_file = PrintFile(batch=batch, sequence=written, pages=page_count, certificate_count=current["count"],
-                               description="、".join(dict.fromkeys(current["names"]))[:300])
-        print_file.pdf.save(f"batch-{batch.pk}-{written:03d}.pdf", ContentFile(content), save=False)
-        print_file.save()
-        current.update(parts=[], pages=0, count=0, names=[])
-
+    plans: list[list[dict]] = []
+    current: list[dict] = []
+    pages = 0
     for (title, employer_name), rows in print_groups(batch=batch):
         for start in range(0, len(rows), size):
             part = rows[start:start + size]
-            cover = pdf.render_cover(title=title, employer_name=employer_name, rows=part, batch_id=batch.pk)
-            cover_pages = _page_count(cover)
-            if current["pages"] and current["pages"] + cover_pages + len(part) > max_pages:
-                flush()
-            current["parts"].append(cover)
-            current["parts"].extend(default_storage.path(row["pdf"]) for row in part)
-            current["pages"] += cover_pages + len(part)
-            current["count"] += len(part)
-            current["names"].append(employer_name or title)
-    flush()
-    IssueBatch.objects.filter(pk=batch.pk).update(
-        status=IssueBatch.Status.DONE, finished_at=timezone.now(), last_progress_at=timezone.now()
-    )
-    return written
+            part_pages = len(part) + -(-len(part) // COVER_ROWS_PER_PAGE)
+            if pages and pages + part_pages > max_pages:
+                plans.append(current)
+                current, pages = [], 0
+            current.append({"title": title, "employer_name": employer_name, "ids": [r["pk"] for r in part]})
+            pages += part_pages
+    if current:
+        plans.append(current)
+    with transaction.atomic():
+        for old in batch.print_files.all():
+            old.pdf.delete(save=False)
+        batch.print_files.all().delete()
+        files = PrintFile.objects.bulk_create(
+            PrintFile(batch=batch, sequence=n, plan=plan, certificate_count=sum(len(g["ids"]) for g in plan),
+                      description="、".join(dict.fromkeys(g["employer_name"] or g["title"] for g in plan))[:300])
+            for n, plan in enumerate(plans, start=1)
+        )
+        IssueBatch.objects.filter(pk=batch.pk).update(last_progress_at=timezone.now())
+        for print_file in files:
+            transaction.on_commit(lambda pk=print_file.pk: tasks.assemble_print_file.delay(pk))
+    if not files:
+        _finish_if_merged(batch_id=batch.pk)
+    return len(files)
+
+
+def print_file_assemble(*, print_file_id: int) -> int:
+    """Merge one planned print file: per group, its cover sheet then its certificates' PDFs."""
+    print_file = PrintFile.objects.get(pk=print_file_id)
+    ids = [pk for group in print_file.plan for pk in group["ids"]]
+    certificates = {c["pk"]: c for c in Cert.objects.filter(pk__in=ids).annotate(name=KT("snapshot__name"))
+                    .values("pk", "serial", "name", "valid_until", "pdf")}
+    parts: list = []
+    for group in print_file.plan:
+        rows = [certificates[pk] for pk in group["ids"]]
+        parts.append(pdf.render_cover(title=group["title"], employer_name=group["employer_name"], rows=rows,
+                                      batch_id=print_file.batch_id))
+        parts.extend(default_storage.path(row["pdf"]) for row in rows)
+    content, pages = pdf.merge(parts)
+    if print_file.pdf:
+        print_file.pdf.delete(save=False)
+    print_file.pdf.save(f"batch-{print_file.batch_id}-{print_file.sequence:03d}.pdf", ContentFile(content),
+                        save=False)
+    PrintFile.objects.filter(pk=print_file.pk).update(pdf=print_file.pdf.name, pages=pages)
+    IssueBatch.objects.filter(pk=print_file.batch_id).update(last_progress_at=timezone.now())
+    _finish_if_merged(batch_id=print_file.batch_id)
+    return pages
+
+
+def _finish_if_merged(*, batch_id: int) -> None:
+    if not PrintFile.objects.filter(batch_id=batch_id, pdf="").exists():
+        IssueBatch.objects.filter(pk=batch_id, status=IssueBatch.Status.ASSEMBLING).update(
+            status=IssueBatch.Status.DONE, finished_at=timezone.now(), last_progress_at=timezone.now()
+        )
 
 
 def _page_count(content: bytes) -> int:

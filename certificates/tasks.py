@@ -42,6 +42,11 @@ def assemble_print_files(batch_id: int) -> int:
     return services.batch_assemble_print_files(batch_id=batch_id)
 
 
+@shared_task(name="certificates.tasks.assemble_print_file")
+def assemble_print_file(print_file_id: int) -> int:
+    return services.print_file_assemble(print_file_id=print_file_id)
+
+
 @shared_task(name="certificates.tasks.render_certificate", autoretry_for=(Exception,), max_retries=3,
              retry_backoff=30)
 def render_certificate(certificate_id: int) -> bool:

@@ -110,7 +110,8 @@ def test_a_batch_issues_each_candidate_once_even_when_a_chunk_runs_twice(insured
     assert Cert.objects.filter(batch=batch, status="rendered").count() == 5
     batch.refresh_from_db()
     assert (batch.rendered_count, batch.remaining, batch.status) == (5, 0, "assembling")
-    assert services.batch_assemble_print_files(batch_id=batch.pk) == 1
+    with django_capture_on_commit_callbacks(execute=True):  # one merge task per file
+        assert services.batch_assemble_print_files(batch_id=batch.pk) == 1
     batch.refresh_from_db()
     employers = Cert.objects.filter(batch=batch).values("employer").distinct().count()
     assert batch.status == "done" and batch.print_files.get().pages == 5 + employers  # a cover sheet each
@@ -164,7 +165,8 @@ def test_print_files_are_split_at_the_page_limit_and_ordered_by_employer(today, 
         batch = services.batch_start(candidates=ex_officio_candidates(today=today), started_by=None)
         services.batch_process_chunk(batch_id=batch.pk, item_ids=services.batch_chunks(batch_id=batch.pk)[0],
                                      today=today)
-    services.batch_assemble_print_files(batch_id=batch.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.batch_assemble_print_files(batch_id=batch.pk)
     files = list(batch.print_files.all())
     assert [f.pages for f in files] == [4, 4, 2]
     assert [f.description for f in files] == ["事業所P0001", "事業所P0002", "本人あて直接郵送分（任意継続など）"]
@@ -265,3 +267,28 @@ def test_a_lost_render_of_an_approved_request_is_queued_again(alice, alice_perso
     assert queued == []
     services.batches_resume_stalled(now=timezone.now() + timedelta(minutes=20))
     assert queued == [cert.pk]
+
+
+def test_an_unfinished_print_file_is_merged_again_on_resume(insured_and_dependent_72, today, monkeypatch,
+                                                            django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from certificates import tasks
+
+    with django_capture_on_commit_callbacks():
+        batch = services.batch_start(candidates=ex_officio_candidates(today=today), started_by=None)
+    with django_capture_on_commit_callbacks():  # the merge message is lost
+        services.batch_process_chunk(batch_id=batch.pk, item_ids=[i.pk for i in batch.items.all()], today=today)
+    with django_capture_on_commit_callbacks():
+        services.batch_assemble_print_files(batch_id=batch.pk)
+    (print_file,) = batch.print_files.all()
+    assert not print_file.pdf
+    queued = []
+    monkeypatch.setattr(tasks.assemble_print_file, "delay", queued.append)
+    services.batches_resume_stalled(now=timezone.now() + timedelta(minutes=20))
+    assert queued == [print_file.pk]
+    assert services.print_file_assemble(print_file_id=print_file.pk) == 3  # a cover and two sheets
+    batch.refresh_from_db()
+    assert batch.status == "done"
