@@ -62,7 +62,7 @@ def build_snapshot(
         "eligible_from": person.eligible_from.isoformat(),
         "is_insured_person": person.is_insured_person,
         "insured_name": "" if person.is_insured_person or insured is None else insured.name_for_print,
-        "copay_ratio": getattr(settings, "KENPO_ELDERLY_COPAY_RATIO", "2割") if elderly else "",
+        "copay_ratio": settings.KENPO_ELDERLY_COPAY_RATIO if elderly else "",
         "copay_from": copay_effective_from(person.birth_date).isoformat() if elderly else "",
         "employer_name": household.employer.name if household.employer_id else "",
         "delivery_route": delivery_route_for(household),

@@ -34,6 +34,11 @@ app.conf.beat_schedule = {
         "task": "staff.tasks.refresh_dashboard",
         "schedule": 55.0,
     },
+    "certificates-void-ended-eligibility": {
+        # A 資格確認書 is void once eligibility ends (R8).
+        "task": "certificates.tasks.void_ended_eligibility",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "certificates-resume-batches": {
         # Re-queues chunks of batches whose worker died; issuing is idempotent.
         "task": "certificates.tasks.resume_stalled_batches",

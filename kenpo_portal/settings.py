@@ -271,6 +271,9 @@ LOGGING = {
 KENPO_EX_OFFICIO_LAPSED = env.bool("KENPO_EX_OFFICIO_LAPSED", default=True)
 # R8: validity of a 資格確認書 in years (5 is the legal maximum).
 KENPO_CERTIFICATE_VALID_YEARS = env.int("KENPO_CERTIFICATE_VALID_YEARS", default=5)
+# R8: the co-payment ratio (一部負担金の割合) printed for ages 70–74. The portal holds
+# no income data, so one ratio for everyone; staff correct individual cases.
+KENPO_ELDERLY_COPAY_RATIO = env.str("KENPO_ELDERLY_COPAY_RATIO", default="2割")
 # Pages of one merged print file (a merged PDF costs ~0.5 MB RAM per page to render).
 KENPO_PRINT_FILE_MAX_PAGES = env.int("KENPO_PRINT_FILE_MAX_PAGES", default=300)
 # Where the staff see how many reminders and renders failed, etc.
