@@ -11,22 +11,14 @@ from django.contrib import admin
 
 from staff.pagination import EstimatedCountPaginator
 
+from . import admin_mixins
 from .models import AuditEntry
 
 
-class ReadOnlyAdminMixin:
-    """No add, change or delete, whoever asks; no bulk actions either."""
+class ReadOnlyAdminMixin(admin_mixins.ReadOnlyAdminMixin):
+    """Never editable, and no bulk actions either."""
 
     actions = None
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEntry)

@@ -62,3 +62,16 @@ class AuditedModelAdmin(admin.ModelAdmin):
         record(action=AuditEntry.Action.CHANGE, request=request, obj=obj, household=household,
                summary=f"{obj._meta.verbose_name}を削除")
         super().delete_model(request, obj)
+
+
+class ReadOnlyAdminMixin:
+    """No add, change or delete from the admin, whoever asks (rows written by services)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from audit.admin_mixins import AuditedModelAdmin
+from audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdminMixin
 from audit.services import record
 from eligibility import rules
 from eligibility.models import normalise_digits
@@ -72,7 +72,7 @@ class AgeBandFilter(admin.SimpleListFilter):
 
 
 @admin.register(ExOfficioCandidate)
-class ExOfficioCandidateAdmin(AuditedModelAdmin):
+class ExOfficioCandidateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     """Exactly the people of R6 as of today, with the basis of each row."""
 
     list_display = ("name", "name_kana", "symbol_number", "relationship", "birth_date", "age", "employer",
@@ -99,14 +99,6 @@ class ExOfficioCandidateAdmin(AuditedModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     # Read-only list: no add, change or delete here.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         user = request.user
@@ -231,7 +223,7 @@ class ExOfficioCandidateAdmin(AuditedModelAdmin):
 
 
 @admin.register(EligibilityCertificate)
-class EligibilityCertificateAdmin(AuditedModelAdmin):
+class EligibilityCertificateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("serial", "person", "basis", "status", "issued_on", "valid_until", "delivery_route", "batch",
                     "pdf_link")
     list_filter = ("status", "basis", "delivery_route", "issued_on")
@@ -242,14 +234,6 @@ class EligibilityCertificateAdmin(AuditedModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="PDF")
     def pdf_link(self, obj):
@@ -290,19 +274,11 @@ class EligibilityCertificateAdmin(AuditedModelAdmin):
 
 
 @admin.register(IssueBatch)
-class IssueBatchAdmin(AuditedModelAdmin):
+class IssueBatchAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("__str__", "started_at", "started_by", "status", "total", "rendered_count", "failed_count",
                     "progress_link")
     list_filter = ("status",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="進み具合・印刷用ファイル")
     def progress_link(self, obj):
@@ -310,20 +286,12 @@ class IssueBatchAdmin(AuditedModelAdmin):
 
 
 @admin.register(ReissueRequest)
-class ReissueRequestAdmin(AuditedModelAdmin):
+class ReissueRequestAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("__str__", "person", "reason", "status", "created_at", "review_link")
     list_filter = ("status", "reason")
     list_select_related = ("person",)
     readonly_fields = [f.name for f in ReissueRequest._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="審査")
     def review_link(self, obj):
@@ -331,7 +299,7 @@ class ReissueRequestAdmin(AuditedModelAdmin):
 
 
 @admin.register(BatchItem)
-class BatchItemAdmin(AuditedModelAdmin):
+class BatchItemAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     """One person of a batch; failed ones (with their reason) are retried from the batch page."""
 
     list_display = ("__str__", "batch_link", "person", "state", "error")
@@ -340,14 +308,6 @@ class BatchItemAdmin(AuditedModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="交付バッチ（再実行はこちら）")
     def batch_link(self, obj):

@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from audit.admin_mixins import ReadOnlyAdminMixin
+
 from .models import ImportRun
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The history of imports, read only: uploads and confirmations happen on the import pages."""
 
     list_display = ("pk", "kind", "status", "row_count", "error_count", "uploaded_at", "uploaded_by", "confirmed_at",
@@ -25,11 +27,3 @@ class ImportRunAdmin(admin.ModelAdmin):
     def preview_link(self, run: ImportRun) -> str:
         return format_html('<a href="{}">取込の画面</a>', reverse("staff:imports:detail", args=[run.pk]))
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
