@@ -2,7 +2,6 @@
 export and batch actions, certificates, batches and requests."""
 
 import csv
-import re
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -15,7 +14,6 @@ from django.utils.html import format_html
 from audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdminMixin
 from audit.services import record
 from eligibility import rules
-from eligibility.models import normalise_digits
 from eligibility.selectors import today
 from staff.pagination import EstimatedCountPaginator
 
@@ -80,7 +78,9 @@ class ExOfficioCandidateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     list_filter = (BasisFilter, ("household__employer", admin.RelatedOnlyFieldListFilter), StatusFilter,
                    AgeBandFilter)
     search_fields = ("family_name", "given_name", "family_name_kana", "given_name_kana", "print_name")
-    search_help_text = "氏名・カナ、または記号・番号（例 1234-5678）で検索"
+    # 記号・番号 are never searched here: a GET search would put them in the URL and the
+    # access log (R9). The person list's 記号・番号 lookup is a POST form.
+    search_help_text = "氏名・カナで検索（記号・番号で探すときは「加入者」の画面から）"
     actions = ["issue_selected", "export_selected_utf8", "export_selected_cp932"]
     change_list_template = "certificates/admin/ex_officio_change_list.html"
     list_per_page = 100
@@ -90,13 +90,6 @@ class ExOfficioCandidateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     def get_queryset(self, request):
         return selectors.ex_officio_candidates(today=today())
 
-    def get_search_results(self, request, queryset, search_term):
-        # 記号・番号 typed as "1234-5678", "1234 5678" or "1234・5678" (leading zeros ignored).
-        match = re.fullmatch(r"\s*(\d{1,8})\s*[-‐－ー・/\s]\s*(\d{1,8})\s*", search_term or "")
-        if match:
-            symbol, number = (normalise_digits(g) for g in match.groups())
-            return queryset.filter(household__symbol=symbol, household__number=number), False
-        return super().get_search_results(request, queryset, search_term)
 
     # Read-only list: no add, change or delete here.
 

@@ -64,7 +64,7 @@ class Reminder(models.Model):
     # User ids (",3,7,") whose e-mail listing this row the SMTP server accepted.
     delivered_to = models.CharField("送信先（ユーザーID）", max_length=200, blank=True, db_default="")
     message_id = models.CharField("Message-ID", max_length=200, blank=True, db_default="")
-    last_error = models.TextField("最後のエラー", blank=True, db_default="")
+    last_error = models.TextField("最後のエラー", blank=True, db_default="", editable=False)  # system-written
 
     dismissed_at = models.DateTimeField("お知らせを閉じた日時", null=True, blank=True)
 
