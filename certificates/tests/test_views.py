@@ -178,12 +178,11 @@ def test_the_admin_list_shows_the_candidates_with_their_basis(client, staff, can
     assert "職権：令和6年12月1日以前の資格取得" in page
 
 
-def test_the_admin_list_searches_by_symbol_and_number(client, staff, candidates):
+def test_the_admin_list_searches_by_name_and_kana_but_never_by_symbol_and_number(client, staff, candidates):
     url = reverse("admin:certificates_exofficiocandidate_changelist")
-    page = client.get(url, {"q": "4321-8765"}).content.decode()
-    assert "高橋 ハル" in page
-    assert "高橋 ハル" not in client.get(url, {"q": "4321-0001"}).content.decode()
     assert "高橋 ハル" in client.get(url, {"q": "タカハシ"}).content.decode()
+    # A GET search would put 記号・番号 in URLs and logs (R9): they match nothing here.
+    assert "高橋 ハル" not in client.get(url, {"q": "4321-8765"}).content.decode()
 
 
 def test_the_admin_list_filters_by_age_band(client, staff, candidates):
