@@ -17,6 +17,9 @@ import pytest
 
 from tests.factories import CardFactsFactory, HouseholdFactory, PersonFactory, verified_member
 
+# The browser fixtures (Playwright, Chromium, axe), for every app's browser tests.
+pytest_plugins = ["tests.browser_support"]
+
 REQUIRE_SERVICES = os.environ.get("KENPO_REQUIRE_SERVICES") == "1"
 
 

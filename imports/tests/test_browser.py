@@ -8,7 +8,7 @@ from django.test import Client
 from eligibility.models import Person
 from staff.roles import CLERK
 from staff.testing import login_with_mfa, make_staff
-from tests.browser.conftest import _playwright, assert_accessible, browser, browser_page  # noqa: F401
+from tests.browser_support import assert_accessible
 from tests.factories import EmployerFactory, SocietyFactory
 
 from .helpers import HANAKO, JIRO, TARO, roster
@@ -30,7 +30,7 @@ def _log_in_with_mfa(page, live_server, user) -> None:
                                "url": live_server.url}])
 
 
-def test_a_clerk_imports_a_roster_and_reads_the_dashboard(browser_page, live_server, tmp_path, monkeypatch):  # noqa: F811
+def test_a_clerk_imports_a_roster_and_reads_the_dashboard(browser_page, live_server, tmp_path, monkeypatch):
     from staff import tasks
 
     # The dashboard refresh the import asks for is run here, not sent to a shared broker.

@@ -9,31 +9,14 @@ import pytest
 
 from reminders import services
 from reminders.models import Reminder
-from tests.browser.conftest import (  # noqa: F401 - the browser fixtures, shared
-    _playwright,
-    assert_accessible,
-    browser,
-    browser_page,
-    login,
-)
+from tests.browser_support import assert_accessible, login
 from tests.factories import CardFactsFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def browser_page_without_js(browser, settings):  # noqa: F811
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "reminders-browser"}}
-    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", java_script_enabled=False,
-                                  viewport={"width": 800, "height": 1000})
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
-
 def test_a_member_reads_and_dismisses_a_notice_and_turns_email_off(
-    browser_page, browser_page_without_js, live_server, alice, alice_person, bob_person,  # noqa: F811
+    browser_page, browser_page_without_js, live_server, alice, alice_person, bob_person,
 ):
     CardFactsFactory(person=bob_person, ecert_expires_on=date(2026, 11, 14))
     services.scan(day=date(2026, 8, 14))

@@ -10,7 +10,7 @@ from certificates.models import EligibilityCertificate, ReissueRequest
 from staff.roles import CLERK
 from staff.testing import PASSWORD as STAFF_PASSWORD
 from staff.testing import make_staff, totp_code
-from tests.browser.conftest import assert_accessible, login
+from tests.browser_support import assert_accessible, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ from django.core import mail
 
 from eligibility.linking import issue_activation_code
 from eligibility.models import CardFactsChange, MemberLink
-from tests.browser.conftest import PASSWORD, assert_accessible, login
+from tests.browser_support import PASSWORD, assert_accessible, login
 from tests.factories import CardFactsFactory, PersonFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -12,7 +12,7 @@ import pytest
 
 from staff.roles import CLERK
 from staff.testing import PASSWORD, make_staff
-from tests.browser.conftest import assert_accessible
+from tests.browser_support import assert_accessible
 from tests.factories import CardFactsFactory, PersonFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -1,6 +1,7 @@
 """Shared fixtures for the browser tests: headless Debian Chromium through Playwright, and axe.
 
-Use them in ``tests/browser/test_*.py``::
+Registered for the whole suite as a pytest plugin (``pytest_plugins`` in the root
+conftest.py), so any app's tests can use the fixtures without importing them::
 
     pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -9,6 +10,7 @@ Use them in ``tests/browser/test_*.py``::
         assert_accessible(browser_page)
 
 ``login`` and ``assert_accessible`` are plain functions: import them from this module.
+Importing the fixtures too would start a second Playwright in the same session.
 """
 
 import os
@@ -16,8 +18,6 @@ import shutil
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # The test server listens on loopback only.
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 
@@ -39,8 +39,13 @@ def _playwright():
         pytest.skip("Chromium is not installed")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        yield playwright
+    # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            yield playwright
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +66,18 @@ def browser_page(browser, settings):
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
+    context.close()
+
+
+@pytest.fixture
+def browser_page_without_js(browser, settings):
+    """Like ``browser_page`` with JavaScript off: every page must work without it."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "browser-tests"}}
+    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", java_script_enabled=False,
+                                  viewport={"width": 800, "height": 1000})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
     context.close()
 
 
