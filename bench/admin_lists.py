@@ -14,41 +14,20 @@ The bench login (a 管理者 with TOTP) is created once and reused.
 """
 
 import argparse
-import os
-import statistics
-import sys
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kenpo_portal.settings")
+from _setup import timed  # sets Django up first
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
 
-import django
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.models import Group  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-
-from eligibility.models import Person  # noqa: E402
-from staff.pagination import EstimatedCountPaginator  # noqa: E402
-from staff.roles import MANAGER, sync_roles  # noqa: E402
-from staff.testing import login_with_mfa, make_staff  # noqa: E402
+from eligibility.models import Person
+from staff.pagination import EstimatedCountPaginator
+from staff.roles import MANAGER, sync_roles
+from staff.testing import login_with_mfa, make_staff
 
 EMAIL = "bench-admin-lists@example.jp"
-
-
-def timed(label: str, fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    print(f"{label:<52} median {statistics.median(times) * 1000:7.0f} ms   max {max(times) * 1000:7.0f} ms", flush=True)
-    return max(times)
 
 
 def main() -> None:

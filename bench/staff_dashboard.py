@@ -13,43 +13,21 @@ link to. Target: no page over 1 s.
 """
 
 import argparse
-import os
-import statistics
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kenpo_portal.settings")
+from _setup import timed  # sets Django up first
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
 
-import django
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.cache import cache  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-
-from eligibility.models import Person  # noqa: E402
-from eligibility.selectors import today  # noqa: E402
-from staff import dashboard, tasks  # noqa: E402
-from staff.testing import login_with_mfa, make_staff  # noqa: E402
+from eligibility.models import Person
+from eligibility.selectors import today
+from staff import dashboard, tasks
+from staff.testing import login_with_mfa, make_staff
 
 EMAIL = "bench-dashboard@example.jp"
-
-
-def timed(label: str, fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    median = statistics.median(times)
-    print(f"{label:<58} median {median * 1000:7.0f} ms   max {max(times) * 1000:7.0f} ms", flush=True)
-    return max(times)
 
 
 def main() -> None:
