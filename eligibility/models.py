@@ -70,7 +70,9 @@ class Household(models.Model):
     """An insured person (被保険者) and their dependents (被扶養者), sharing 記号・番号."""
 
     society = models.ForeignKey(Society, on_delete=models.PROTECT, related_name="households")
-    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="households", null=True, blank=True)
+    employer = models.ForeignKey(
+        Employer, verbose_name="事業所", on_delete=models.PROTECT, related_name="households", null=True, blank=True
+    )
     # 記号・番号: digits only, stored without leading zeros (not significant).
     symbol = models.CharField("記号", max_length=8, validators=[symbol_number_validator])
     number = models.CharField("番号", max_length=8, validators=[symbol_number_validator])
@@ -151,9 +153,13 @@ class Person(models.Model):
     def name(self) -> str:
         return f"{self.family_name} {self.given_name}"
 
+    name.fget.short_description = _("氏名")  # the column title in admin lists
+
     @property
     def name_kana(self) -> str:
         return f"{self.family_name_kana} {self.given_name_kana}"
+
+    name_kana.fget.short_description = _("氏名（カナ）")
 
     @property
     def name_for_print(self) -> str:
