@@ -360,8 +360,8 @@ def send_households(*, household_ids: list[int], now: datetime | None = None) ->
                 if visible:
                     messages.append((login, visible))
             try:
-                if messages and mail.connection is None:
-                    mail.open()  # one SMTP connection for the whole batch
+                if messages:
+                    mail.open()  # one SMTP connection for the whole batch (a no-op if open, or not SMTP)
                 for index, (login, visible) in enumerate(messages):
                     message_id = message_id_for(row_ids=visible, user_id=login.user_id)
                     rows_for_login = [r for r in relevant if r.id in visible]

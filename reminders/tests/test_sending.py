@@ -248,3 +248,21 @@ def test_a_certificate_reminder_is_sent_while_the_certificate_holds_and_skipped_
     Reminder.objects.filter(subject="certificate").update(status="pending", delivered_to="")
     send(household)
     assert Reminder.objects.get(subject="certificate").status == "skipped"
+
+
+@pytest.mark.parametrize("backend", [
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend",  # the embedded default
+])
+def test_it_sends_through_any_django_mail_backend_not_only_smtp(settings, family, backend, capsys):
+    settings.EMAIL_BACKEND = backend
+    household, *_ = family
+    outcome = send(household)
+    assert outcome.emails == 2 and outcome.failed_rows == 0
+    assert Reminder.objects.filter(status="sent").count() == 3
+    if backend.endswith("locmem.EmailBackend"):
+        from django.core import mail
+
+        assert sorted(m.to[0] for m in mail.outbox) == ["hanako@example.jp", "ichiro@example.jp"]
+    else:
+        assert "hanako@example.jp" in capsys.readouterr().out
