@@ -1,8 +1,10 @@
 """Reads of the reminders app: who gets the e-mail, what the dashboard shows, staff counts."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from allauth.account.models import EmailAddress
+from django.apps import apps
 from django.db.models import Count, QuerySet
 
 from eligibility.models import MemberLink, Person
@@ -44,22 +46,50 @@ def recipients_for(*, household_ids: list[int]) -> dict[int, list[Login]]:
     return result
 
 
-def notices_for(*, link: MemberLink | None, household) -> list[Reminder]:
-    """The undismissed notices this login may see, the latest per person and subject (one query)."""
+def valid_certificates(rows: list[Reminder]) -> set[tuple[int, date]]:
+    """(person, valid-until) of the non-void 資格確認書 behind these rows (one query)."""
+    persons = [r.person_id for r in rows if r.subject == Reminder.Subject.CERTIFICATE]
+    try:
+        certificate = apps.get_model("certificates", "EligibilityCertificate")
+    except LookupError:
+        return set()
+    if not persons:
+        return set()
+    return set(
+        certificate.objects.filter(person_id__in=persons).exclude(status="void").values_list("person_id", "valid_until")
+    )
+
+
+def still_relevant(row: Reminder, *, day: date, certificates: set[tuple[int, date]]) -> bool:
+    """Things change after the scan: a renewal, a replaced or void 資格確認書, or the
+    end of eligibility make a row moot (not sent, and no longer shown)."""
+    if not row.person.is_eligible_on(day):
+        return False
+    if row.subject == Reminder.Subject.CERTIFICATE:
+        return (row.person_id, row.expires_on) in certificates
+    card = getattr(row.person, "card", None)
+    return card is not None and card.effective_expires_on == row.expires_on and card.registered
+
+
+def notices_for(*, link: MemberLink | None, household, day: date) -> list[Reminder]:
+    """The undismissed notices this login may see on ``day``: the latest per person and
+    subject, and only while it still applies (not after a renewal, a void certificate or
+    the end of eligibility). The daily scan replaces a passed stage with the next one."""
     if household is None or link is None:
         return []
-    rows = (
+    rows = list(
         Reminder.objects.filter(
             household_id=household.pk, dismissed_at__isnull=True,
             person__in=persons_for_link(link).values("id"),
         )
-        .select_related("person")
+        .select_related("person__card")
         .order_by("person__branch_number", "subject", "-expires_on", "-due_on", "-id")
     )
+    certificates = valid_certificates(rows)
     latest: dict[tuple[int, str], Reminder] = {}
     for row in rows:
         latest.setdefault((row.person_id, row.subject), row)
-    return list(latest.values())
+    return [row for row in latest.values() if still_relevant(row, day=day, certificates=certificates)]
 
 
 def reminder_for_member(user, pk) -> Reminder:

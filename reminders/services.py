@@ -40,7 +40,7 @@ from eligibility.selectors import eligible_on
 
 from . import stages
 from .models import Reminder
-from .selectors import recipients_for
+from .selectors import recipients_for, still_relevant, valid_certificates
 
 logger = logging.getLogger(__name__)
 
@@ -245,28 +245,6 @@ def render_email(*, rows: list[Reminder], to: str, message_id: str) -> EmailMult
     return email
 
 
-def _valid_certificates(rows: list[Reminder]) -> set[tuple[int, date]]:
-    """(person, valid-until) of the non-void 資格確認書 behind these rows (one query)."""
-    certificate = _certificate_model()
-    persons = [r.person_id for r in rows if r.subject == Reminder.Subject.CERTIFICATE]
-    if certificate is None or not persons:
-        return set()
-    return set(
-        certificate.objects.filter(person_id__in=persons).exclude(status="void").values_list("person_id", "valid_until")
-    )
-
-
-def _still_relevant(row: Reminder, *, day: date, certificates: set[tuple[int, date]]) -> bool:
-    """Things change between the scan and the send: a renewal, a replaced or void
-    資格確認書, or the end of eligibility make the row moot."""
-    if not row.person.is_eligible_on(day):
-        return False
-    if row.subject == Reminder.Subject.CERTIFICATE:
-        return (row.person_id, row.expires_on) in certificates
-    card = getattr(row.person, "card", None)
-    return card is not None and card.effective_expires_on == row.expires_on and card.registered
-
-
 def _mark_delivered(
     *, token: uuid.UUID, household_id: int, row_ids: list[int], user_id: int, message_id: str, finish: bool
 ) -> int:
@@ -331,13 +309,13 @@ def send_households(*, household_ids: list[int], now: datetime | None = None) ->
         by_household.setdefault(row.household_id, []).append(row)
     wants_email = dict(Household.objects.filter(id__in=by_household).values_list("id", "email_reminders"))
     recipients = recipients_for(household_ids=list(by_household))
-    certificates = _valid_certificates(rows)
+    certificates = valid_certificates(rows)
     day = timezone.localdate(now)
 
     mail = get_connection()
     try:
         for household_id, household_rows in by_household.items():
-            relevant = [r for r in household_rows if _still_relevant(r, day=day, certificates=certificates)]
+            relevant = [r for r in household_rows if still_relevant(r, day=day, certificates=certificates)]
             moot = [r.id for r in household_rows if r not in relevant]
             if moot:
                 outcome.skipped_rows += Reminder.objects.filter(claim_token=token, id__in=moot).update(

@@ -2,7 +2,7 @@
 
 from django import template
 
-from eligibility.selectors import member_link_for
+from eligibility.selectors import member_link_for, today
 
 from ..selectors import notices_for
 
@@ -18,7 +18,7 @@ def reminder_notices(context, household):
     return {
         "request": request,
         "household": household,
-        "notices": notices_for(link=link, household=household),
+        "notices": notices_for(link=link, household=household, day=today()),
         "may_change_email": link is not None and household is not None and link.sees_household
         and link.person.household_id == household.pk,
         "csrf_token": context.get("csrf_token"),

@@ -106,15 +106,20 @@ def test_only_the_latest_stage_of_a_person_is_shown():
     from tests.factories import verified_member
 
     user = verified_member(person, "x@example.jp")
-    [notice] = notices_for(link=member_link_for(user), household=person.household)
+    [notice] = notices_for(link=member_link_for(user), household=person.household, day=date(2026, 11, 15))
     assert notice.stage == "expired"
 
 
-def test_the_dashboard_shows_the_notice_and_both_forms_work_without_javascript(client, alice, due):
-    client.force_login(alice)
-    page = client.get("/my/").content.decode()
-    assert "期限のお知らせ" in page and "佐藤 一郎" in page
-    assert f'action="/reminders/{due[0].pk}/dismiss"' in page
-    assert 'action="/reminders/email"' in page and 'name="csrfmiddlewaretoken"' in page
-    response = client.post(f"/reminders/{due[0].pk}/dismiss", follow=True)
-    assert "お知らせを閉じました" in response.content.decode()
+def test_a_notice_disappears_once_the_card_is_renewed():
+    from reminders.selectors import notices_for
+    from tests.factories import verified_member
+
+    person = person_expiring(EXPIRY)
+    services.scan(day=date(2026, 8, 14))
+    user = verified_member(person, "y@example.jp")
+    link = member_link_for(user)
+    assert notices_for(link=link, household=person.household, day=date(2026, 9, 1))
+    card = person.card
+    card.ecert_expires_on = card.card_expires_on  # renewed: now ends with the card
+    card.save()
+    assert notices_for(link=link, household=person.household, day=date(2026, 9, 1)) == []
