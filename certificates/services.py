@@ -17,7 +17,7 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from audit.services import record
-from eligibility import rules
+from eligibility import dashboard_cache, rules
 from eligibility.models import Person
 from eligibility.selectors import today as local_today
 
@@ -167,6 +167,7 @@ def certificates_transition(*, queryset: QuerySet[Cert], from_status: str, to: s
     with transaction.atomic():
         ids = list(queryset.filter(status=from_status).values_list("pk", flat=True))
         moved = Cert.objects.filter(pk__in=ids, status=from_status).update(**fields)
+        dashboard_cache.forget_persons(Cert.objects.filter(pk__in=ids).values_list("person_id", flat=True))
         if to == Cert.Status.MAILED:
             for req in ReissueRequest.objects.filter(certificates__pk__in=ids).select_related("requested_by"):
                 transaction.on_commit(lambda req=req: notifications.certificate_mailed(req))
@@ -187,6 +188,8 @@ def certificate_render(*, certificate: Cert) -> bool:
         moved = Cert.objects.filter(pk=certificate.pk, status=Cert.Status.QUEUED).update(
             status=Cert.Status.RENDERED, pdf=name, rendered_at=timezone.now(), render_error=""
         )
+        if moved:
+            dashboard_cache.forget_persons([certificate.person_id])
         if moved and certificate.reissue_request_id:
             req = ReissueRequest.objects.select_related("requested_by").get(pk=certificate.reissue_request_id)
             if req.status == ReissueRequest.Status.APPROVED:
@@ -532,6 +535,7 @@ def _request_move(*, request: ReissueRequest, to: str, by, note: str = "", **fie
     if not moved:
         raise IllegalTransition(f"{current} → {to} (already changed)")
     request.refresh_from_db()
+    dashboard_cache.forget_persons([request.person_id])
     ReissueRequestEvent.objects.create(request=request, status=to, by=by, note=note[:300])
     transaction.on_commit(lambda: notifications.request_changed(request))
     return request

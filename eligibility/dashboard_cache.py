@@ -22,6 +22,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.middleware.csrf import get_token
 
 TIMEOUT = 60
@@ -48,7 +49,10 @@ def with_csrf_token(html: str, request) -> str:
 
 
 def forget_users(user_ids: Iterable[int]) -> None:
-    cache.delete_many([_key(u, lang) for u in set(user_ids) for lang, _ in settings.LANGUAGES])
+    keys = [_key(u, lang) for u in set(user_ids) for lang, _ in settings.LANGUAGES]
+    cache.delete_many(keys)
+    # Again at commit: a page cached meanwhile was rendered from the data before the change.
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def forget_households(household_ids: Iterable[int]) -> None:

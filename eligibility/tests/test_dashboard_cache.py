@@ -96,3 +96,15 @@ def test_each_language_is_cached_apart(client, alice):
     assert '<html lang="ja">' in _dashboard(client)
     client.post("/i18n/setlang/", {"language": "en", "next": "/my/"})
     assert '<html lang="en">' in _dashboard(client)
+
+
+def test_a_withdrawn_request_shows_at_once(client, alice, alice_person):
+    from certificates import services as certificate_services
+    from certificates.models import Reason
+
+    req = certificate_services.request_submit(person=alice_person, requested_by=alice, reason=Reason.CARD_LOST,
+                                              noticed_on=date(2026, 11, 1))
+    client.force_login(alice)
+    assert f"/certificates/requests/{req.pk}/" in _dashboard(client)
+    certificate_services.request_withdraw(req=req, by=alice)  # a set-based update, no signal
+    assert f"/certificates/requests/{req.pk}/" not in _dashboard(client)
