@@ -12,9 +12,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-# A digit followed by eleven more, each optionally preceded by one separator.
-_SEPARATORS = r"[ \t\-‐‑‒–—―−ー]"
-_TWELVE_DIGITS = re.compile(rf"\d(?:{_SEPARATORS}?\d){{11}}")
+# A digit followed by eleven more, with any run of spaces, line breaks or hyphens
+# between them ("1234 - 5678 - 9018", one group per line, …).
+_SEPARATORS = r"[\s\-‐‑‒–—―−ー]"
+_TWELVE_DIGITS = re.compile(rf"\d(?:{_SEPARATORS}*\d){{11}}")
 
 MESSAGE = _(
     "個人番号（マイナンバー）のような12桁の数字は入力できません。"

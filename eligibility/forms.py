@@ -9,6 +9,8 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.mynumber import refuse_my_number
+
 from . import rules
 from .models import CardFacts, Person
 
@@ -31,27 +33,34 @@ def _digits(value: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", value or "") if ch.isdigit())
 
 
+def _up_to_eight_digits(value: str) -> str:
+    digits = _digits(value)
+    if len(digits) > 8:
+        raise forms.ValidationError(_("記号・番号は8桁までの数字です。 / Symbol and number are up to 8 digits."))
+    return digits
+
+
 class LinkForm(forms.Form):
     """記号・番号・枝番, birth date and the activation code from the postcard."""
 
     required_error = {"required": _("入力してください。 / This is required.")}
-    symbol = forms.CharField(label=_("記号"), max_length=16, error_messages=required_error,
+    symbol = forms.CharField(label=_("記号"), max_length=16, error_messages=required_error, validators=[refuse_my_number],
                              widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
-    number = forms.CharField(label=_("番号"), max_length=16, error_messages=required_error,
+    number = forms.CharField(label=_("番号"), max_length=16, error_messages=required_error, validators=[refuse_my_number],
                              widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
     branch_number = forms.CharField(label=_("枝番"), max_length=4, error_messages=required_error,
                                     help_text=_("2桁の数字（例：00）"),
                                     widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
     birth_date = _date_field(_("生年月日"), required=True)
-    code = forms.CharField(label=_("連携コード"), max_length=32, error_messages=required_error,
+    code = forms.CharField(label=_("連携コード"), max_length=32, error_messages=required_error, validators=[refuse_my_number],
                            help_text=_("はがきに印字された12文字（例：ABCD-EFGH-JKMN）"),
                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}))
 
     def clean_symbol(self):
-        return _digits(self.cleaned_data["symbol"])
+        return _up_to_eight_digits(self.cleaned_data["symbol"])
 
     def clean_number(self):
-        return _digits(self.cleaned_data["number"])
+        return _up_to_eight_digits(self.cleaned_data["number"])
 
     def clean_branch_number(self):
         return _digits(self.cleaned_data["branch_number"])

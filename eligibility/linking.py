@@ -37,6 +37,8 @@ def format_code(code: str) -> str:
 def issue_activation_code(*, person: Person, created_by=None) -> str:
     """Create a code for ``person`` and return it (formatted ``XXXX-XXXX-XXXX``), once."""
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    while code.isdigit():  # twelve digits would be refused as a My Number (R9)
+        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     ActivationCode.objects.create(
         person=person,
         code_hash=hash_code(code),

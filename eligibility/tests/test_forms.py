@@ -100,3 +100,22 @@ def test_the_link_form_asks_for_a_date_it_can_read():
     form = LinkForm({"symbol": "1", "number": "2", "branch_number": "00", "birth_date": "昭和60年", "code": "x"})
     assert not form.is_valid()
     assert "2026-11-14" in form.errors["birth_date"][0]
+
+
+@pytest.mark.parametrize("field", ["symbol", "number", "code"])
+def test_the_link_form_refuses_a_my_number_in_any_field(field):
+    from eligibility.forms import LinkForm
+
+    data = {"symbol": "1234", "number": "5678", "branch_number": "00", "birth_date": "1985-11-14",
+            "code": "ABCD-EFGH-JKMN", field: "1234 5678 9018"}
+    form = LinkForm(data)
+    assert not form.is_valid()
+    assert "個人番号" in str(form.errors[field])
+
+
+def test_the_link_form_refuses_a_symbol_longer_than_eight_digits():
+    from eligibility.forms import LinkForm
+
+    form = LinkForm({"symbol": "123456789", "number": "5678", "branch_number": "00",
+                     "birth_date": "1985-11-14", "code": "ABCD-EFGH-JKMN"})
+    assert not form.is_valid() and "8桁" in str(form.errors["symbol"])
