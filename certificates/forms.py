@@ -1,5 +1,7 @@
 """Member and staff forms of the certificate pages."""
 
+from datetime import date
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +36,9 @@ class ReasonForm(forms.Form):
     )
 
 
+EARLIEST_DAY = date(2016, 1, 1)
+
+
 class RequestDetailsForm(forms.Form):
     noticed_on = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}),
@@ -60,9 +65,14 @@ class RequestDetailsForm(forms.Form):
             self.fields["details"].error_messages["required"] = _("事情を入力してください。 / Please describe the situation.")
 
     def clean_noticed_on(self):
+        # Every reason's date has already happened (an e-certificate that has not yet
+        # expired is "just in case", which R7 refuses), and none is before the first
+        # My Number cards of January 2016.
         day = self.cleaned_data.get("noticed_on")
-        if day and day > today() and self.config["date"] != REASON_DETAILS[Reason.ECERT_EXPIRED]["date"]:
+        if day and day > today():
             raise forms.ValidationError(_("未来の日付は入力できません。 / The date cannot be in the future."))
+        if day and day < EARLIEST_DAY:
+            raise forms.ValidationError(_("2016年1月より前の日付は入力できません。 / The date cannot be before January 2016."))
         return day
 
 

@@ -276,3 +276,12 @@ def test_the_request_pages_read_in_english_too(client, alice, alice_person, sett
     assert "Why do you need an eligibility certificate?" in page and "My My Number card was lost" in page
     page = client.post(url, {"reason": "school_trip"}).content.decode()
     assert "a copy of the eligibility notice" in page, page[page.index("<main"):page.index("</main>")]
+
+
+@pytest.mark.parametrize(("day", "message"), [("2999-01-01", "未来の日付"), ("1800-01-01", "2016年1月より前")])
+def test_a_request_date_that_cannot_be_is_refused_with_a_message(client, alice, alice_person, day, message):
+    client.force_login(alice)
+    response = client.post(reverse("certificates:request_form", args=[alice_person.pk, "card_lost"]),
+                           {"noticed_on": day, "details": ""})
+    assert response.status_code in (200, 400)
+    assert message in response.content.decode()

@@ -25,10 +25,16 @@ def wareki(value) -> str:
     day = _as_date(value)
     if day is None:
         return ""
-    return format_member_date(day, get_language() or "ja")
+    try:
+        return format_member_date(day, get_language() or "ja")
+    except ValueError:  # before the Meiji era: the Western date alone, never a 500
+        return day.isoformat()
 
 
 @register.filter
 def wareki_only(value) -> str:
     day = _as_date(value)
-    return format_wareki(day) if day else ""
+    try:
+        return format_wareki(day) if day else ""
+    except ValueError:
+        return day.isoformat()

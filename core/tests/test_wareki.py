@@ -77,3 +77,10 @@ def test_an_aware_datetime_is_shown_on_its_day_in_japan():
 @pytest.mark.parametrize("value", [None, "", "2025-12-02", 42])
 def test_anything_but_a_date_renders_empty(value):
     assert render("{{ d|wareki }}{{ d|wareki_only }}", d=value) == ""
+
+
+def test_the_filter_shows_a_date_before_meiji_in_western_form_rather_than_failing():
+    from core.templatetags.wareki import wareki, wareki_only
+
+    assert wareki(date(1800, 1, 1)) == "1800-01-01"
+    assert wareki_only(date(1800, 1, 1)) == "1800-01-01"
