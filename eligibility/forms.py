@@ -185,7 +185,7 @@ class CardFactsForm(forms.Form):
         if choice == CardFacts.EcertSource.STATED:
             ecert = data["ecert_expires_on"]
         elif choice in (CardFacts.EcertSource.FIVE_YEARS_BEFORE, CardFacts.EcertSource.SAME_AS_CARD):
-            five_before, same = rules.ecert_candidates(card)
+            five_before, same = rules.ecert_candidates(card, birth_date=self.person.birth_date)
             ecert = five_before if choice == CardFacts.EcertSource.FIVE_YEARS_BEFORE else same
         return {"has_card": True, "card_expires_on": card, "ecert_expires_on": ecert, "ecert_source": choice,
                 "registered": bool(data.get("registered")), "uses_smartphone": bool(data.get("uses_smartphone"))}

@@ -89,13 +89,14 @@ def ecert_expiry(
     return min(expiry, card_expires_on)
 
 
-def ecert_candidates(card_expires_on: date) -> tuple[date, date]:
+def ecert_candidates(card_expires_on: date, *, birth_date: date) -> tuple[date, date]:
     """R2: from a printed card expiry alone, the two possible e-certificate expiries.
 
-    The first certificate of a card issued to an adult ends 5 years before the
-    card (same birthday); every renewal, and a minor's card, ends with the card.
+    The first certificate of a card issued to an adult ends on the birthday 5 years
+    before the card (Feb 29 in a leap year for a Feb 29 person, whose card ends on
+    Feb 28); every renewal, and a minor's card, ends with the card.
     """
-    return birthday_in(card_expires_on, card_expires_on.year - 5), card_expires_on
+    return birthday_in(birth_date, card_expires_on.year - 5), card_expires_on
 
 
 def renewal_opens(expiry: date) -> date:

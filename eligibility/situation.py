@@ -109,7 +109,7 @@ def situation_of(person: Person, *, today: date) -> Situation:
         if facts.card_expires_on and facts.ecert_source in (
             CardFacts.EcertSource.UNKNOWN, CardFacts.EcertSource.SAME_AS_CARD, CardFacts.EcertSource.FIVE_YEARS_BEFORE
         ):
-            s.ecert_candidates = rules.ecert_candidates(facts.card_expires_on)
+            s.ecert_candidates = rules.ecert_candidates(facts.card_expires_on, birth_date=person.birth_date)
         ecert_first = facts.ecert_expires_on is not None and (
             facts.card_expires_on is None or facts.ecert_expires_on < facts.card_expires_on
         )

@@ -129,7 +129,8 @@ def card_facts(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(name)sさんのカード情報を更新しました。") % {"name": person.name})
         return redirect("eligibility:dashboard")
-    candidates = ecert_candidates(current.card_expires_on) if current and current.card_expires_on else None
+    candidates = (ecert_candidates(current.card_expires_on, birth_date=person.birth_date)
+                  if current and current.card_expires_on else None)
     history = CardFactsChange.objects.filter(person=person).select_related("changed_by")[:20]
     return render(request, "eligibility/card_facts.html", {
         "person": person, "form": form, "candidates": candidates, "history": history, "today": today,

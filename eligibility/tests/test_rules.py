@@ -99,9 +99,15 @@ def test_grace_ends_on_the_last_day_of_the_third_month_after(expiry, grace):
 
 
 def test_ecert_candidates_are_five_years_before_and_the_card_expiry():
-    assert rules.ecert_candidates(D("2031-11-14")) == (D("2026-11-14"), D("2031-11-14"))
-    assert rules.ecert_candidates(D("2030-02-28")) == (D("2025-02-28"), D("2030-02-28"))
-    assert rules.ecert_candidates(D("2032-02-29")) == (D("2027-02-28"), D("2032-02-29"))
+    assert rules.ecert_candidates(D("2031-11-14"), birth_date=D("1985-11-14")) == (D("2026-11-14"), D("2031-11-14"))
+    assert rules.ecert_candidates(D("2030-02-28"), birth_date=D("2000-02-29")) == (D("2025-02-28"), D("2030-02-28"))
+
+
+def test_ecert_candidates_of_a_feb_29_person_fall_on_feb_29_in_a_leap_year():
+    # Card issued 2019-03-10 to a person born 1988-02-29: card 2029-02-28, first certificate 2024-02-29.
+    card = rules.card_expiry(D("1988-02-29"), D("2019-03-10"))
+    first = rules.ecert_expiry(D("1988-02-29"), D("2019-03-10"), card_expires_on=card)
+    assert rules.ecert_candidates(card, birth_date=D("1988-02-29")) == (first, card) == (D("2024-02-29"), D("2029-02-28"))
 
 
 def _status(today, *, has_card=True, registered=True, ecert="2026-11-14", card="2031-11-14"):
