@@ -86,7 +86,8 @@ def read_rows(text: str, columns: dict[str, tuple[str, ...]]) -> Iterator[tuple[
         name = lookup.get(_header_key(title))
         if name is None:
             if title.strip():
-                unknown.append(title.strip())
+                # Never repeat a My Number-like title back (R9).
+                unknown.append("（12桁の数字）" if contains_my_number(title) else title.strip())
             continue
         if name in index:
             raise ImportFileError(f"1行目（見出し）に「{name}」の列が2つあります。")

@@ -333,8 +333,10 @@ def import_preview(*, kind: str, society: Society, data: bytes, user, request=No
         run.samples = dict(plan.samples)
         run.errors = plan.errors
     run.seconds = round(time.monotonic() - started, 3)
-    # The stored name says nothing about the file's content.
-    run.file.save(f"{kind}-{sha256[:16]}.csv", ContentFile(data), save=False)
+    if run.status != ImportRun.Status.FAILED and not run.errors:
+        # Kept only until it is confirmed: a file with errors cannot be, and is never
+        # stored (it may hold what a row was refused for). The name says nothing of it.
+        run.file.save(f"{kind}-{sha256[:16]}.csv", ContentFile(data), save=False)
     run.save()
     record(action="import", request=request, actor=user, obj=run,
            summary=f"{run.get_kind_display()}のプレビュー（{run.row_count}行、エラー{len(run.errors)}件）")
@@ -368,6 +370,7 @@ def import_confirm(*, run: ImportRun, user, request=None) -> ImportRun:
             run.confirmed_at = timezone.now()
             run.seconds = round(time.monotonic() - started, 3)
             run.save(update_fields=["status", "confirmed_by", "confirmed_at", "seconds"])
+            transaction.on_commit(lambda: _forget_file(run))
             counts = run.counts
             record(
                 action="import", request=request, actor=user, obj=run,
@@ -394,5 +397,13 @@ def _fail(run: ImportRun, message: str, *, user, request) -> None:
         status=ImportRun.Status.FAILED, failure=message[:255]
     )
     if updated:
+        _forget_file(run)
         record(action="import", request=request, actor=user, obj=run,
                summary=f"{run.get_kind_display()}の取込を中止: {message}")
+
+
+def _forget_file(run: ImportRun) -> None:
+    """A roster is personal data: once written (or refused) its upload is deleted."""
+    if run.file:
+        run.file.delete(save=False)
+        ImportRun.objects.filter(pk=run.pk).update(file="")

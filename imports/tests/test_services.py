@@ -158,6 +158,29 @@ def test_it_refuses_a_my_number_in_any_column_without_echoing_it(society, clerk)
 
     assert run.errors[0]["line"] == 2
     assert "123456789018" not in str(run.errors)
+    assert not run.file  # a file with a refused row is never stored
+
+
+def test_it_never_repeats_a_my_number_written_as_a_column_title(society, clerk):
+    from .helpers import ROSTER_HEADER, csv_bytes
+
+    run = preview(society, clerk, csv_bytes(ROSTER_HEADER + ",123456789018", HANAKO + ",x"))
+    assert run.status == ImportRun.Status.FAILED
+    assert "123456789018" not in run.failure + str(run.errors)
+    assert not run.file
+
+
+def test_the_upload_is_deleted_once_confirmed(society, clerk, django_capture_on_commit_callbacks):
+    run = preview(society, clerk, roster(HANAKO))
+    assert run.file
+    path = run.file.path
+    with django_capture_on_commit_callbacks(execute=True):
+        import_confirm(run=run, user=clerk)
+    run.refresh_from_db()
+    assert not run.file
+    import os
+
+    assert not os.path.exists(path)
 
 
 def test_it_refuses_the_same_person_twice_and_two_insured_persons(society, clerk):
