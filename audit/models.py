@@ -18,8 +18,9 @@ class AuditEntry(models.Model):
         LOGOUT = "logout", _("ログアウト")
 
     at = models.DateTimeField("日時", auto_now_add=True, db_index=True)
+    # PROTECT: deleting a login must not erase who did what; deactivate it instead.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作者", null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, verbose_name="操作者", null=True, blank=True, on_delete=models.PROTECT
     )
     # The role at the time (閲覧/担当者/管理者, or member/system): shown to members,
     # who see which role opened their records, never which person.

@@ -227,3 +227,15 @@ def test_auditlog_changes_carry_the_same_address(client, alice_person, settings)
                 REMOTE_ADDR="198.51.100.77", HTTP_X_FORWARDED_FOR="1.2.3.4")
     log = LogEntry.objects.get_for_object(alice_person).filter(action=LogEntry.Action.UPDATE).get()
     assert log.remote_addr == "198.51.100.77"
+
+
+def test_a_login_with_audit_entries_cannot_be_deleted_so_the_log_keeps_who_acted(db):
+    from django.db.models import ProtectedError
+
+    from audit.services import record
+    from tests.factories import UserFactory
+
+    clerk = UserFactory(username="leaving-clerk", is_staff=True)
+    record(action="export", actor=clerk, summary="CSV")
+    with pytest.raises(ProtectedError):
+        clerk.delete()
