@@ -4,6 +4,7 @@ export and batch actions, certificates, batches and requests."""
 import csv
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import redirect
@@ -152,8 +153,14 @@ class ExOfficioCandidateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
         return [path("issue-all/", self.admin_site.admin_view(self.issue_all_view), name="{}_{}_issue_all".format(*info)), path("export/<str:encoding>/", self.admin_site.admin_view(self.export_all_view), name="{}_{}_export".format(*info)), *super().get_urls()]
 
     def _matching(self, request):
-        """The changelist's queryset for the filters and search in the query string."""
+        """The changelist's queryset for the filters and search in the query string.
+
+        A filter it cannot read raises ``IncorrectLookupParameters``, as on the list."""
         return self.get_changelist_instance(request).get_queryset(request)
+
+    def _back_to_list(self, request):
+        messages.error(request, "絞り込みの条件が読み取れません。一覧から選び直してください。")
+        return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
 
     @staticmethod
     def _describe(request) -> str:
@@ -162,7 +169,10 @@ class ExOfficioCandidateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     def issue_all_view(self, request: HttpRequest):
         if not (self.has_view_permission(request) and self.has_issue_permission(request)):
             raise PermissionDenied
-        queryset = self._matching(request)
+        try:
+            queryset = self._matching(request)
+        except IncorrectLookupParameters:
+            return self._back_to_list(request)
         if request.method == "POST":
             batch = services.batch_start(
                 candidates=queryset, started_by=request.user, request=request,
@@ -177,7 +187,11 @@ class ExOfficioCandidateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     def export_all_view(self, request: HttpRequest, encoding: str):
         if not (self.has_view_permission(request) and self.has_export_permission(request)):
             raise PermissionDenied
-        return self._csv(request, self._matching(request), encoding)
+        try:
+            queryset = self._matching(request)
+        except IncorrectLookupParameters:
+            return self._back_to_list(request)
+        return self._csv(request, queryset, encoding)
 
     def _csv(self, request, queryset, encoding: str):
         codec = CSV_ENCODINGS.get(encoding)

@@ -307,9 +307,11 @@ class ExpiryMonthListFilter(admin.SimpleListFilter):
             return None
         try:
             year, number = (int(part) for part in month.split("-"))
-            return kind, date(year, number, 1)
-        except ValueError:
+            first = date(year, number, 1)
+            add_months(first, 1)  # a month whose next one exists (not 9999-12)
+        except (ValueError, OverflowError):
             return None
+        return kind, first
 
     def lookups(self, request, model_admin):
         parsed = self._parsed()

@@ -285,3 +285,12 @@ def test_a_request_date_that_cannot_be_is_refused_with_a_message(client, alice, 
                            {"noticed_on": day, "details": ""})
     assert response.status_code in (200, 400)
     assert message in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["export", "issue_all"])
+def test_a_filter_it_cannot_read_sends_staff_back_to_the_list_not_to_an_error(client, staff, candidates, name):
+    args = ["utf8"] if name == "export" else []
+    response = client.get(reverse(f"admin:certificates_exofficiocandidate_{name}", args=args), {"bogus": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:certificates_exofficiocandidate_changelist")
+    assert not AuditEntry.objects.filter(action="export").exists()

@@ -227,3 +227,12 @@ def test_the_admin_filters_list_the_same_persons(rf, population):
     f = dashboard.ExpiryMonthListFilter(request, {"expires": [f"ecert:{in_45:%Y-%m}"]}, Person, Admin())
     assert f.queryset(request, qs).count() == 1
     assert f.lookup_choices == [(f"ecert:{in_45:%Y-%m}", f"電子証明書 {in_45:%Y-%m}")]
+
+
+@pytest.mark.parametrize("value", ["ecert:9999-12", "card:2026-13", "ecert:x", "other:2026-01"])
+def test_an_expiry_month_it_cannot_read_is_ignored_rather_than_an_error(value):
+    from staff.dashboard import ExpiryMonthListFilter
+
+    filter_ = ExpiryMonthListFilter.__new__(ExpiryMonthListFilter)
+    filter_.used_parameters = {"expires": value}
+    assert filter_._parsed() is None
