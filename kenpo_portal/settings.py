@@ -222,17 +222,25 @@ STORAGES = {
 # through a view that checks the role and writes the audit log.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "/media-not-served/"
-DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Security ---------------------------------------------------------------------
+# Reverse proxies in front of the app that set X-Forwarded-For and X-Forwarded-Proto.
+# 0 (none): the audit log records REMOTE_ADDR and HTTPS is not taken from a header,
+# since clients can forge both.
+KENPO_TRUSTED_PROXY_COUNT = env.int("KENPO_TRUSTED_PROXY_COUNT", default=0)
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if KENPO_TRUSTED_PROXY_COUNT > 0:
+        # Only behind a declared TLS proxy: anyone else could claim HTTPS with a header.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The container's own health check talks plain HTTP on loopback.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -252,10 +260,6 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-
-# Reverse proxies in front of the app that append X-Forwarded-For (0: none; the
-# audit log then records REMOTE_ADDR and ignores that header, which clients can forge).
-KENPO_TRUSTED_PROXY_COUNT = env.int("KENPO_TRUSTED_PROXY_COUNT", default=0)
 
 # --- Logging: never the 記号・番号 or any other identifier (R9) --------------------
 LOGGING = {
