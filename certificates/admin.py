@@ -35,6 +35,11 @@ CSV_HEADER = ["記号", "番号", "枝番", "氏名", "氏名（カナ）", "生
 CSV_ENCODINGS = {"utf8": "utf-8", "cp932": "cp932"}
 
 
+def _cell(text: str) -> str:
+    """Text from a roster, made safe for Excel: a leading = + - @ would start a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 class BasisFilter(admin.SimpleListFilter):
     title = "交付の根拠"
     parameter_name = "basis"
@@ -216,9 +221,9 @@ class ExOfficioCandidateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
                                        "branch_number").iterator(chunk_size=2000):
                 employer = p.household.employer
                 line = writer.writerow([
-                    p.household.symbol, p.household.number, p.branch_number, p.name, p.name_kana,
+                    p.household.symbol, p.household.number, p.branch_number, _cell(p.name), _cell(p.name_kana),
                     p.birth_date.isoformat(), p.get_sex_display(), p.get_relationship_display(),
-                    employer.code if employer else "", employer.name if employer else "",
+                    employer.code if employer else "", _cell(employer.name) if employer else "",
                     "○" if p.household.voluntary_continuation else "", p.eligible_from.isoformat(),
                     Basis(p.basis).label, STATUS_LABELS[p.status],
                 ])

@@ -8,6 +8,7 @@ by id.
 """
 
 import re
+import unicodedata
 
 from django import forms
 from django.contrib import admin, messages
@@ -95,7 +96,8 @@ class SymbolNumberLookupForm(forms.Form):
     def clean(self):
         data = super().clean()
         for name in ("symbol", "number", "branch_number"):
-            value = re.sub(r"\s", "", data.get(name) or "")
+            # Full-width digits from an IME count as the digits they are.
+            value = re.sub(r"\s", "", unicodedata.normalize("NFKC", data.get(name) or ""))
             if value and not value.isdigit():
                 self.add_error(name, "数字で入力してください。")
             data[name] = value

@@ -16,7 +16,10 @@ urlpatterns = [
 ]
 
 # A bare page for bench/dashboard.py to compare the dashboard with; never on by default.
-if getattr(settings, "KENPO_BENCH_VIEWS", False) or os.environ.get("KENPO_BENCH_VIEWS") == "1":
+# It shows a person by id to anyone, so production never has it.
+if not settings.PRODUCTION and (
+    getattr(settings, "KENPO_BENCH_VIEWS", False) or os.environ.get("KENPO_BENCH_VIEWS") == "1"
+):
     from . import bench_views
 
     urlpatterns.append(path("bench/bare/<int:pk>/", bench_views.bare, name="bench_bare"))

@@ -294,3 +294,11 @@ def test_a_filter_it_cannot_read_sends_staff_back_to_the_list_not_to_an_error(cl
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:certificates_exofficiocandidate_changelist")
     assert not AuditEntry.objects.filter(action="export").exists()
+
+
+def test_the_csv_never_lets_excel_run_a_name_as_a_formula():
+    from certificates.admin import _cell
+
+    assert _cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert _cell("@SUM(A1)") == "'@SUM(A1)"
+    assert _cell("高橋 ハル") == "高橋 ハル"
