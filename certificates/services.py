@@ -310,7 +310,8 @@ def _issue_claimed(*, batch: IssueBatch, token: str, today: date) -> None:
 
 def _issue_items(*, batch: IssueBatch, items: list[BatchItem], today: date) -> None:
     person_ids = [i.person_id for i in items]
-    persons = {p.pk: p for p in Person.objects.filter(pk__in=person_ids)
+    # Locked in id order, so two overlapping batches wait for each other instead of deadlocking.
+    persons = {p.pk: p for p in Person.objects.filter(pk__in=person_ids).order_by("pk")
                .select_related("household__society", "household__employer").select_for_update(of=("self",))}
     from .selectors import valid_certificates
 

@@ -6,6 +6,7 @@ Tasks take ids and are idempotent: a chunk delivered twice, or re-queued by
 
 from celery import shared_task
 from celery.signals import worker_init
+from django.db import OperationalError
 
 from . import services
 
@@ -32,7 +33,8 @@ def start_batch(batch_id: int) -> int:
     return len(chunks)
 
 
-@shared_task(name="certificates.tasks.process_chunk")
+@shared_task(name="certificates.tasks.process_chunk", autoretry_for=(OperationalError,), max_retries=3,
+             retry_backoff=True)
 def process_chunk(batch_id: int, item_ids: list[int]) -> int:
     return services.batch_process_chunk(batch_id=batch_id, item_ids=item_ids)
 

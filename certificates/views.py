@@ -270,8 +270,12 @@ def batch_mark(request: HttpRequest, pk: int) -> HttpResponse:
 def _download(request: HttpRequest, *, obj, field, filename: str, household=None) -> FileResponse:
     if not field:
         raise Http404
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:  # not on this host's storage: no download, and none logged
+        raise Http404 from None
     record(action="download", request=request, obj=obj, household=household, summary=f"{filename} をダウンロード")
-    return FileResponse(field.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf")
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
 
 
 @staff_permission_required("certificates.download_pdf")
