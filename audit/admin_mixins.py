@@ -57,11 +57,27 @@ class AuditedModelAdmin(admin.ModelAdmin):
                 summary=f"{obj._meta.verbose_name}を変更",
             )
 
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        obj = self.get_object(request, object_id)
+        if obj is not None and getattr(response, "status_code", 200) == 200:
+            record(action=AuditEntry.Action.VIEW, request=request, obj=obj,
+                   summary=f"{obj._meta.verbose_name}の変更履歴を閲覧")
+        return response
+
     def delete_model(self, request, obj):
-        household = getattr(obj, "audit_household", None)
-        record(action=AuditEntry.Action.CHANGE, request=request, obj=obj, household=household,
-               summary=f"{obj._meta.verbose_name}を削除")
+        self._record_delete(request, obj)
         super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:  # the bulk "delete selected" action: one entry per object
+            self._record_delete(request, obj)
+        super().delete_queryset(request, queryset)
+
+    @staticmethod
+    def _record_delete(request, obj) -> None:
+        record(action=AuditEntry.Action.CHANGE, request=request, obj=obj,
+               household=getattr(obj, "audit_household", None), summary=f"{obj._meta.verbose_name}を削除")
 
 
 class ReadOnlyAdminMixin:

@@ -57,6 +57,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @import_permission_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ImportRun.objects.select_related("uploaded_by", "confirmed_by"), pk=pk)
+    # The preview shows rows of personal data (names, 記号・番号): a read to log.
+    record(action="view", request=request, obj=run, summary=f"取込 #{run.pk} のプレビューを閲覧")
     return _render(request, "imports/detail.html", _("%(kind)sの取込 #%(n)s") % {"kind": run.get_kind_display(), "n": run.pk}, {
         "run": run,
         "errors_shown": run.errors[:ERRORS_SHOWN],

@@ -239,3 +239,16 @@ def test_a_login_with_audit_entries_cannot_be_deleted_so_the_log_keeps_who_acted
     record(action="export", actor=clerk, summary="CSV")
     with pytest.raises(ProtectedError):
         clerk.delete()
+
+
+def test_opening_a_persons_change_history_is_logged(client, alice_person):
+    from audit.models import AuditEntry
+    from staff.roles import VIEWER
+    from staff.testing import login_with_mfa, make_staff
+
+    viewer = make_staff(role=VIEWER, email="history-viewer@example.jp")
+    login_with_mfa(client, viewer)
+    response = client.get(f"/admin/eligibility/person/{alice_person.pk}/history/")
+    assert response.status_code == 200
+    entry = AuditEntry.objects.get(action="view", actor=viewer)
+    assert entry.household_id == alice_person.household_id and "変更履歴" in entry.summary
