@@ -253,6 +253,9 @@ class EligibilityCertificateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
             return "—"
         return format_html('<a href="{}">PDF</a>', reverse("certificates:certificate_pdf", args=[obj.pk]))
 
+    def has_issue_permission(self, request):
+        return request.user.has_perm("certificates.issue_certificate")
+
     def _move(self, request, queryset, *, from_status, to, void_reason=""):
         if not request.user.has_perm("certificates.issue_certificate"):
             raise PermissionDenied
@@ -268,19 +271,19 @@ class EligibilityCertificateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
         record(action="change", request=request, summary=f"資格確認書 {moved} 通を {to} に変更")
         self.message_user(request, f"{moved} 通を更新しました（対象外の状態のものは変更していません）。")
 
-    @admin.action(description="印刷済みにする（作成済みのもの）")
+    @admin.action(description="印刷済みにする（作成済みのもの）", permissions=["issue"])
     def mark_printed(self, request, queryset):
         self._move(request, queryset, from_status="rendered", to="printed")
 
-    @admin.action(description="発送済みにする（印刷済みのもの）")
+    @admin.action(description="発送済みにする（印刷済みのもの）", permissions=["issue"])
     def mark_mailed(self, request, queryset):
         self._move(request, queryset, from_status="printed", to="mailed")
 
-    @admin.action(description="無効にする（紛失）")
+    @admin.action(description="無効にする（紛失）", permissions=["issue"])
     def void_lost(self, request, queryset):
         self._move(request, queryset, from_status=None, to="void", void_reason="lost")
 
-    @admin.action(description="無効にする（資格喪失）")
+    @admin.action(description="無効にする（資格喪失）", permissions=["issue"])
     def void_eligibility_ended(self, request, queryset):
         self._move(request, queryset, from_status=None, to="void", void_reason="eligibility_ended")
 
