@@ -44,6 +44,8 @@ def household_calendar(persons: list[Person], *, today: date) -> bytes:
     cal.add("x-wr-timezone", "Asia/Tokyo")
     stamp = timezone.now()
     for person in persons:
+        if not person.is_eligible_on(today):
+            continue  # no longer (or not yet) a member here: not ours to remind
         for kind, day, summary in key_dates(person):
             event = Event()
             # Stable per person, kind and day: importing again updates instead of duplicating.

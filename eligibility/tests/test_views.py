@@ -207,3 +207,12 @@ def test_guides_have_english_translations(client):
 
 def test_the_bench_view_is_not_routed_by_default(client, alice_person):
     assert client.get(f"/my/bench/bare/{alice_person.pk}/").status_code == 404
+
+
+def test_the_calendar_leaves_out_a_person_who_is_no_longer_a_member(client, alice, spouse):
+    from eligibility.selectors import today
+
+    spouse.eligible_until = today()
+    spouse.save()
+    cal = Calendar.from_ical(_login(client, alice).get(reverse("eligibility:calendar")).content)
+    assert date(2032, 5, 3) not in {e.decoded("dtstart") for e in cal.walk("VEVENT")}
