@@ -88,7 +88,8 @@ def _timeline(s: Situation, today: date) -> list[TimelineEvent]:
             timeline.append(TimelineEvent(today, _("今日"), "today"))
             placed_today = True
         timeline.append(TimelineEvent(day, label, "past" if day < today else ("today" if day == today else "future")))
-    if not placed_today and all(e.day != today for e in timeline):
+        placed_today = placed_today or day == today  # the event itself marks today
+    if not placed_today:
         timeline.append(TimelineEvent(today, _("今日"), "today"))
     return timeline
 

@@ -40,3 +40,15 @@ def test_it_creates_card_facts_for_a_person_without_any(alice, bob_person):
 def test_it_refuses_fields_that_are_not_card_facts(alice, alice_person):
     with pytest.raises(ValueError):
         update_card_facts(person=alice_person, changes={"birth_date": date(1990, 1, 1)}, changed_by=alice)
+
+
+@pytest.mark.parametrize("today", [date(2026, 8, 14), date(2026, 11, 14), date(2026, 10, 1), date(2027, 3, 1)])
+def test_the_timeline_marks_today_exactly_once(today):
+    from eligibility.rules import Status
+    from eligibility.situation import Situation, _timeline
+
+    s = Situation(person=None, facts=None, status=Status.ACTIVE, status_label="")
+    s.renewal_opens_on, s.expires_on, s.grace_ends_on = date(2026, 8, 14), date(2026, 11, 14), date(2027, 2, 28)
+    events = _timeline(s, today)
+    assert sum(e.state == "today" for e in events) == 1
+    assert [e.day for e in events] == sorted(e.day for e in events)
