@@ -17,9 +17,14 @@ from django.utils.translation import get_language
 from .situation import Situation
 
 TEMPLATE = "eligibility/_person_card.html"
-_TEMPLATE_DIGEST = hashlib.sha256(
-    (Path(__file__).parent / "templates" / TEMPLATE).read_bytes()
-).hexdigest()[:12]
+_HERE = Path(__file__).parent
+# What a card's words come from besides its data: a deploy that changes any of them
+# must not serve cards cached by the previous release.
+_TEMPLATE_DIGEST = hashlib.sha256(b"".join(
+    path.read_bytes()
+    for path in (_HERE / "templates" / TEMPLATE, _HERE / "situation.py", *sorted(_HERE.glob("locale/*/LC_MESSAGES/*.mo")))
+    if path.exists()
+)).hexdigest()[:12]
 TIMEOUT = 60 * 60 * 24
 _PERSON_FIELDS = ("pk", "family_name", "given_name", "relationship", "birth_date", "eligible_from", "eligible_until")
 _FACT_FIELDS = ("has_card", "card_expires_on", "ecert_expires_on", "ecert_source", "registered",

@@ -52,6 +52,7 @@ class Situation:
     status_label: str
     expires_on: date | None = None  # R5's e: the earlier of the e-certificate and the card
     expiring_thing: str = ""
+    card_expires_first: bool = False
     renewal_opens_on: date | None = None
     grace_ends_on: date | None = None
     ecert_candidates: tuple[date, date] | None = None
@@ -115,7 +116,12 @@ def situation_of(person: Person, *, today: date) -> Situation:
             facts.card_expires_on is None or facts.ecert_expires_on < facts.card_expires_on
         )
         s.expiring_thing = _("電子証明書") if ecert_first else _("マイナンバーカード")
+        s.card_expires_first = not ecert_first
     _write_next_steps(s, today)
+    if s.card_expires_first and s.status in (Status.ACTIVE, Status.RENEW_NOW, Status.GRACE):
+        # FLYER §3: the card itself (its 10th/5th birthday) needs an application in advance.
+        s.next_steps.append(_("カード自体の更新には、事前の申請が必要です（交付申請書で申請し、"
+                              "交付通知書が届いたら受け取りに行きます）。早めに申請してください。"))
     s.timeline = _timeline(s, today)
     return s
 

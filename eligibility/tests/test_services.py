@@ -52,3 +52,17 @@ def test_the_timeline_marks_today_exactly_once(today):
     events = _timeline(s, today)
     assert sum(e.state == "today" for e in events) == 1
     assert [e.day for e in events] == sorted(e.day for e in events)
+
+
+def test_a_card_that_expires_before_its_certificate_says_the_card_needs_an_application(alice_person):
+    from eligibility.selectors import today
+    from eligibility.situation import situation_of
+
+    facts = alice_person.card
+    facts.card_expires_on = date(2027, 1, 10)
+    facts.ecert_expires_on = None
+    facts.save()
+    alice_person.birth_date = date(1985, 1, 10)
+    s = situation_of(alice_person, today=today())
+    assert s.card_expires_first
+    assert any("事前の申請" in str(step) for step in s.next_steps)
