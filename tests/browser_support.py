@@ -55,29 +55,28 @@ def browser(_playwright):
     browser.close()
 
 
-@pytest.fixture
-def browser_page(browser, settings):
-    """A fresh page (own cookies) in Japanese, phone-sized; closed after the test."""
-    # Rate-limit counters and sessions' neighbours in a cache of this test's own.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "browser-tests"}}
-    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", accept_downloads=True,
-                                  viewport={"width": 800, "height": 1000})
+def _new_page(browser, **options):
+    """A fresh page (own cookies) in Japanese, phone-sized. The cache is the test's own
+    already (the root conftest's ``_empty_cache``)."""
+    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo",
+                                  viewport={"width": 800, "height": 1000}, **options)
     context.set_default_timeout(15_000)
-    page = context.new_page()
+    return context, context.new_page()
+
+
+@pytest.fixture
+def browser_page(browser):
+    """A fresh page in Japanese, phone-sized; closed after the test."""
+    context, page = _new_page(browser, accept_downloads=True)
     yield page
     context.close()
 
 
 @pytest.fixture
-def browser_page_without_js(browser, settings):
+def browser_page_without_js(browser):
     """Like ``browser_page`` with JavaScript off: every page must work without it."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "browser-tests"}}
-    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", java_script_enabled=False,
-                                  viewport={"width": 800, "height": 1000})
-    context.set_default_timeout(15_000)
-    yield context.new_page()
+    context, page = _new_page(browser, java_script_enabled=False)
+    yield page
     context.close()
 
 
