@@ -14,11 +14,6 @@ from staff.testing import PASSWORD, admin_form_data, login_with_mfa, make_staff
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _own_cache(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "audit"}}
-
-
 @pytest.fixture
 def viewer(client):
     user = make_staff(role=VIEWER, email="viewer@kenpo.example.jp")

@@ -21,14 +21,6 @@ pytestmark = pytest.mark.django_db
 URL = "/staff/"
 
 
-@pytest.fixture(autouse=True)
-def _local_cache(settings):
-    """A cache of this test's own: never the shared Redis."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "dashboard-tests"}}
-    cache.clear()
-
-
 def card(day, *, ecert_in_days=None, card_in_days=3000, **kwargs):
     return {
         "has_card": True, "registered": True,

@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db
 BASE_DIR = Path(django_settings.BASE_DIR)
 
 
-@pytest.fixture(autouse=True)
-def _own_cache(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hard"}}
-
-
 STAFF_URLS = [
     "/admin/",
     "/admin/eligibility/person/",

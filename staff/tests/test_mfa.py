@@ -26,12 +26,6 @@ ADMIN_URLS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _own_cache(settings):
-    # Rate-limit counters of their own, whatever cache the environment configures.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mfa"}}
-
-
 def password_login(client, user):
     return client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
 
