@@ -46,14 +46,19 @@ def recipients_for(*, household_ids: list[int]) -> dict[int, list[Login]]:
     return result
 
 
+def certificate_model():
+    """資格確認書, when the certificates app is installed (reminders work without it)."""
+    try:
+        return apps.get_model("certificates", "EligibilityCertificate")
+    except LookupError:
+        return None
+
+
 def valid_certificates(rows: list[Reminder]) -> set[tuple[int, date]]:
     """(person, valid-until) of the non-void 資格確認書 behind these rows (one query)."""
+    certificate = certificate_model()
     persons = [r.person_id for r in rows if r.subject == Reminder.Subject.CERTIFICATE]
-    try:
-        certificate = apps.get_model("certificates", "EligibilityCertificate")
-    except LookupError:
-        return set()
-    if not persons:
+    if certificate is None or not persons:
         return set()
     return set(
         certificate.objects.filter(person_id__in=persons).exclude(status="void").values_list("person_id", "valid_until")

@@ -25,7 +25,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
@@ -40,7 +39,7 @@ from eligibility.selectors import eligible_on
 
 from . import stages
 from .models import Reminder
-from .selectors import recipients_for, still_relevant, valid_certificates
+from .selectors import certificate_model, recipients_for, still_relevant, valid_certificates
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +54,6 @@ HOUSEHOLDS_PER_TASK = 50
 
 
 # --- The scan --------------------------------------------------------------------
-
-
-def _certificate_model():
-    """資格確認書, when the certificates app defines it (it is written in parallel)."""
-    try:
-        return apps.get_model("certificates", "EligibilityCertificate")
-    except LookupError:
-        return None
 
 
 def _insert_select(queryset, columns: list[str]) -> dict[str, int]:
@@ -126,7 +117,7 @@ def scan(*, day: date) -> dict[str, int]:
         )
         created.update(_insert_select(qs, SCAN_COLUMNS))
 
-    certificate = _certificate_model()
+    certificate = certificate_model()
     bounds = stages.expiry_range(stages.Stage.CERTIFICATE_ENDING, day)
     if certificate is not None and bounds is not None:
         qs = (
