@@ -98,11 +98,11 @@ class Command(BaseCommand):
                 for i, (name, address) in enumerate(demo_data.EMPLOYERS)
             ]
             total = self._write_households(society, employers, persons, today, seed)
-            code = self._make_logins(today)
+            linking = self._make_logins(today)
         self._analyze()
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(f"{total:,} 人のデモデータを作成しました（{elapsed:.1f} 秒）。 / Created {total:,} persons in {elapsed:.1f} s."))
-        self._print_logins(code)
+        self._print_logins(linking)
 
     def _write_households(self, society, employers, persons, today, seed) -> int:
         now = timezone.now()
@@ -176,7 +176,7 @@ class Command(BaseCommand):
                 for model in (Household, Person, CardFacts):
                     cursor.execute(f"ANALYZE {model._meta.db_table}")
 
-    def _make_logins(self, today: date) -> str:
+    def _make_logins(self, today: date) -> tuple[Person, str]:
         """The member login owns the first household, shaped to show every situation."""
         household = Household.objects.order_by("id").first()
         insured = household.persons.get(branch_number="00")
@@ -225,17 +225,15 @@ class Command(BaseCommand):
         EmailAddress.objects.create(user=staff, email=STAFF_EMAIL, verified=True, primary=True)
         # A second household, not yet linked: try signing up and linking with this code.
         second = Person.objects.filter(relationship=Person.Relationship.SELF).exclude(household=household).order_by("id").first()
-        code = issue_activation_code(person=second, created_by=staff)
-        self._second = second
-        return code
+        return second, issue_activation_code(person=second, created_by=staff)
 
-    def _print_logins(self, code: str | None) -> None:
+    def _print_logins(self, linking: tuple[Person, str] | None) -> None:
         self.stdout.write("")
         self.stdout.write(self.style.MIGRATE_HEADING("ログイン / Logins"))
         self.stdout.write(f"  加入者 / member : {MEMBER_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  職員 / staff    : {STAFF_EMAIL} / {DEMO_PASSWORD}  (初回ログイン時に二段階認証を設定 / set up MFA at first login)")
-        if code:
-            second = self._second
+        if linking:
+            second, code = linking
             h = second.household
             self.stdout.write(
                 f"  連携のお試し / try linking: 新規登録して / sign up, then 記号 {h.symbol} 番号 {h.number} 枝番 {second.branch_number}, "
