@@ -72,7 +72,8 @@ def _new_certificates(
     certificates = []
     for person, serial in zip(persons, serials, strict=True):
         valid_until = rules.certificate_valid_until(
-            issued_on=today, birth_date=person.birth_date, years=settings.KENPO_CERTIFICATE_VALID_YEARS
+            issued_on=today, birth_date=person.birth_date, years=settings.KENPO_CERTIFICATE_VALID_YEARS,
+            eligible_until=person.last_eligible_day(),
         )
         certificates.append(
             Cert(

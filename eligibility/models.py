@@ -78,6 +78,8 @@ class Household(models.Model):
     number = models.CharField("番号", max_length=8, validators=[symbol_number_validator])
     # 任意継続: certificates go to the member by post, not via the employer.
     voluntary_continuation = models.BooleanField("任意継続", default=False)
+    # 任意継続 lasts 2 years at the most: its last day (inclusive) caps a 資格確認書 (R8).
+    voluntary_continuation_ends_on = models.DateField("任意継続の終了日", null=True, blank=True)
     postal_code = models.CharField("郵便番号", max_length=8, blank=True)
     address = models.CharField("住所", max_length=200, blank=True)
     email_reminders = models.BooleanField("期限のお知らせメールを受け取る", default=True)
@@ -136,6 +138,9 @@ class Person(models.Model):
     eligible_until = models.DateField("資格喪失日", null=True, blank=True)
     # 資格確認書発行要否 on the enrolment form (R6.2).
     certificate_wanted = models.BooleanField("資格確認書の発行希望", default=False)
+    # 個人番号登録: whether the society has registered this person's My Number with the
+    # national system (R6.4). A flag from the roster; the number itself is never seen.
+    my_number_registered = models.BooleanField("個人番号登録済み", default=True)
 
     class Meta:
         verbose_name = "加入者"
@@ -173,9 +178,31 @@ class Person(models.Model):
     def audit_household(self) -> Household:
         return self.household
 
+    @property
+    def turns_75_on(self) -> date:
+        """R11: the day eligibility ends whatever the roster says (後期高齢者医療)."""
+        return rules.turns_75_on(self.birth_date)
+
     def is_eligible_on(self, day: date) -> bool:
-        """資格: from 資格取得日 inclusive; 資格喪失日 is the first day without eligibility."""
-        return self.eligible_from <= day and (self.eligible_until is None or day < self.eligible_until)
+        """資格: from 資格取得日 inclusive; 資格喪失日 is the first day without eligibility,
+        and so is the 75th birthday (R11)."""
+        return (
+            self.eligible_from <= day
+            and (self.eligible_until is None or day < self.eligible_until)
+            and day < self.turns_75_on
+        )
+
+    def last_eligible_day(self) -> date:
+        """The last day of eligibility known today (inclusive): the day before 資格喪失日,
+        the day before the 75th birthday, or 任意継続's end — whichever comes first.
+        Needs ``household`` (for 任意継続)."""
+        ends = [self.turns_75_on - rules.DAY]
+        if self.eligible_until is not None:
+            ends.append(self.eligible_until - rules.DAY)
+        household = self.household
+        if household.voluntary_continuation and household.voluntary_continuation_ends_on:
+            ends.append(household.voluntary_continuation_ends_on)
+        return min(ends)
 
     def age_on(self, day: date) -> int:
         return rules.age_on(self.birth_date, day)

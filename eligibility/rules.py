@@ -6,7 +6,7 @@ code contract"): tests outside the project call them.
 """
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 # R1: applications received before this day use 20 as the adult age, not 18.
@@ -15,6 +15,9 @@ ADULT_AGE_CHANGED_ON = date(2022, 4, 1)
 EX_OFFICIO_CUTOFF = date(2024, 12, 1)
 # FLYER §1: the health insurance card stopped working the day after this one.
 INSURANCE_CARD_ABOLISHED_ON = date(2025, 12, 2)
+# R11: eligibility in the society ends on the day a person turns this age (後期高齢者医療).
+LATE_ELDERLY_AGE = 75
+DAY = timedelta(days=1)
 
 
 class Status(StrEnum):
@@ -100,8 +103,13 @@ def ecert_candidates(card_expires_on: date, *, birth_date: date) -> tuple[date, 
 
 
 def renewal_opens(expiry: date) -> date:
-    """R3: renewal (and the readers' alert) from 3 months before expiry, month-end clamped."""
-    return add_months(expiry, -3)
+    """R3: renewal is possible once less than 3 months remain.
+
+    The day *after* the date 3 months before expiry; a date that does not exist in
+    its month is clamped to the month's last day first (May 31 → Feb 28 → opens Mar 1;
+    Aug 17 → opens May 18). One day late is harmless, one day early is turned away.
+    """
+    return add_months(expiry, -3) + DAY
 
 
 def grace_ends(expiry: date) -> date:
@@ -143,11 +151,37 @@ def insurance_status(
     return Status.LAPSED
 
 
-def certificate_valid_until(*, issued_on: date, birth_date: date, years: int = 5) -> date:
-    """R8: a 資格確認書 is valid until the day before the ``years``-th anniversary of
-    issue, never past the day before the 75th birthday (後期高齢者医療)."""
-    from datetime import timedelta
+def anniversary(day: date, years: int) -> date:
+    """The ``years``-th anniversary of ``day``, counted as age is: Feb 29 → Mar 1 in common years."""
+    year = day.year + years
+    if (day.month, day.day) == (2, 29) and not calendar.isleap(year):
+        return date(year, 3, 1)
+    return date(year, day.month, day.day)
 
-    anniversary = birthday_in(issued_on, issued_on.year + years)
-    day_before_75 = birthday_in(birth_date, birth_date.year + 75) - timedelta(days=1)
-    return min(anniversary - timedelta(days=1), day_before_75)
+
+def turns_75_on(birth_date: date) -> date:
+    """R11: the day eligibility ends (the 75th birthday; Feb 29 → Mar 1 in a common year)."""
+    return anniversary(birth_date, LATE_ELDERLY_AGE)
+
+
+def certificate_valid_until(
+    *, issued_on: date, birth_date: date, years: int = 5, eligible_until: date | None = None
+) -> date:
+    """R8: a 資格確認書's 有効期限 (inclusive).
+
+    The day before the ``years``-th anniversary of issue (issued Feb 29 → Feb 28),
+    never past the day before the holder turns 75 (R11), never past ``eligible_until``
+    — the last eligible day when it is known (e.g. the end of 任意継続), inclusive.
+    """
+    candidates = [anniversary(issued_on, years) - DAY, turns_75_on(birth_date) - DAY]
+    if eligible_until is not None:
+        candidates.append(eligible_until)
+    return min(candidates)
+
+
+def ex_officio_grace_listing_from(expiry: date, *, months_after: int = 2) -> date:
+    """R6 basis 3 (policy, a setting): a person in grace is on the ex-officio list from
+    the 1st day of the ``months_after``-th month after the month of expiry, so the
+    資格確認書 arrives before the registration is cancelled (expiry 2026-11-14 →
+    2027-01-01, while grace ends 2027-02-28)."""
+    return add_months(date(expiry.year, expiry.month, 1), months_after)

@@ -10,6 +10,7 @@ from django.db.models import Case, CharField, OuterRef, Q, QuerySet, Subquery, V
 from django.http import Http404
 from django.utils import timezone
 
+from . import rules
 from .models import Household, MemberLink, Person
 from .rules import Status
 
@@ -57,8 +58,17 @@ def household_for_member(user) -> Household | None:
 
 
 def eligible_on(day: date) -> Q:
-    """Persons with eligibility on ``day`` (資格取得日 <= day < 資格喪失日)."""
-    return Q(eligible_from__lte=day) & (Q(eligible_until__isnull=True) | Q(eligible_until__gt=day))
+    """Persons with eligibility on ``day``: 資格取得日 <= day < 資格喪失日, and not yet 75 (R11).
+
+    Turned 75 on or before ``day`` ⇔ born on or before the date 75 years earlier
+    (Feb 29 clamped to Feb 28, so a Feb 29 birth turns 75 on Mar 1 in a common year).
+    """
+    turned_75_by = rules.add_months(day, -12 * rules.LATE_ELDERLY_AGE)
+    return (
+        Q(eligible_from__lte=day)
+        & (Q(eligible_until__isnull=True) | Q(eligible_until__gt=day))
+        & Q(birth_date__gt=turned_75_by)
+    )
 
 
 def with_status(qs: QuerySet[Person], *, day: date) -> QuerySet[Person]:

@@ -13,19 +13,19 @@ D = date.fromisoformat
 
 # birth, issued, card, ecert, opens, grace — RULES.md "Test vectors (public)".
 VECTORS = [
-    ("1985-11-14", "2021-11-20", "2031-11-14", "2026-11-14", "2026-08-14", "2027-02-28"),
-    ("1990-10-10", "2020-05-15", "2029-10-10", "2024-10-10", "2024-07-10", "2025-01-31"),
-    ("1975-12-31", "2016-01-04", "2025-12-31", "2020-12-31", "2020-09-30", "2021-03-31"),
-    ("2007-06-15", "2025-06-14", "2029-06-15", "2029-06-15", "2029-03-15", "2029-09-30"),
-    ("2007-06-15", "2025-06-15", "2035-06-15", "2030-06-15", "2030-03-15", "2030-09-30"),
-    ("2010-06-15", "2025-03-01", "2029-06-15", "2029-06-15", "2029-03-15", "2029-09-30"),
-    ("2000-02-29", "2020-03-10", "2030-02-28", "2025-02-28", "2024-11-28", "2025-05-31"),
-    ("1960-08-31", "2021-09-01", "2031-08-31", "2026-08-31", "2026-05-31", "2026-11-30"),
-    ("1988-11-30", "2020-12-01", "2030-11-30", "2025-11-30", "2025-08-30", "2026-02-28"),
-    ("1992-12-25", "2020-12-26", "2030-12-25", "2025-12-25", "2025-09-25", "2026-03-31"),
-    ("1985-01-31", "2021-02-01", "2031-01-31", "2026-01-31", "2025-10-31", "2026-04-30"),
-    ("1999-07-07", "2024-12-02", "2034-07-07", "2029-07-07", "2029-04-07", "2029-10-31"),
-    ("2011-02-28", "2026-01-10", "2030-02-28", "2030-02-28", "2029-11-28", "2030-05-31"),
+    ("1985-11-14", "2021-11-20", "2031-11-14", "2026-11-14", "2026-08-15", "2027-02-28"),
+    ("1990-10-10", "2020-05-15", "2029-10-10", "2024-10-10", "2024-07-11", "2025-01-31"),
+    ("1975-12-31", "2016-01-04", "2025-12-31", "2020-12-31", "2020-10-01", "2021-03-31"),
+    ("2007-06-15", "2025-06-14", "2029-06-15", "2029-06-15", "2029-03-16", "2029-09-30"),
+    ("2007-06-15", "2025-06-15", "2035-06-15", "2030-06-15", "2030-03-16", "2030-09-30"),
+    ("2010-06-15", "2025-03-01", "2029-06-15", "2029-06-15", "2029-03-16", "2029-09-30"),
+    ("2000-02-29", "2020-03-10", "2030-02-28", "2025-02-28", "2024-11-29", "2025-05-31"),
+    ("1960-08-31", "2021-09-01", "2031-08-31", "2026-08-31", "2026-06-01", "2026-11-30"),
+    ("1988-11-30", "2020-12-01", "2030-11-30", "2025-11-30", "2025-08-31", "2026-02-28"),
+    ("1992-12-25", "2020-12-26", "2030-12-25", "2025-12-25", "2025-09-26", "2026-03-31"),
+    ("1985-01-31", "2021-02-01", "2031-01-31", "2026-01-31", "2025-11-01", "2026-04-30"),
+    ("1999-07-07", "2024-12-02", "2034-07-07", "2029-07-07", "2029-04-08", "2029-10-31"),
+    ("2011-02-28", "2026-01-10", "2030-02-28", "2030-02-28", "2029-11-29", "2030-05-31"),
 ]
 
 
@@ -39,7 +39,7 @@ def test_it_meets_every_public_vector(birth, issued, card, ecert, opens, grace):
     assert rules.grace_ends(ecert_expiry) == D(grace)
 
 
-@pytest.mark.parametrize(("renewed_on", "new_ecert"), [("2026-09-01", "2031-11-14"), ("2027-03-01", "2031-11-14")])
+@pytest.mark.parametrize(("renewed_on", "new_ecert"), [("2026-09-01", "2031-11-14"), ("2026-08-14", "2030-11-14"), ("2027-03-01", "2031-11-14")])
 def test_it_meets_the_renewal_vectors(renewed_on, new_ecert):
     birth, card = D("1985-11-14"), D("2031-11-14")
     first = rules.ecert_expiry(birth, D("2021-11-20"), card_expires_on=card)
@@ -83,10 +83,11 @@ def test_feb_29_people_have_feb_28_expiries_in_common_years_and_feb_29_in_leap_y
 
 
 @pytest.mark.parametrize(("expiry", "opens"), [
-    ("2026-05-31", "2026-02-28"), ("2028-05-31", "2028-02-29"), ("2026-03-31", "2025-12-31"),
-    ("2026-01-15", "2025-10-15"), ("2026-12-31", "2026-09-30"),
+    ("2026-05-31", "2026-03-01"), ("2028-05-31", "2028-03-01"), ("2026-03-31", "2026-01-01"),
+    ("2026-01-15", "2025-10-16"), ("2026-12-31", "2026-10-01"), ("2026-08-17", "2026-05-18"),
+    ("2027-05-30", "2027-03-01"), ("2028-05-29", "2028-03-01"), ("2028-05-30", "2028-03-01"),
 ])
-def test_renewal_opens_clamps_to_the_end_of_a_shorter_month(expiry, opens):
+def test_renewal_opens_the_day_after_the_date_three_months_before_clamped_to_a_shorter_month(expiry, opens):
     assert rules.renewal_opens(D(expiry)) == D(opens)
 
 
@@ -119,8 +120,8 @@ def _status(today, *, has_card=True, registered=True, ecert="2026-11-14", card="
 def test_status_follows_r5_across_every_boundary():
     assert _status("2026-01-01", has_card=False) == Status.NO_CARD
     assert _status("2026-01-01", registered=False) == Status.NOT_REGISTERED
-    assert _status("2026-08-13") == Status.ACTIVE
-    assert _status("2026-08-14") == Status.RENEW_NOW
+    assert _status("2026-08-14") == Status.ACTIVE
+    assert _status("2026-08-15") == Status.RENEW_NOW
     assert _status("2026-11-14") == Status.RENEW_NOW
     assert _status("2026-11-15") == Status.GRACE
     assert _status("2027-02-28") == Status.GRACE
@@ -128,14 +129,63 @@ def test_status_follows_r5_across_every_boundary():
 
 
 def test_status_uses_the_card_expiry_when_the_ecert_expiry_is_unknown():
-    assert _status("2031-08-14", ecert=None) == Status.RENEW_NOW
-    assert _status("2031-08-13", ecert=None) == Status.ACTIVE
+    assert _status("2031-08-15", ecert=None) == Status.RENEW_NOW
+    assert _status("2031-08-14", ecert=None) == Status.ACTIVE
     assert _status("2031-01-01", ecert=None, card=None) == Status.ACTIVE
 
 
 def test_status_returns_plain_strings():
-    assert _status("2026-08-14") == "renew_now"
-    assert isinstance(_status("2026-08-14"), str)
+    assert _status("2026-08-15") == "renew_now"
+    assert isinstance(_status("2026-08-15"), str)
+
+
+@pytest.mark.parametrize(("birth", "turns_75"), [
+    ("1951-11-14", "2026-11-14"), ("1952-02-29", "2027-03-01"), ("1956-02-29", "2031-02-29"),
+    ("1951-12-31", "2026-12-31"), ("1952-03-01", "2027-03-01"), ("1953-02-28", "2028-02-28"),
+])
+def test_eligibility_ends_on_the_75th_birthday_and_mar_1_for_a_feb_29_birth_in_a_common_year(birth, turns_75):
+    assert rules.turns_75_on(D(birth)) == D(turns_75)
+    assert rules.age_on(D(birth), D(turns_75)) == 75
+    assert rules.age_on(D(birth), D(turns_75) - timedelta(days=1)) == 74
+
+
+@pytest.mark.parametrize(("issued", "birth", "eligible_until", "valid_until"), [
+    # Five years less a day.
+    ("2025-12-02", "1980-05-05", None, "2030-12-01"),
+    # Issued Feb 29 → until Feb 28 five years on (the anniversary is Mar 1).
+    ("2028-02-29", "1980-05-05", None, "2033-02-28"),
+    # Issued Mar 1 → until the last day of February five years on.
+    ("2028-03-01", "1980-05-05", None, "2033-02-28"),
+    # Capped at the day before the 75th birthday ...
+    ("2025-12-02", "1953-04-10", None, "2028-04-09"),
+    # ... which for a Feb 29 birth in a common year is Feb 28 (turns 75 on Mar 1).
+    ("2025-12-02", "1952-02-29", None, "2027-02-28"),
+    # Capped at the last eligible day when it is known (任意継続's end).
+    ("2025-12-02", "1980-05-05", "2027-06-30", "2027-06-30"),
+    # The earliest of the three wins.
+    ("2025-12-02", "1953-04-10", "2029-01-01", "2028-04-09"),
+    ("2025-12-02", "1980-05-05", "2031-01-01", "2030-12-01"),
+])
+def test_a_certificate_is_valid_five_years_capped_at_75_and_at_the_end_of_eligibility(
+    issued, birth, eligible_until, valid_until
+):
+    assert rules.certificate_valid_until(
+        issued_on=D(issued), birth_date=D(birth), eligible_until=D(eligible_until) if eligible_until else None
+    ) == D(valid_until)
+
+
+def test_a_certificate_can_be_valid_for_fewer_years_by_setting():
+    assert rules.certificate_valid_until(issued_on=D("2025-12-02"), birth_date=D("1980-05-05"), years=1) == D("2026-12-01")
+
+
+@pytest.mark.parametrize(("expiry", "listed_from"), [
+    ("2026-11-14", "2027-01-01"), ("2026-11-30", "2027-01-01"), ("2026-12-01", "2027-02-01"),
+    ("2027-02-28", "2027-04-01"),
+])
+def test_a_person_in_grace_is_listed_ex_officio_from_the_first_of_the_second_month_after_expiry(expiry, listed_from):
+    listed = rules.ex_officio_grace_listing_from(D(expiry))
+    assert listed == D(listed_from)
+    assert D(expiry) < listed <= rules.grace_ends(D(expiry))
 
 
 # --- Properties ---------------------------------------------------------------------
@@ -181,7 +231,7 @@ def test_an_ecert_never_outlives_its_card(birth, issued, renewed_after):
 def test_renewal_opens_before_expiry_and_grace_ends_after(expiry):
     opens, grace = rules.renewal_opens(expiry), rules.grace_ends(expiry)
     assert opens < expiry < grace
-    assert 89 <= (expiry - opens).days <= 92
+    assert 88 <= (expiry - opens).days <= 91
     assert (grace + timedelta(days=1)).day == 1  # always a month's last day
 
 
