@@ -54,9 +54,9 @@ def test_a_renewal_inside_the_window_counts_the_sixth_birthday():
     first = D("2025-05-20")
     assert rules.ecert_expiry(birth, D("2025-03-01"), card_expires_on=card, previous_expiry=first) == D("2030-05-20")
     # One day before the window opens, the 5th birthday applies.
-    assert rules.ecert_expiry(birth, D("2025-02-19"), card_expires_on=card, previous_expiry=first) == D("2029-05-20")
-    # Both window ends are inclusive.
-    assert rules.ecert_expiry(birth, D("2025-02-20"), card_expires_on=card, previous_expiry=first) == D("2030-05-20")
+    assert rules.ecert_expiry(birth, D("2025-02-20"), card_expires_on=card, previous_expiry=first) == D("2029-05-20")
+    # Both window ends are inclusive: it opens the day after the date 3 months before (R3).
+    assert rules.ecert_expiry(birth, D("2025-02-21"), card_expires_on=card, previous_expiry=first) == D("2030-05-20")
     assert rules.ecert_expiry(birth, D("2025-05-20"), card_expires_on=card, previous_expiry=first) == D("2031-05-20")
 
 
@@ -140,7 +140,7 @@ def test_status_returns_plain_strings():
 
 
 @pytest.mark.parametrize(("birth", "turns_75"), [
-    ("1951-11-14", "2026-11-14"), ("1952-02-29", "2027-03-01"), ("1956-02-29", "2031-02-29"),
+    ("1951-11-14", "2026-11-14"), ("1952-02-29", "2027-03-01"), ("1956-02-29", "2031-03-01"),
     ("1951-12-31", "2026-12-31"), ("1952-03-01", "2027-03-01"), ("1953-02-28", "2028-02-28"),
 ])
 def test_eligibility_ends_on_the_75th_birthday_and_mar_1_for_a_feb_29_birth_in_a_common_year(birth, turns_75):
@@ -253,3 +253,25 @@ def test_each_day_maps_to_exactly_one_status(has_card, registered, ecert, card, 
         Status.LAPSED: has_card and registered and e is not None and today > rules.grace_ends(e),
     }
     assert [s for s, holds in conditions.items() if holds] == [status]
+
+
+@settings(max_examples=400, deadline=None)
+@given(birth=births, issued=days, years=st.integers(min_value=1, max_value=5),
+       eligible_until=st.one_of(st.none(), days))
+def test_a_certificate_never_outlives_74_nor_the_known_end_of_eligibility(birth, issued, years, eligible_until):
+    valid_until = rules.certificate_valid_until(issued_on=issued, birth_date=birth, years=years,
+                                                eligible_until=eligible_until)
+    assert valid_until < rules.turns_75_on(birth)
+    assert rules.age_on(birth, valid_until) <= 74
+    assert valid_until < rules.anniversary(issued, years)
+    if eligible_until is not None:
+        assert valid_until <= eligible_until
+    # Uncapped, it is exactly the day before the anniversary.
+    if rules.turns_75_on(birth) > rules.anniversary(issued, years) and eligible_until is None:
+        assert valid_until == rules.anniversary(issued, years) - timedelta(days=1)
+
+
+@settings(max_examples=400, deadline=None)
+@given(birth=births, day=days)
+def test_turning_75_is_the_first_day_of_age_75(birth, day):
+    assert (day >= rules.turns_75_on(birth)) == (rules.age_on(birth, day) >= 75)
