@@ -1,8 +1,22 @@
 """The one place that recognises a 個人番号 (My Number), RULES.md R9.
 
-The portal never asks for or stores the 12-digit My Number. Every free-text field
-refuses text containing a run of 12 digits — spaces or hyphens between digit
-groups included, full-width digits too — whether or not its check digit is right.
+The portal never asks for or stores the 12-digit My Number. Every free-text field,
+search box, CSV cell and login identifier refuses text that holds one. The text is
+first normalised: NFKC (full-width digits and punctuation become ASCII), digits of
+any script become 0–9, and invisible characters (zero-width spaces and joiners,
+soft hyphens, BOMs: Unicode category Cf) are removed. Then it holds a My Number when
+
+1. a run of **12 or more** consecutive digits appears — well-formed or not;
+2. three groups of exactly **4 digits** follow each other, separated by any
+   characters that are neither letters nor digits (``1234.5678.9018``,
+   ``1234 / 5678 / 9018``, one group per line …) — well-formed or not;
+3. any other chain of digit groups joined by **single** separators holds a window
+   of whole groups totalling exactly 12 digits whose check digit is right
+   (``12-3456-7890-18``). Two phone numbers or two dates on one line pass unless
+   they happen to spell a well-formed number.
+
+The katakana prolonged sound mark ``ー`` is a letter to Unicode, but people type it
+as a dash between digits, so it counts as a separator here *(policy)*.
 """
 
 import re
@@ -12,10 +26,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 _WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-# A digit followed by eleven more, with any run of spaces, line breaks or hyphens
-# between them ("1234 - 5678 - 9018", one group per line, …).
-_SEPARATORS = r"[\s\-‐‑‒–—―−ー]"
-_TWELVE_DIGITS = re.compile(rf"\d(?:{_SEPARATORS}*\d){{11}}")
+LENGTH = 12
+# Letters that are typed as dashes between digit groups (NFKC maps ｰ to ー).
+_DASH_LIKE_LETTERS = frozenset("ー")
+_DIGIT_RUN = re.compile(r"[0-9]+")
 
 MESSAGE = _(
     "個人番号（マイナンバー）のような12桁の数字は入力できません。"
@@ -33,18 +47,54 @@ def check_digit(first_eleven: str) -> int:
 
 
 def is_well_formed(number: str) -> bool:
-    return len(number) == 12 and number.isdigit() and check_digit(number[:11]) == int(number[11])
+    return len(number) == LENGTH and number.isdigit() and check_digit(number[:11]) == int(number[11])
+
+
+def normalise(text: str) -> str:
+    """NFKC, digits of every script as ASCII, invisible (format) characters removed."""
+    out = []
+    for char in unicodedata.normalize("NFKC", text):
+        category = unicodedata.category(char)
+        if category == "Cf":
+            continue
+        if category == "Nd":
+            char = str(unicodedata.digit(char))
+        out.append(char)
+    return "".join(out)
+
+
+def _is_separator(char: str) -> bool:
+    return char in _DASH_LIKE_LETTERS or not (char.isdigit() or unicodedata.category(char).startswith("L"))
+
+
+def _separated(gap: str) -> bool:
+    return bool(gap) and all(_is_separator(c) for c in gap)
 
 
 def contains_my_number(text: str | None) -> bool:
-    """True when ``text`` holds a run of 12 digits, well-formed or not."""
+    """True when ``text`` holds a My Number by RULES.md R9 (see the module's docstring)."""
     if not text:
         return False
-    normalised = unicodedata.normalize("NFKC", str(text))
-    return bool(_TWELVE_DIGITS.search(normalised))
+    normalised = normalise(str(text))
+    runs = [(m.start(), m.end(), m.group()) for m in _DIGIT_RUN.finditer(normalised)]
+    if any(len(digits) >= LENGTH for _s, _e, digits in runs):  # rule 1
+        return True
+    gaps = [normalised[runs[i][1]:runs[i + 1][0]] for i in range(len(runs) - 1)]
+    for i in range(len(runs) - 2):  # rule 2: 4-4-4 with any separators
+        if all(len(runs[i + k][2]) == 4 for k in range(3)) and _separated(gaps[i]) and _separated(gaps[i + 1]):
+            return True
+    for start in range(len(runs)):  # rule 3: whole groups joined by single separators
+        digits = runs[start][2]
+        end = start
+        while len(digits) < LENGTH and end + 1 < len(runs) and len(gaps[end]) == 1 and _separated(gaps[end]):
+            end += 1
+            digits += runs[end][2]
+        if end > start and is_well_formed(digits):
+            return True
+    return False
 
 
-def refuse_my_number(value: str) -> None:
+def refuse_my_number(value) -> None:
     """Django validator for every free-text field."""
-    if contains_my_number(value):
+    if isinstance(value, str) and contains_my_number(value):
         raise ValidationError(MESSAGE, code="my_number")

@@ -38,29 +38,46 @@ def test_well_formed_numbers_are_recognised():
     assert not is_well_formed("12345678901")
 
 
-# --- what the free-text check refuses ----------------------------------------------------
+# --- what the free-text check refuses (RULES.md R9) ----------------------------------------
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "123456789018",                       # well-formed
-        "123456789019",                       # malformed: refused all the same
-        "番号は123456789018です",              # inside a sentence
-        "1234 5678 9018",                     # grouped with spaces, as on the card
-        "1234-5678-9018",                     # hyphens
-        "1234−5678−9018",                     # minus sign
-        "1234ー5678ー9018",                   # katakana prolonged sound mark typed as a dash
-        "１２３４５６７８９０１８",           # full-width digits
-        "１２３４　５６７８　９０１８",       # full-width digits and ideographic spaces
-        "１２３４－５６７８－９０１８",       # full-width hyphens
-        "1 2 3 4 5 6 7 8 9 0 1 8",            # a space between every digit
-        "mynumber:1234567890181",             # 13 digits contain 12
-        "1234  5678  9018",                   # two spaces between groups
-        "1234 - 5678 - 9018",                 # spaced hyphens
-        "1234\n5678\n9018",                   # one group per line in a text area
-    ],
-)
-def test_it_refuses_text_with_twelve_digits(text):
+# Variants every free-text input of the site must refuse: also used by the walk over
+# every form field of the project (tests/test_every_form_refuses_my_numbers.py).
+R9_VARIANTS = [
+    "123456789018",                       # rule 1: well-formed
+    "123456789019",                       # rule 1: malformed, refused all the same
+    "番号は123456789018です",              # inside a sentence
+    "mynumber:1234567890181",             # 13 digits contain 12
+    "12\u200b3456789018",                 # a zero-width space inside the run
+    "1234\u00ad5678\u00ad9018",           # soft hyphens
+    "\ufeff1234\u20605678\u200d9019",     # BOM, word joiner, zero-width joiner
+    "１２３４５６７８９０１８",           # full-width digits
+    "١٢٣٤٥٦٧٨٩٠١٨",                       # Arabic-Indic digits
+    "1234 5678 9018",                     # rule 2: grouped with spaces, as on the card
+    "1234-5678-9019",                     # rule 2: hyphens, malformed
+    "1234.5678.9019",                     # dots
+    "1234/5678/9019",                     # slashes
+    "1234,5678,9019",                     # commas
+    "1234_5678_9019",                     # underscores
+    "1234・5678・9019",                   # nakaguro
+    "1234、5678、9019",                   # ideographic commas
+    "1234−5678−9018",                     # minus sign
+    "1234ー5678ー9018",                   # katakana prolonged sound mark typed as a dash (policy)
+    "１２３４　５６７８　９０１８",       # full-width digits and ideographic spaces
+    "１２３４－５６７８－９０１９",       # full-width hyphens
+    "１２３４．５６７８．９０１９",       # full-width full stops
+    "1234  5678  9019",                   # two spaces between groups
+    "1234 - 5678 - 9019",                 # spaced hyphens
+    "1234\n5678\n9019",                   # one group per line in a text area
+    "1234\r\n\r\n5678\r\n9019",           # blank lines between
+    "12-3456-7890-18",                    # rule 3: other grouping, check digit right
+    "123 456 789 018",                    # rule 3: 3-3-3-3
+    "1 2 3 4 5 6 7 8 9 0 1 8",            # rule 3: a space between every digit
+    "番号:12.3456.789018",                # rule 3 with dots
+]
+
+
+@pytest.mark.parametrize("text", R9_VARIANTS)
+def test_it_refuses_text_with_a_my_number(text):
     assert contains_my_number(text)
     with pytest.raises(ValidationError) as excinfo:
         refuse_my_number(text)
@@ -79,11 +96,52 @@ def test_it_refuses_text_with_twelve_digits(text):
         "記号1234 番号5678",
         "12345678901",                        # 11 digits
         "令和7年12月2日（2025-12-02）",
+        "03-1234-5678 090-1234-5678",         # two phone numbers on one line
+        "090-1234-5678、03-1234-5678",
+        "TEL 0120-123-456 / 03-1234-5678",
+        "2025-12-02 2026-01-15",              # two dates on one line
+        "2025/12/02〜2026/01/15",
+        "期間 2024.04.01-2025.03.31",
+        "12-3456-7890-19",                    # rule 3 only with the right check digit
+        "1 2 3 4 5 6 7 8 9 0 1 9",
+        "1234 abc 5678 def 9018",             # letters break the groups
+        "1234ab5678ab9018",
+        "12345 6789 0123",                    # 5-4-4: not three groups of four
     ],
 )
 def test_it_accepts_ordinary_text(text):
     assert not contains_my_number(text)
     refuse_my_number(text)
+
+
+def test_non_text_values_pass_the_validator():
+    refuse_my_number(123456789018 // 10**6)
+    refuse_my_number(None)
+
+
+@given(st.from_regex(r"\A[0-9]{4}\Z"), st.from_regex(r"\A[0-9]{4}\Z"), st.from_regex(r"\A[0-9]{4}\Z"),
+       st.text(alphabet=" -./,_・\n\t　－／", min_size=1, max_size=3),
+       st.text(alphabet=" -./,_・\n\t　－／", min_size=1, max_size=3))
+def test_any_three_groups_of_four_are_refused_whatever_separates_them(a, b, c, sep1, sep2):
+    assert contains_my_number(f"{a}{sep1}{b}{sep2}{c}")
+
+
+@given(st.from_regex(r"\A[0-9]{12}\Z"), st.lists(st.integers(min_value=1, max_value=11), max_size=4, unique=True),
+       st.sampled_from(["-", " ", ".", "/", "\n", "・"]))
+def test_any_well_formed_number_split_by_single_separators_is_refused(digits, cuts, sep):
+    number = digits[:11] + str(check_digit(digits[:11]))
+    pieces, last = [], 0
+    for cut in sorted(cuts):
+        pieces.append(number[last:cut])
+        last = cut
+    pieces.append(number[last:])
+    assert contains_my_number(f"メモ {sep.join(pieces)} です")
+
+
+@given(st.from_regex(r"\A[0-9]{12}\Z"), st.sampled_from(["\u200b", "\u00ad", "\u2060", "\ufeff"]),
+       st.integers(min_value=1, max_value=11))
+def test_invisible_characters_never_hide_a_run(digits, invisible, at):
+    assert contains_my_number(digits[:at] + invisible + digits[at:])
 
 
 @given(st.from_regex(r"\A[0-9]{12}\Z"))
