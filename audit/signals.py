@@ -1,6 +1,8 @@
 """Logins, failed logins and logouts go to the audit log, with the address.
 
-The typed password is never kept; on a failed login the e-mail address typed is.
+The typed password is never kept; on a failed login the identifier typed is kept
+only when it is the e-mail address of an existing login, else as a hash
+(``services.login_identifier``).
 A wrong MFA code counts as a failed login too.
 """
 
@@ -9,7 +11,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from .models import AuditEntry
-from .services import record
+from .services import login_identifier, record
 
 
 @receiver(user_logged_in, dispatch_uid="audit.login")
@@ -31,7 +33,7 @@ def _login_failed(sender, credentials, request=None, **kwargs):
         action=AuditEntry.Action.LOGIN_FAILED,
         request=request,
         summary="ログイン失敗（パスワード）",
-        details={"login": str(typed)[:254]},
+        details={"login": login_identifier(typed)},
     )
 
 

@@ -7,11 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from eligibility.selectors import persons_for_member
-from staff.roles import CLERK, MANAGER, VIEWER
 
 from . import selectors
+from .services import role_label
 
-ROLE_LABELS = {VIEWER: _("職員（閲覧）"), CLERK: _("職員（担当者）"), MANAGER: _("職員（管理者）")}
 PERSON_TYPES = ("eligibility.Person", "eligibility.CardFacts")
 
 
@@ -31,7 +30,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.staff_access_for_member(request.user), 50).get_page(request.GET.get("page"))
     names = {str(p.pk): p.name for p in persons_for_member(request.user)}
     rows = [
-        {"entry": e, "role": ROLE_LABELS.get(e.actor_role, _("職員")), "what": _what(e, names)}
+        {"entry": e, "role": role_label(e.actor_role) or _("職員"), "what": _what(e, names)}
         for e in page.object_list
     ]
     return render(request, "audit/access_log.html", {"page": page, "rows": rows})

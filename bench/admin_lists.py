@@ -6,7 +6,7 @@
         .venv/bin/python bench/admin_lists.py [--runs 5]
 
 Prints what a full ``COUNT(*)`` of the persons table costs (what Django's admin
-would run twice per list page), what staff.pagination's estimate costs, then the
+would run twice per list page), what core.pagination's estimate costs, then the
 admin pages (in process, Django's test client, logged in with MFA as 管理者):
 the person list, a kana search, a filter, a later page, a person's detail page
 (which writes an audit entry) and the audit log list. Target: no page over 1 s.
@@ -22,8 +22,8 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 
+from core.pagination import EstimatedCountPaginator
 from eligibility.models import Person
-from staff.pagination import EstimatedCountPaginator
 from staff.roles import MANAGER, sync_roles
 from staff.testing import login_with_mfa, make_staff
 

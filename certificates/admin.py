@@ -14,9 +14,9 @@ from django.utils.html import format_html
 
 from audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdminMixin
 from audit.services import record
+from core.pagination import EstimatedCountPaginator
 from eligibility import rules
 from eligibility.selectors import today
-from staff.pagination import EstimatedCountPaginator
 
 from . import selectors, services
 from .models import (

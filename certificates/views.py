@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.services import record
+from core.access import staff_required as staff_permission_required
 from eligibility import selectors as eligibility_selectors
 
 from . import selectors, services
@@ -139,20 +140,6 @@ STATUS_LABELS = {
 }
 
 # --- Staff ----------------------------------------------------------------------------------
-
-
-def staff_permission_required(perm: str):
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs):
-            if not request.user.is_staff or not request.user.has_perm(perm):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def _review_context(req: ReissueRequest, today) -> dict:

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "共通"
+
+    def ready(self):
+        from . import formguard
+
+        formguard.install()

@@ -152,6 +152,9 @@ class PersonAdmin(AuditedModelAdmin):
             if d["branch_number"]:
                 filters &= Q(branch_number=d["branch_number"].zfill(2))
             results = list(self.get_queryset(request).filter(filters).order_by("branch_number")[:50])
+            # Who looked up whom; the numbers typed stay out of the entry (R9).
+            record(action=AuditEntry.Action.VIEW, request=request, obj=results[0] if len(results) == 1 else None,
+                   summary="記号・番号で加入者を検索", row_count=len(results))
             if len(results) == 1:
                 return redirect(reverse("admin:eligibility_person_change", args=[results[0].pk]))
             if not results:

@@ -40,11 +40,10 @@ RECEIVERS = {
 
 
 def connect() -> None:
+    """Connect every receiver. A label that names no installed model stops the start-up
+    (LookupError): a typo must not silently leave cached dashboards stale."""
     for label, receiver in RECEIVERS.items():
-        try:
-            model = apps.get_model(label)
-        except LookupError:
-            continue
+        model = apps.get_model(label)
         uid = f"dashboard-cache-{label}"
         post_save.connect(receiver, sender=model, dispatch_uid=uid + "-save", weak=False)
         post_delete.connect(receiver, sender=model, dispatch_uid=uid + "-delete", weak=False)

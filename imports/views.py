@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import record
+from core.access import staff_required
 from eligibility.models import Society
 from staff.dashboard import request_refresh
-from staff.views import staff_permission_required
 
 from . import parsers
 from .forms import UploadForm
@@ -27,7 +27,7 @@ ERRORS_SHOWN = 1000
 
 
 # Staff with the permission only: others get 403, anonymous users the admin login.
-import_permission_required = staff_permission_required(PERMISSION)
+import_permission_required = staff_required(PERMISSION)
 
 
 def _render(request: HttpRequest, template: str, title: str, context: dict) -> HttpResponse:

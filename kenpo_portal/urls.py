@@ -8,9 +8,6 @@ from . import views
 # MFA apply to staff too: there is no second, weaker login form.
 admin.autodiscover()
 admin.site.login = secure_admin_login(admin.site.login)
-admin.site.site_header = "けんぽポータル 職員用管理画面"
-admin.site.site_title = "けんぽポータル 職員用"
-admin.site.index_title = "業務メニュー"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -23,4 +23,9 @@ class StaffConfig(AppConfig):
     verbose_name = "職員"
 
     def ready(self):
+        from audit.services import register_roles
+
+        from .roles import MEMBER_FACING_LABELS, role_of
+
+        register_roles(role_of=role_of, labels=MEMBER_FACING_LABELS)
         post_migrate.connect(_sync_roles_after_migrate, sender=self, dispatch_uid="staff.sync_roles")

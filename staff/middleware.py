@@ -1,49 +1,37 @@
-"""Staff must use MFA before any admin or staff page opens.
+"""The nets behind the staff pages' gate (``core.access``).
 
-A staff login (is_staff or is_superuser) that asks for /admin/, /staff/ or any
-app's staff pages (``/<app>/staff/...``, e.g. /certificates/staff/) is sent
+``StaffMFARequiredMiddleware``: a staff login (is_staff or is_superuser) asking for
+/admin/, /staff/ or any app's staff pages (``/<app>/staff/...``) is sent to set up
+TOTP or to confirm a code first, even if a view forgot ``staff_required``. Every
+staff view is wrapped by the gate itself (proved by the URL walk in
+``staff/tests/test_gate.py``); this catches a view added without it.
 
-- to set up TOTP (allauth's ``mfa_activate_totp``) when it has no authenticator yet;
-- to confirm a code (allauth's ``mfa_reauthenticate``) when it has one but this
-  session was not authenticated with it (e.g. a session older than the setup, or
-  one that skipped the MFA stage).
-
-allauth records each authentication step in the session; an "mfa" record for this
-user is the proof. The check is a middleware, so it covers every admin URL
-(including ones added later) and there is no path around it.
+``AdminSearchGuardMiddleware``: a search box's text is sent in the URL (GET). A
+search holding a My Number (RULES.md R9) is refused before any view, list, audit
+entry or log line sees it: the visitor is sent back to the same page without it,
+with a message.
 """
 
 import re
 
-from allauth.account.authentication import get_authentication_records
-from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
-from django.utils.http import urlencode
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
-# /admin/…, /staff/…, and /<app>/staff/… (staff pages kept in their own app).
-_SETUP_MESSAGE = _(
-    "職員の方は、管理画面を開く前に多要素認証（認証アプリ）の設定が必要です。認証アプリでQRコードを読み取り、表示された6桁のコードを入力してください。"
-)
-_CONFIRM_MESSAGE = _("管理画面を開くには、認証アプリの6桁のコード（またはリカバリーコード）を入力してください。")
+from core.access import is_staff_login, mfa_redirect
+from core.mynumber import contains_my_number
+
 PROTECTED = re.compile(r"^/(?:admin|staff)/|^/[^/]+/staff/")
 # Leaving must always work.
 EXEMPT_PATHS = ("/admin/logout/",)
-
-
-def session_used_mfa(request: HttpRequest, user) -> bool:
-    """True when this session's login included an MFA step by ``user``."""
-    return any(record.get("method") == "mfa" for record in get_authentication_records(request, user))
+SEARCH_REFUSED = _("検索語に個人番号（マイナンバー）のような12桁の数字が含まれているため、検索しませんでした。")
 
 
 def _needs_check(request: HttpRequest) -> bool:
     path = request.path_info
     if not PROTECTED.match(path) or path in EXEMPT_PATHS:
         return False
-    user = getattr(request, "user", None)
-    return bool(user and user.is_authenticated and (user.is_staff or user.is_superuser))
+    return is_staff_login(getattr(request, "user", None))
 
 
 class StaffMFARequiredMiddleware:
@@ -52,12 +40,26 @@ class StaffMFARequiredMiddleware:
 
     def __call__(self, request: HttpRequest):
         if _needs_check(request):
-            user = request.user
-            next_query = urlencode({"next": request.get_full_path()})
-            if not is_mfa_enabled(user):
-                messages.info(request, _SETUP_MESSAGE)
-                return HttpResponseRedirect(f"{reverse('mfa_activate_totp')}?{next_query}")
-            if not session_used_mfa(request, user):
-                messages.info(request, _CONFIRM_MESSAGE)
-                return HttpResponseRedirect(f"{reverse('mfa_reauthenticate')}?{next_query}")
+            redirect = mfa_redirect(request)
+            if redirect is not None:
+                return redirect
+        return self.get_response(request)
+
+
+class AdminSearchGuardMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if PROTECTED.match(request.path_info) and request.method in ("GET", "HEAD"):
+            refused = [key for key, values in request.GET.lists() if any(contains_my_number(v) for v in values)]
+            if refused:
+                if request.path_info.endswith("/autocomplete/"):
+                    return JsonResponse({"results": [], "pagination": {"more": False}}, status=400)
+                kept = request.GET.copy()
+                for key in refused:
+                    del kept[key]
+                messages.error(request, SEARCH_REFUSED)
+                query = kept.urlencode()
+                return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
         return self.get_response(request)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
 VIEWER = "閲覧"
 CLERK = "担当者"
 MANAGER = "管理者"
@@ -61,6 +63,9 @@ ROLES: dict[str, tuple[str, ...]] = {
     # add/change/delete are refused by its admin whatever the permission says.
     MANAGER: ("*",),
 }
+
+# How a member's access record (アクセス記録) names the role that opened their records.
+MEMBER_FACING_LABELS = {VIEWER: _("職員（閲覧）"), CLERK: _("職員（担当者）"), MANAGER: _("職員（管理者）")}
 
 ROLE_ORDER = (MANAGER, CLERK, VIEWER)  # the most trusted role wins when a user has several
 

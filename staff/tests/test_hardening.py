@@ -12,9 +12,9 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from core import pagination
 from eligibility.models import Person
 from eligibility.selectors import person_for_member
-from staff import pagination
 from staff.roles import CLERK, VIEWER
 from staff.testing import admin_form_data, login_with_mfa, make_staff
 

@@ -1,0 +1,49 @@
+"""How the apps are wired: a typo in a label fails loudly, and audit never imports staff."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+
+from audit import apps as audit_apps
+from eligibility import signals as eligibility_signals
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_typo_in_the_audited_models_stops_the_start_up(monkeypatch):
+    monkeypatch.setitem(audit_apps.TRACKED_MODELS, "eligibility.Persn", {})
+    with pytest.raises(LookupError):
+        apps.get_app_config("audit").ready()
+
+
+def test_a_typo_in_the_dashboard_cache_receivers_stops_the_start_up(monkeypatch):
+    monkeypatch.setitem(eligibility_signals.RECEIVERS, "certificates.EligibilityCertificat", lambda **kw: None)
+    with pytest.raises(LookupError):
+        eligibility_signals.connect()
+
+
+def _imported_apps(app: str) -> dict[str, set[str]]:
+    """Module → the top-level packages it imports, for every non-test module of ``app``."""
+    found = {}
+    for path in (ROOT / app).rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+@pytest.mark.parametrize(("app", "higher"), [
+    ("audit", {"staff"}),  # the audit log is written by every app: it sits below staff
+    ("core", {"eligibility", "certificates", "reminders", "imports", "staff", "audit"}),
+])
+def test_a_lower_app_never_imports_a_higher_one(app, higher):
+    offending = {module: names & higher for module, names in _imported_apps(app).items() if names & higher}
+    assert offending == {}
