@@ -1,11 +1,11 @@
-"""django-auditlog's middleware with our client address (audit.services.client_ip).
+"""django-auditlog's middleware with our client address (core.network.client_ip).
 
 auditlog's own believes any X-Forwarded-For header, which a client can forge.
 """
 
 from auditlog.middleware import AuditlogMiddleware as BaseAuditlogMiddleware
 
-from .services import client_ip
+from core.network import client_ip
 
 
 class AuditlogMiddleware(BaseAuditlogMiddleware):

@@ -6,14 +6,17 @@ is named (``register_roles``, from ``StaffConfig.ready``).
 """
 
 import hashlib
-import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
+from core.network import client_ip
+
 from .models import AuditEntry
+
+__all__ = ["login_identifier", "record", "register_roles", "role_label", "role_of"]
 
 _roles: dict = {"role_of": None, "labels": {}}
 
@@ -66,25 +69,6 @@ def login_identifier(typed) -> str:
         return text
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:login:{text}".encode()).hexdigest()[:16]
     return f"hash:{digest}"
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address. X-Forwarded-For is believed only for the number of
-    reverse proxies the deployment declares (KENPO_TRUSTED_PROXY_COUNT, default 0):
-    a client can write anything into that header itself."""
-    if request is None:
-        return None
-    proxies = getattr(settings, "KENPO_TRUSTED_PROXY_COUNT", 0)
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
-    if proxies and forwarded:
-        # Each trusted proxy appended the address it saw; take the one the outermost saw.
-        address = forwarded[-proxies] if len(forwarded) >= proxies else forwarded[0]
-    else:
-        address = request.META.get("REMOTE_ADDR") or ""
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None
 
 
 def record(

@@ -27,6 +27,8 @@ if PRODUCTION:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 else:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me")
+# Old keys still accepted for signatures (and MFA secrets, below) while rotating.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
 )
@@ -152,7 +154,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- E-mail -----------------------------------------------------------------------
 # EMAIL_URL=smtp://user:pass@host:587 (or smtp+tls://, smtps://); console otherwise.
 if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+    # Named one by one: every setting visible to readers and linters.
+    _email = env.email_url("EMAIL_URL")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+    EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+    EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+    EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+    EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+    EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or None
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
@@ -176,6 +187,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 # allauth's rate limits are on by default; these make them explicit and add the
 # limit for the account-linking form (see eligibility.linking).
+# "key" of login_failed is the account AND the client address (core.adapters): 5 wrong
+# passwords lock that account for that address only.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
@@ -191,6 +204,16 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Kenpo Portal")
+ACCOUNT_ADAPTER = "core.adapters.AccountAdapter"
+MFA_ADAPTER = "core.adapters.MFAAdapter"
+# TOTP secrets and recovery-code seeds are stored encrypted (core.adapters.MFAAdapter).
+# KENPO_MFA_ENCRYPTION_KEY: comma-separated, the first encrypts, all decrypt. Unset,
+# the keys derive from DJANGO_SECRET_KEY (and its fallbacks): like the secret key it
+# lives in the environment, never in the database, so a database dump alone reveals
+# no secret; production already requires DJANGO_SECRET_KEY, so there is no built-in
+# key there. Rotating the secret key: keep the old one in DJANGO_SECRET_KEY_FALLBACKS
+# (or set this variable to the old key first) until staff have re-enrolled.
+KENPO_MFA_ENCRYPTION_KEYS = env.list("KENPO_MFA_ENCRYPTION_KEY", default=[SECRET_KEY, *SECRET_KEY_FALLBACKS])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -230,6 +253,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # 0 (none): the audit log records REMOTE_ADDR and HTTPS is not taken from a header,
 # since clients can forge both.
 KENPO_TRUSTED_PROXY_COUNT = env.int("KENPO_TRUSTED_PROXY_COUNT", default=0)
+# The same count for allauth's own reading of X-Forwarded-For (its rate limits use
+# core.network.client_ip through core.adapters; this covers any other allauth path).
+ALLAUTH_TRUSTED_PROXY_COUNT = KENPO_TRUSTED_PROXY_COUNT
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)

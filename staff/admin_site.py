@@ -15,6 +15,7 @@ lands here, and ``register`` adds ``HardenedAdminMixin`` to every ModelAdmin:
 from django.contrib import admin
 from django.contrib.admin import widgets
 from django.contrib.admin.filters import SimpleListFilter
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models.constants import LOOKUP_SEP
 
 from core.access import mark, mfa_verified
@@ -40,6 +41,10 @@ class HardenedAdminMixin:
             fk_lookup = fk_lookup() if callable(fk_lookup) else fk_lookup
             if (lookup, value) in widgets.url_params_from_lookup_dict(fk_lookup).items():
                 return True
+        try:
+            self.model._meta.get_field(lookup.split(LOOKUP_SEP)[0])
+        except FieldDoesNotExist:
+            return True  # not a field: the admin reports it as usual (IncorrectLookupParameters, ?e=1)
         declared = self.declared_filter_paths(request) if request is not None else set()
         return any(lookup == path or lookup.startswith(path + LOOKUP_SEP) for path in declared)
 

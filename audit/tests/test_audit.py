@@ -98,9 +98,24 @@ def test_a_failed_login_keeps_the_email_typed_and_never_the_password(client, ali
     assert "Wrong-Secret-123" not in everything
 
 
-def test_a_failed_login_for_an_unknown_address_is_logged(client, db):
+def test_a_failed_login_for_an_unknown_address_is_logged_as_a_hash(client, db):
     client.post(reverse("account_login"), {"login": "nobody@example.jp", "password": "whatever-123456"})
-    assert AuditEntry.objects.get(action="login_failed").details["login"] == "nobody@example.jp"
+    kept = AuditEntry.objects.get(action="login_failed").details["login"]
+    assert kept.startswith("hash:") and "nobody" not in kept
+
+
+def test_a_failed_login_keeps_the_address_of_an_existing_login(client, alice):
+    client.post(reverse("account_login"), {"login": "alice@example.jp", "password": "whatever-123456"})
+    assert AuditEntry.objects.get(action="login_failed").details["login"] == "alice@example.jp"
+
+
+@pytest.mark.parametrize("typed", ["My-Secret-Passw0rd", "1234 5678 9018", "alice@example.jp 1234-5678-9018"])
+def test_a_password_or_a_my_number_typed_as_the_login_is_never_kept(typed, alice, rf):
+    from django.contrib.auth.signals import user_login_failed
+
+    user_login_failed.send(sender=None, credentials={"email": typed, "password": "x"}, request=rf.post("/"))
+    kept = AuditEntry.objects.get(action="login_failed").details["login"]
+    assert kept.startswith("hash:") and typed not in kept
 
 
 def test_a_staff_login_through_mfa_is_logged_once_complete(client):
@@ -192,14 +207,14 @@ def _request(**meta):
 
 
 def test_a_forged_forwarded_for_header_is_ignored_without_a_trusted_proxy(settings):
-    from audit.services import client_ip
+    from core.network import client_ip
 
     settings.KENPO_TRUSTED_PROXY_COUNT = 0
     assert client_ip(_request(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.0.0.1")) == "203.0.113.9"
 
 
 def test_behind_one_trusted_proxy_the_address_it_saw_is_kept(settings):
-    from audit.services import client_ip
+    from core.network import client_ip
 
     settings.KENPO_TRUSTED_PROXY_COUNT = 1
     request = _request(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.4")
@@ -207,7 +222,7 @@ def test_behind_one_trusted_proxy_the_address_it_saw_is_kept(settings):
 
 
 def test_garbage_addresses_are_not_stored(settings):
-    from audit.services import client_ip
+    from core.network import client_ip
 
     settings.KENPO_TRUSTED_PROXY_COUNT = 1
     assert client_ip(_request(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="<script>")) is None

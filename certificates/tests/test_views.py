@@ -278,7 +278,8 @@ def test_the_request_pages_read_in_english_too(client, alice, alice_person, sett
     assert "a copy of the eligibility notice" in page, page[page.index("<main"):page.index("</main>")]
 
 
-@pytest.mark.parametrize(("day", "message"), [("2999-01-01", "未来の日付"), ("1800-01-01", "2016年1月より前")])
+@pytest.mark.parametrize(("day", "message"), [("2099-01-01", "未来の日付"), ("1999-01-01", "2016年1月より前"),
+                                            ("9999-12-31", "2100-12-31"), ("0001-01-01", "1900-01-01")])
 def test_a_request_date_that_cannot_be_is_refused_with_a_message(client, alice, alice_person, day, message):
     client.force_login(alice)
     response = client.post(reverse("certificates:request_form", args=[alice_person.pk, "card_lost"]),

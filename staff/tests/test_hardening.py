@@ -2,7 +2,10 @@
 text box staff type in refuses a My Number; 記号・番号 stay out of URLs; big admin
 lists paginate without COUNT(*); rate limits; production settings pass check --deploy."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from core import pagination
 from eligibility.models import Person
 from eligibility.selectors import person_for_member
-from staff.roles import CLERK, VIEWER
+from staff.roles import CLERK, MANAGER, VIEWER
 from staff.testing import admin_form_data, login_with_mfa, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -212,14 +215,120 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(client, alice):
 # check --deploy with production settings: tests/test_foundation.py (in a bare environment).
 
 
-def test_production_responses_carry_hsts_secure_cookies_and_csp(settings, client, alice):
-    settings.SECURE_HSTS_SECONDS = 31536000
-    settings.SECURE_SSL_REDIRECT = False
-    response = client.get("/", secure=True)
-    assert "max-age=31536000" in response["Strict-Transport-Security"]
-    assert "script-src 'self'" in response["Content-Security-Policy"]
-    assert response["X-Frame-Options"] == "DENY"
-    assert response["X-Content-Type-Options"] == "nosniff"
+def _production(script: str, **extra) -> subprocess.CompletedProcess:
+    """Run ``script`` under the production settings, as CI's environment sets them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "KENPO_"))}
+    env.update(DJANGO_ENV="production", DJANGO_SECRET_KEY="p" * 50, DJANGO_ALLOWED_HOSTS="testserver", **extra)
+    setup = "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'kenpo_portal.settings'); django.setup();"
+    return subprocess.run([sys.executable, "-c", setup + script], cwd=BASE_DIR, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_production_responses_carry_hsts_secure_cookies_and_csp():
+    # The production settings themselves, not values this test sets.
+    result = _production(
+        "from django.test import Client; c = Client();"
+        "r = c.get('/healthz', secure=True); h = r.headers;"
+        "print(h.get('Strict-Transport-Security')); print(h.get('Content-Security-Policy'));"
+        "print(h.get('X-Frame-Options'), h.get('X-Content-Type-Options'));"
+        "p = c.get('/accounts/login/'); print(p.status_code, p.headers.get('Location'));"
+        "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    )
+    assert result.returncode == 0, result.stderr
+    hsts, csp, frame, redirect, cookies = result.stdout.strip().splitlines()[-5:]
+    assert hsts == "max-age=31536000; includeSubDomains; preload"
+    assert "script-src 'self'" in csp
+    assert frame == "DENY nosniff"
+    assert redirect == "301 https://testserver/accounts/login/"  # plain HTTP is sent to HTTPS
+    assert cookies == "True True"
+
+
+def test_one_setting_tells_our_code_and_allauth_how_many_proxies_to_trust():
+    result = _production("from django.conf import settings as s; print(s.KENPO_TRUSTED_PROXY_COUNT, "
+                         "s.ALLAUTH_TRUSTED_PROXY_COUNT, s.SECURE_PROXY_SSL_HEADER)", KENPO_TRUSTED_PROXY_COUNT="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "1 1 ('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_an_email_url_becomes_named_settings():
+    result = _production("from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, "
+                         "s.EMAIL_HOST_USER, s.EMAIL_USE_TLS)", EMAIL_URL="smtp+tls://mailer:pw@mail.example.jp:587")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "django.core.mail.backends.smtp.EmailBackend mail.example.jp 587 mailer True"
+    assert "vars()" not in (BASE_DIR / "kenpo_portal" / "settings.py").read_text()  # settings named, not injected
+
+
+# --- only declared filters in admin query strings ------------------------------------------------------------
+
+
+def test_the_household_list_refuses_symbol_and_number_in_its_query_string(client, household):
+    login_with_mfa(client, make_staff(role=VIEWER, email="v@kenpo.example.jp"))
+    url = reverse("admin:eligibility_household_changelist")
+    assert client.get(url, {"symbol": "1234", "number": "5678"}).status_code == 400
+    assert client.get(url, {"number__startswith": "56"}).status_code == 400
+    assert client.get(url, {"voluntary_continuation__exact": "1"}).status_code == 200  # declared
+
+
+def test_every_admin_refuses_a_lookup_on_an_undeclared_field(rf, django_user_model):
+    from django.contrib import admin
+
+    request = rf.get("/admin/")
+    request.user = django_user_model.objects.create_superuser("root", "root@kenpo.example.jp", "x-Very-long-pass-1")
+    checked = 0
+    for model, model_admin in admin.site._registry.items():
+        declared = model_admin.declared_filter_paths(request)
+        for field in model._meta.concrete_fields:
+            if field.name in declared or field.primary_key:
+                continue
+            assert not model_admin.lookup_allowed(f"{field.name}__exact", "1", request), (model, field.name)
+            checked += 1
+    assert checked > 50
+
+
+# --- a My Number in a search box ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["1234.5678.9018", "１２３４－５６７８－９０１９", "12-3456-7890-18"])
+def test_a_search_holding_a_my_number_is_refused_and_dropped_from_the_url(client, alice_person, query):
+    from audit.models import AuditEntry
+
+    login_with_mfa(client, make_staff(role=VIEWER, email="v@kenpo.example.jp"))
+    url = reverse("admin:eligibility_person_changelist")
+    response = client.get(url, {"q": query, "relationship__exact": "self"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?relationship__exact=self"
+    page = client.get(response["Location"]).content.decode()
+    assert "検索しませんでした" in page
+    assert not any(query in str(e.details) for e in AuditEntry.objects.all())
+
+
+def test_the_autocomplete_refuses_a_my_number_too(client, db):
+    login_with_mfa(client, make_staff(role=VIEWER, email="v@kenpo.example.jp"))
+    response = client.get("/admin/autocomplete/", {"term": "1234 5678 9018", "app_label": "eligibility",
+                                                    "model_name": "household", "field_name": "employer"})
+    assert response.status_code == 400
+    assert response.json()["results"] == []
+
+
+# --- dates out of range in the admin ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_an_absurd_card_expiry_is_refused_with_a_message_not_a_500(client, alice_person, day):
+    login_with_mfa(client, make_staff(role=CLERK, email="c@kenpo.example.jp"))
+    url = reverse("admin:eligibility_person_change", args=[alice_person.pk])
+    data = admin_form_data(client.get(url), **{"card-0-card_expires_on": day, "card-0-has_card": "on"})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "2100-12-31" in response.content.decode()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_an_absurd_scan_day_is_refused_with_a_message_not_a_500(client, day):
+    login_with_mfa(client, make_staff(role=MANAGER, email="m@kenpo.example.jp"))
+    response = client.post(reverse("admin:reminders_reminder_scan"), {"day": day})
+    assert response.status_code == 200
+    assert "2100-12-31" in response.content.decode()
 
 
 def _staff_patterns(resolver=None, prefix=""):
