@@ -1,14 +1,24 @@
 """Test helpers for staff logins: a staff user in a role, and a session that passed MFA.
 
 Any test that opens /admin/ or /staff/ needs ``login_with_mfa`` (or a real login
-through allauth's MFA stage): StaffMFARequiredMiddleware refuses everything else.
+through allauth's MFA stage): the staff gate (core.access) refuses everything else.
+
+Only allauth's public API is used (its models, its adapter, the session key it
+exports): TOTP codes are computed here from RFC 6238, independently of allauth, so
+a test that logs in with one also proves allauth accepts a real authenticator's code.
 """
 
+import base64
+import hashlib
+import hmac
+import secrets
+import struct
 import time
 
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
@@ -33,14 +43,25 @@ def make_staff(*, role: str | None, email: str, superuser: bool = False, with_to
         user.groups.add(Group.objects.get(name=role))
     user.totp_secret = None
     if with_totp:
-        user.totp_secret = generate_totp_secret()
-        TOTP.activate(user, user.totp_secret)
+        user.totp_secret = base64.b32encode(secrets.token_bytes(20)).decode()
+        # Stored as allauth stores it: encrypted by the MFA adapter (core.adapters).
+        Authenticator.objects.create(
+            user=user, type=Authenticator.Type.TOTP, data={"secret": get_mfa_adapter().encrypt(user.totp_secret)}
+        )
     return user
 
 
+def hotp(secret: str, counter: int, *, digits: int = 6) -> str:
+    """RFC 4226: the one-time code of ``secret`` (base32) for ``counter``."""
+    digest = hmac.new(base64.b32decode(secret, casefold=True), struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 10**digits:0{digits}}"
+
+
 def totp_code(user, *, offset: int = 0) -> str:
-    """The current TOTP code of ``user`` (``offset`` periods away)."""
-    return format_hotp_value(hotp_value(user.totp_secret, int(time.time()) // 30 + offset))
+    """The current TOTP code (RFC 6238, 30 s) of ``user`` (``offset`` periods away)."""
+    return hotp(user.totp_secret, int(time.time()) // 30 + offset)
 
 
 def login_with_mfa(client, user) -> None:
