@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.NoStoreForLoggedInMiddleware",  # personal pages stay out of every cache
     "django.contrib.messages.middleware.MessageMiddleware",
     "staff.middleware.AdminSearchGuardMiddleware",  # before anything puts the URL in a `next`
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
