@@ -290,12 +290,22 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging: never the 記号・番号 or any other identifier (R9) --------------------
+# Every handler carries core.logging.RedactIdentifiers (the net; a test walks them all).
+# Django's own handlers are replaced by ours so none escapes the filter (no mail_admins:
+# errors go to the console, which the deployment collects).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "core.logging.RedactIdentifiers"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        # Django's DEFAULT_LOGGING names this one; redefined with the filter.
+        "django.server": {"class": "logging.StreamHandler", "filters": ["redact"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # WeasyPrint logs every step of every render at INFO.
         "weasyprint": {"level": "WARNING"},
@@ -303,6 +313,8 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+# Celery workers keep this configuration (and its filter) instead of their own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- The society's policies (RULES.md, marked *(policy)*) ---------------------------
 # R6.3: issue a 資格確認書 ex officio to people whose registration lapsed.

@@ -1,0 +1,46 @@
+"""The logging net: no log line, at any level, carries 記号・番号 or a My Number (R9).
+
+Attached as a filter to every handler (settings.LOGGING). Code never logs those on
+purpose; this catches what arrives by accident, mostly inside exceptions:
+PostgreSQL's ``DETAIL: Key (society_id, symbol, number)=(1, 1234, 5678) already
+exists.`` and ``Failing row contains (…)``, a ``symbol=…``/``番号: …`` pair in a
+message, a My Number anywhere. The message is formatted once, redacted, and kept
+without its arguments; a traceback is formatted, redacted and kept as text only
+(``exc_info`` dropped), so no later handler can format the original again.
+"""
+
+import logging
+import re
+import traceback
+
+from .mynumber import contains_my_number
+
+MASK = "…"
+_KEY_VALUES = re.compile(r"(Key \([^)]*\)=)\((?:[^()]|\([^()]*\))*\)")
+_FAILING_ROW = re.compile(r"(Failing row contains )\(.*\)")
+_NAMED = re.compile(r"((?:symbol|number|記号|番号)[\"']?\s*(?:=|:|：|は)\s*[\"']?)[0-9０-９]+", re.IGNORECASE)
+_DIGIT = re.compile(r"[0-9０-９]")
+
+
+def redact(text: str) -> str:
+    text = _KEY_VALUES.sub(rf"\1({MASK})", text)
+    text = _FAILING_ROW.sub(rf"\1({MASK})", text)
+    text = _NAMED.sub(rf"\1{MASK}", text)
+    return "\n".join(_DIGIT.sub("#", line) if contains_my_number(line) else line for line in text.split("\n"))
+
+
+class RedactIdentifiers(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = str(record.msg)
+        record.msg, record.args = redact(message), ()
+        if record.exc_info:
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
