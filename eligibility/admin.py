@@ -25,6 +25,7 @@ from audit.models import AuditEntry
 from audit.services import record
 from staff.dashboard import EligibleListFilter, ExpiryMonthListFilter, StatusListFilter
 
+from .admin_forms import HouseholdAdminForm
 from .linking import issue_activation_code
 from .models import (
     ActivationCode,
@@ -67,6 +68,7 @@ class PersonInline(admin.TabularInline):
 
 @admin.register(Household)
 class HouseholdAdmin(AuditedModelAdmin):
+    form = HouseholdAdminForm
     list_display = ("id", "symbol", "number", "employer", "voluntary_continuation")
     list_filter = ("voluntary_continuation",)
     list_select_related = ("employer",)

@@ -349,3 +349,18 @@ def test_a_member_gets_no_staff_page_of_any_app(client, alice, alice_person, rou
     for method in (client.get, client.post):
         response = method(url)
         assert response.status_code in (403, 404, 405), (url, response.status_code)
+
+
+# --- 記号・番号 that collide once leading zeros are stripped ----------------------------------------------
+
+
+def test_a_household_colliding_after_leading_zeros_is_refused_on_the_form(client, household):
+    from eligibility.models import Household
+
+    login_with_mfa(client, make_staff(role=CLERK, email="c@kenpo.example.jp"))
+    add = reverse("admin:eligibility_household_add")
+    data = admin_form_data(client.get(add), society=str(household.society_id), symbol="001234", number="0005678")
+    response = client.post(add, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    assert Household.objects.filter(number="5678").count() == 1
