@@ -263,6 +263,10 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+CSRF_FAILURE_VIEW = "kenpo_portal.errors.csrf_failure"
+# The contact on error pages when the database cannot be asked (kenpo_portal.errors).
+KENPO_CONTACT_NAME = env.str("KENPO_CONTACT_NAME", default="加入している健康保険組合の窓口")
+KENPO_CONTACT_PHONE = env.str("KENPO_CONTACT_PHONE", default="")
 if PRODUCTION:
     if KENPO_TRUSTED_PROXY_COUNT > 0:
         # Only behind a declared TLS proxy: anyone else could claim HTTPS with a header.

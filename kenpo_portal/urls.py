@@ -21,3 +21,9 @@ urlpatterns = [
     path("staff/", include("staff.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Our error pages (kenpo_portal.errors): the site's layout, both languages, the contact.
+handler400 = "kenpo_portal.errors.bad_request"
+handler403 = "kenpo_portal.errors.permission_denied"
+handler404 = "kenpo_portal.errors.page_not_found"
+handler500 = "kenpo_portal.errors.server_error"

@@ -34,9 +34,32 @@ def test_opening_a_persons_page_is_logged_with_who_when_and_where(client, viewer
     assert entry.at is not None
 
 
-def test_the_list_alone_is_not_a_read_of_a_person(client, viewer, alice_person):
-    client.get(reverse("admin:eligibility_person_changelist"))
-    assert not AuditEntry.objects.filter(action="view").exists()
+def test_the_list_alone_is_not_a_read_of_a_person_but_a_read_of_a_list(client, viewer, alice_person):
+    client.get(reverse("admin:eligibility_person_changelist"), {"relationship__exact": "self"})
+    entry = AuditEntry.objects.get(action="view")
+    assert entry.object_type == "" and entry.household is None  # no person; not in a member's access record
+    assert entry.details == {"list": "eligibility.Person", "filter": "relationship__exact=self", "shown": 1, "rows": 1}
+
+
+@pytest.mark.parametrize("url", ["admin:certificates_exofficiocandidate_changelist",
+                                 "admin:certificates_reissuerequest_changelist"])
+def test_the_lists_with_names_and_numbers_are_logged_with_their_row_count(client, viewer, url):
+    client.get(reverse(url))
+    entry = AuditEntry.objects.get(action="view")
+    assert "rows" in entry.details and "filter" in entry.details
+
+
+def test_the_lookup_by_symbol_and_number_is_logged_without_the_numbers(client, viewer, alice_person):
+    client.post(reverse("admin:eligibility_person_lookup"), {"symbol": "1234", "number": "5678", "branch_number": "0"})
+    entry = AuditEntry.objects.get(action="view")
+    assert entry.object_id == str(alice_person.pk) and entry.details == {"rows": 1}
+    assert "5678" not in entry.summary
+
+
+def test_an_export_can_carry_its_row_count(db):
+    from audit.services import record
+
+    assert record(action="export", summary="CSV", row_count=42).details == {"rows": 42}
 
 
 def test_a_change_keeps_before_and_after_values(client, alice_person):
@@ -111,9 +134,12 @@ def test_a_failed_login_keeps_the_address_of_an_existing_login(client, alice):
 
 @pytest.mark.parametrize("typed", ["My-Secret-Passw0rd", "1234 5678 9018", "alice@example.jp 1234-5678-9018"])
 def test_a_password_or_a_my_number_typed_as_the_login_is_never_kept(typed, alice, rf):
+    from django.contrib.auth.models import AnonymousUser
     from django.contrib.auth.signals import user_login_failed
 
-    user_login_failed.send(sender=None, credentials={"email": typed, "password": "x"}, request=rf.post("/"))
+    request = rf.post("/")
+    request.user = AnonymousUser()
+    user_login_failed.send(sender=None, credentials={"email": typed, "password": "x"}, request=request)
     kept = AuditEntry.objects.get(action="login_failed").details["login"]
     assert kept.startswith("hash:") and typed not in kept
 
