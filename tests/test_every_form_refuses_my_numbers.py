@@ -136,3 +136,31 @@ def test_an_anonymous_sign_up_refuses_a_my_number_as_e_mail(client):
                                                  "password2": "x-Very-long-pass-1"})
     assert response.status_code == 200
     assert "個人番号" in str(response.context["form"].errors["email"])
+
+
+# --- every date input is bounded (core.formguard) --------------------------------------------------
+
+
+def _date_fields(fields):
+    for name, field in fields.items():
+        if isinstance(field, forms.DateField | forms.DateTimeField):
+            yield name, field
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "1899-12-31", "2101-01-01"])
+def test_every_date_field_of_every_form_and_admin_refuses_an_absurd_date(superuser_request, value):
+    labelled = [(f"{c.__module__}.{c.__qualname__}", _fields_of(c, superuser_request)) for c in _form_classes()]
+    labelled += [(label, form_class.base_fields) for label, form_class in _admin_forms(superuser_request)]
+    checked = 0
+    for label, fields in labelled:
+        for name, field in _date_fields(fields):
+            with pytest.raises(ValidationError) as excinfo:
+                field.clean(value if isinstance(field, forms.DateField) else f"{value} 00:00")
+            assert "date_range" in {e.code for e in excinfo.value.error_list}, (label, name)
+            checked += 1
+    assert checked >= 5
+
+
+def test_dates_inside_the_range_pass():
+    assert str(forms.DateField().clean("1900-01-01")) == "1900-01-01"
+    assert str(forms.DateField().clean("2100-12-31")) == "2100-12-31"
