@@ -50,17 +50,31 @@ def is_well_formed(number: str) -> bool:
     return len(number) == LENGTH and number.isdigit() and check_digit(number[:11]) == int(number[11])
 
 
+class _Translation(dict):
+    """For str.translate, filled as characters are met: invisible (format, Cf) characters
+    — zero-width spaces and joiners, soft hyphens, BOMs … — are dropped, digits of other
+    scripts become 0–9, everything else stays."""
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        category = unicodedata.category(char)
+        value = None if category == "Cf" else str(unicodedata.digit(char)) if category == "Nd" else char
+        self[code] = value
+        return value
+
+
+_TRANSLATION = _Translation()
+
+
 def normalise(text: str) -> str:
     """NFKC, digits of every script as ASCII, invisible (format) characters removed."""
-    out = []
-    for char in unicodedata.normalize("NFKC", text):
-        category = unicodedata.category(char)
-        if category == "Cf":
-            continue
-        if category == "Nd":
-            char = str(unicodedata.digit(char))
-        out.append(char)
-    return "".join(out)
+    if text.isascii():  # the common case, and NFKC changes nothing there
+        return text
+    return unicodedata.normalize("NFKC", text).translate(_TRANSLATION)
+
+
+def _digit_count(text: str) -> int:
+    return sum(map(text.count, "0123456789"))
 
 
 def _is_separator(char: str) -> bool:
@@ -76,6 +90,8 @@ def contains_my_number(text: str | None) -> bool:
     if not text:
         return False
     normalised = normalise(str(text))
+    if len(normalised) < LENGTH or _digit_count(normalised) < LENGTH:  # every rule needs 12 digits: most text stops here
+        return False
     runs = [(m.start(), m.end(), m.group()) for m in _DIGIT_RUN.finditer(normalised)]
     if any(len(digits) >= LENGTH for _s, _e, digits in runs):  # rule 1
         return True
