@@ -166,6 +166,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         rows.append({"req": req, "status": STATUS_LABELS[card.status_on(today) if card else "no_card"],
                      "certificate": (req.person.valid_certificates or [None])[0],
                      "reject_form": RejectForm(prefix=f"r{req.pk}")})
+    record(action="view", request=request, summary="審査待ちの申請一覧を閲覧",
+           details={"list": "certificates.review_queue"}, row_count=len(rows))
     return render(request, "certificates/staff/review_queue.html", {"rows": rows})
 
 

@@ -164,3 +164,11 @@ def test_every_date_field_of_every_form_and_admin_refuses_an_absurd_date(superus
 def test_dates_inside_the_range_pass():
     assert str(forms.DateField().clean("1900-01-01")) == "1900-01-01"
     assert str(forms.DateField().clean("2100-12-31")) == "2100-12-31"
+
+
+def test_a_member_cannot_add_an_address_holding_a_my_number(client, alice):
+    client.force_login(alice)
+    response = client.post("/accounts/email/", {"action_add": "", "email": "１２３４５６７８９０１８@example.jp"})
+    assert response.status_code == 200
+    assert "個人番号" in str(response.context["form"].errors["email"])
+    assert not alice.emailaddress_set.filter(email__contains="9018").exists()

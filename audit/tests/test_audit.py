@@ -49,6 +49,15 @@ def test_the_lists_with_names_and_numbers_are_logged_with_their_row_count(client
     assert "rows" in entry.details and "filter" in entry.details
 
 
+def test_the_review_queue_is_logged_with_its_row_count(client, viewer, db):
+    client.get(reverse("certificates:review_queue"))  # a viewer may not review: nothing shown, nothing logged
+    clerk = make_staff(role=CLERK, email="clerk2@kenpo.example.jp")
+    login_with_mfa(client, clerk)
+    assert client.get(reverse("certificates:review_queue")).status_code == 200
+    entry = AuditEntry.objects.get(action="view", actor=clerk)
+    assert entry.details == {"list": "certificates.review_queue", "rows": 0}
+
+
 def test_the_lookup_by_symbol_and_number_is_logged_without_the_numbers(client, viewer, alice_person):
     client.post(reverse("admin:eligibility_person_lookup"), {"symbol": "1234", "number": "5678", "branch_number": "0"})
     entry = AuditEntry.objects.get(action="view")
