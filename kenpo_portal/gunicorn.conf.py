@@ -8,5 +8,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 60
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG") == "1" else None
 # No request line in logs by default: URLs never carry 記号・番号, but keep logs lean.
+# When on: the path without its query string and no referer (a search box's text, or
+# the previous page's, travels there), so nothing typed reaches the access log.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'
 max_requests = 5000
 max_requests_jitter = 500

@@ -70,3 +70,16 @@ def test_warnings_and_debug_lines_are_redacted_too():
 
 def test_ordinary_lines_are_left_alone():
     assert redact("reminder scan for 2026-11-29 created 12") == "reminder scan for 2026-11-29 created 12"
+
+
+def test_the_access_log_never_carries_a_query_string_or_referer():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    namespace: dict = {}
+    exec((Path(settings.BASE_DIR) / "kenpo_portal" / "gunicorn.conf.py").read_text(), namespace)
+    fmt = namespace["access_log_format"]
+    assert "%(U)s" in fmt
+    for field in ("%(r)s", "%(q)s", "%(f)s"):  # request line with query, query, referer
+        assert field not in fmt
