@@ -161,16 +161,16 @@ def test_it_exports_the_households_key_dates_as_ics(client, alice, spouse):
     assert response["Content-Type"].startswith("text/calendar")
     cal = Calendar.from_ical(response.content)
     days = sorted(e.decoded("dtstart") for e in cal.walk("VEVENT"))
-    # alice: opens, expiry, grace; the spouse (card only): 2032-02-03, 2032-05-03, 2032-08-31
-    assert days == [date(2026, 8, 14), date(2026, 11, 14), date(2027, 2, 28),
-                    date(2032, 2, 3), date(2032, 5, 3), date(2032, 8, 31)]
+    # alice: opens, expiry, grace; the spouse (card only): 2032-02-04, 2032-05-03, 2032-08-31
+    assert days == [date(2026, 8, 15), date(2026, 11, 14), date(2027, 2, 28),
+                    date(2032, 2, 4), date(2032, 5, 3), date(2032, 8, 31)]
     assert "1234" not in response.content.decode()  # never the 記号・番号
 
 
 def test_a_dependents_calendar_has_only_their_dates(client, bob, bob_person):
     CardFactsFactory(person=bob_person, card_expires_on=date(2035, 4, 2), ecert_expires_on=date(2030, 4, 2))
     cal = Calendar.from_ical(_login(client, bob).get(reverse("eligibility:calendar")).content)
-    assert {e.decoded("dtstart") for e in cal.walk("VEVENT")} == {date(2030, 1, 2), date(2030, 4, 2),
+    assert {e.decoded("dtstart") for e in cal.walk("VEVENT")} == {date(2030, 1, 3), date(2030, 4, 2),
                                                                   date(2030, 7, 31)}
 
 
