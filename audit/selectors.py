@@ -27,7 +27,11 @@ def staff_access_for_member(user) -> QuerySet[AuditEntry]:
     link = member_link_for(user)
     if link is None:
         return AuditEntry.objects.none()
-    qs = AuditEntry.objects.filter(action__in=STAFF_ACTIONS).exclude(actor_role__in=NOT_STAFF_ROLES)
+    # Staff accesses, and the member's own downloads of a 資格情報のお知らせ (R10).
+    qs = AuditEntry.objects.filter(
+        (Q(action__in=STAFF_ACTIONS) & ~Q(actor_role__in=NOT_STAFF_ROLES))
+        | Q(action=AuditEntry.Action.DOWNLOAD, details__document="eligibility_notice")
+    )
     if link.sees_household:
         qs = qs.filter(household_id=link.person.household_id)
     else:
@@ -35,4 +39,4 @@ def staff_access_for_member(user) -> QuerySet[AuditEntry]:
         qs = qs.filter(
             Q(object_type__in=("eligibility.Person", "eligibility.CardFacts")) & Q(object_id=str(link.person_id))
         )
-    return qs.only("at", "action", "actor_role", "object_type", "object_id").order_by("-at")
+    return qs.only("at", "action", "actor_role", "object_type", "object_id", "details").order_by("-at")

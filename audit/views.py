@@ -11,6 +11,7 @@ from eligibility.selectors import persons_for_member
 from . import selectors
 from .services import role_label
 
+MEMBER_LABEL = _("ご本人・ご家族のログイン")  # the member's own お知らせ downloads (R10)
 PERSON_TYPES = ("eligibility.Person", "eligibility.CardFacts")
 
 
@@ -19,6 +20,8 @@ def _what(entry, names: dict[str, str]) -> str:
         kind = apps.get_model(entry.object_type)._meta.verbose_name if entry.object_type else _("世帯の記録")
     except (LookupError, ValueError):
         kind = _("世帯の記録")
+    if (entry.details or {}).get("document") == "eligibility_notice":
+        kind = _("資格情報のお知らせ")
     name = names.get(entry.object_id) if entry.object_type in PERSON_TYPES else None
     return f"{kind}（{name}）" if name else str(kind)
 
@@ -30,7 +33,8 @@ def access_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.staff_access_for_member(request.user), 50).get_page(request.GET.get("page"))
     names = {str(p.pk): p.name for p in persons_for_member(request.user)}
     rows = [
-        {"entry": e, "role": role_label(e.actor_role) or _("職員"), "what": _what(e, names)}
+        {"entry": e, "role": MEMBER_LABEL if e.actor_role == "member" else (role_label(e.actor_role) or _("職員")),
+         "what": _what(e, names)}
         for e in page.object_list
     ]
     return render(request, "audit/access_log.html", {"page": page, "rows": rows})

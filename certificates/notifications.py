@@ -1,4 +1,5 @@
-"""E-mails to the member who made a request: one on each change. Never 記号・番号 (R9)."""
+"""E-mails to the member who made a request: one on each change, in the language that
+login uses, with the site's one subject style. Never 記号・番号 (R9)."""
 
 import logging
 
@@ -6,30 +7,38 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils.translation import gettext as _
+
+from core.email import languages_of, render_in, subject
 
 log = logging.getLogger(__name__)
 
 
-def _send(req, *, template: str, subject: str) -> None:
+def _send(req, *, template: str, subject_text) -> None:
     user = req.requested_by
     if user is None or not user.email:
         return
-    with translation.override("ja"):
-        body = render_to_string(template, {
-            "req": req,
-            "url": settings.SITE_URL.rstrip("/") + reverse("certificates:request_detail", args=[req.pk]),
-        })
+    context = {
+        "req": req,
+        "society": req.person.household.society,
+        "url": settings.SITE_URL.rstrip("/") + reverse("certificates:request_detail", args=[req.pk]),
+    }
+
+    def render():
+        return subject(subject_text(req)), render_to_string(template, context)
+
+    title, body = render_in(languages_of([user.pk]).get(user.pk), render)
     try:
-        send_mail(f"[けんぽポータル] {subject}", body, None, [user.email])
+        send_mail(title, body, None, [user.email])
     except Exception:  # the change itself is saved; the member also sees it on the site
         log.exception("could not send the request e-mail (request %s)", req.pk)
 
 
 def request_changed(req) -> None:
     _send(req, template="certificates/email/request_changed.txt",
-          subject=f"資格確認書の交付申請：{req.get_status_display()}")
+          subject_text=lambda r: _("資格確認書の交付申請：%(status)s") % {"status": r.get_status_display()})
 
 
 def certificate_mailed(req) -> None:
-    _send(req, template="certificates/email/certificate_mailed.txt", subject="資格確認書を発送しました")
+    _send(req, template="certificates/email/certificate_mailed.txt",
+          subject_text=lambda r: _("資格確認書を発送しました"))

@@ -1,12 +1,14 @@
 """The dashboard's person cards, rendered once per distinct content and kept in the cache.
 
-A card's markup depends only on the person, their card facts, the day and the
-language; the cache key is a digest of exactly those values (and of the template),
-so a changed fact can never show a stale card and nothing needs invalidating. The
-partials of other apps (certificates, reminders) are rendered fresh around it.
+A card's markup depends only on the person, their card facts (and the dates derived
+from them), their proofs (資格確認書, request, R6 basis), the day and the language; the
+cache key is a digest of exactly those values and of the code that turns them into
+words (template, wording modules, the rules, the catalogs, ``KENPO_CODE_VERSION``), so
+a changed fact or a deploy can never show a stale card and nothing needs invalidating.
 """
 
 import hashlib
+import os
 from datetime import date
 from pathlib import Path
 
@@ -20,22 +22,26 @@ TEMPLATE = "eligibility/_person_card.html"
 _HERE = Path(__file__).parent
 # What a card's words come from besides its data: a deploy that changes any of them
 # must not serve cards cached by the previous release.
-_TEMPLATE_DIGEST = hashlib.sha256(b"".join(
-    path.read_bytes()
-    for path in (_HERE / "templates" / TEMPLATE, _HERE / "situation.py", *sorted(_HERE.glob("locale/*/LC_MESSAGES/*.mo")))
-    if path.exists()
-)).hexdigest()[:12]
+_CODE = (_HERE / "templates" / TEMPLATE, _HERE / "situation.py", _HERE / "clinic.py", _HERE / "proofs.py",
+         _HERE / "cards.py", _HERE / "rules.py", *sorted(_HERE.glob("locale/*/LC_MESSAGES/*.mo")),
+         *sorted((_HERE.parent / "locale").glob("*/LC_MESSAGES/*.mo")))
+RULES_VERSION = hashlib.sha256((_HERE / "rules.py").read_bytes()).hexdigest()[:12]
+CODE_VERSION = hashlib.sha256(
+    os.environ.get("KENPO_CODE_VERSION", "").encode() + b"".join(path.read_bytes() for path in _CODE if path.exists())
+).hexdigest()[:12]
 TIMEOUT = 60 * 60 * 24
-_PERSON_FIELDS = ("pk", "family_name", "given_name", "relationship", "birth_date", "eligible_from", "eligible_until")
+_PERSON_FIELDS = ("pk", "family_name", "given_name", "relationship", "birth_date", "eligible_from", "eligible_until",
+                  "certificate_wanted", "my_number_registered")
 _FACT_FIELDS = ("has_card", "card_expires_on", "ecert_expires_on", "ecert_source", "registered",
-                "registration_source", "registration_as_of", "uses_smartphone")
+                "registration_source", "registration_as_of", "uses_smartphone",
+                "effective_expires_on", "renewal_opens_on", "grace_ends_on")
 
 
 def card_key(s: Situation, *, today: date, language: str) -> str:
     person, facts = s.person, s.facts
     values = [getattr(person, f) for f in _PERSON_FIELDS]
     values += [getattr(facts, f) for f in _FACT_FIELDS] if facts else [None]
-    raw = repr((_TEMPLATE_DIGEST, language, today, values))
+    raw = repr((CODE_VERSION, RULES_VERSION, language, today, values, s.proof))
     # A digest: the key never carries a name or a date of the person.
     return "elig:card:" + hashlib.sha256(raw.encode()).hexdigest()
 

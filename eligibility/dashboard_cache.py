@@ -30,7 +30,10 @@ CSRF_PLACEHOLDER = "KENPO-CSRF-PLACEHOLDER"
 
 
 def _key(user_id: int, language: str) -> str:
-    return f"elig:dash:{user_id}:{language}"
+    # The code version: a deploy that changes any wording or rule never serves the old page.
+    from .cards import CODE_VERSION
+
+    return f"elig:dash:{CODE_VERSION}:{user_id}:{language}"
 
 
 def get_page(*, user_id: int, language: str, today: date) -> str | None:

@@ -39,6 +39,8 @@ class Society(models.Model):
     name = models.CharField("保険者名称", max_length=100)
     address = models.CharField("所在地", max_length=200)
     phone = models.CharField("電話番号", max_length=20, blank=True)
+    # Shown to members wherever a page or an e-mail says to contact the society.
+    hours = models.CharField("受付時間", max_length=100, blank=True, default="平日 9:00〜17:00")
 
     class Meta:
         verbose_name = "保険者"

@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 
 from core.wareki import format_member_date
 
-from . import rules
+from . import clinic, rules
 from .models import CardFacts, Person
+from .proofs import Proof
 from .rules import Status
 
 STATUS_LABELS = {
@@ -59,6 +60,8 @@ class Situation:
     next_steps: list[str] = field(default_factory=list)
     guides: list[tuple[str, str]] = field(default_factory=list)
     timeline: list[TimelineEvent] = field(default_factory=list)
+    proof: Proof = field(default_factory=Proof)
+    answer: clinic.Answer | None = None
 
     @property
     def css_status(self) -> str:
@@ -92,18 +95,29 @@ def _timeline(s: Situation, today: date) -> list[TimelineEvent]:
         placed_today = placed_today or day == today  # the event itself marks today
     if not placed_today:
         timeline.append(TimelineEvent(today, _("今日"), "today"))
-    return timeline
+    # 「これからの予定」: what is still to come (and today); none left, no list.
+    upcoming = [e for e in timeline if e.state != "past"]
+    return upcoming if any(day >= today for day, _label in events) else []
 
 
-def situation_of(person: Person, *, today: date) -> Situation:
-    """The dashboard's view of ``person`` on ``today``."""
-    facts = getattr(person, "card", None) if _has_card_row(person) else None
+def status_of(person: Person, *, today: date) -> Status | None:
+    """R5's status of ``person`` on ``today``; None when not eligible that day (R11 included)."""
     if not person.is_eligible_on(today):
-        s = Situation(person=person, facts=facts, status=None, status_label=str(NOT_ELIGIBLE_LABEL))
-        s.next_steps.append(_("この日は当組合の加入者ではありません。資格の取得日・喪失日は組合の窓口にお問い合わせください。"))
+        return None
+    facts = getattr(person, "card", None)
+    return facts.status_on(today) if facts else Status.NO_CARD
+
+
+def situation_of(person: Person, *, today: date, proof: Proof | None = None) -> Situation:
+    """The dashboard's view of ``person`` on ``today``; ``proof`` from ``proofs.proofs_for``."""
+    proof = proof or Proof()
+    facts = getattr(person, "card", None) if _has_card_row(person) else None
+    status = status_of(person, today=today)
+    if status is None:
+        s = Situation(person=person, facts=facts, status=None, status_label=str(NOT_ELIGIBLE_LABEL), proof=proof)
+        s.answer = clinic.answer(status=None, proof=proof, today=today)
         return s
-    status = facts.status_on(today) if facts else Status.NO_CARD
-    s = Situation(person=person, facts=facts, status=status, status_label=str(STATUS_LABELS[status]))
+    s = Situation(person=person, facts=facts, status=status, status_label=str(STATUS_LABELS[status]), proof=proof)
     if facts and facts.has_card:
         s.expires_on = facts.effective_expires_on
         s.renewal_opens_on = facts.renewal_opens_on
@@ -123,6 +137,9 @@ def situation_of(person: Person, *, today: date) -> Situation:
         s.next_steps.append(_("カード自体の更新には、事前の申請が必要です（交付申請書で申請し、"
                               "交付通知書が届いたら受け取りに行きます）。早めに申請してください。"))
     s.timeline = _timeline(s, today)
+    s.answer = clinic.answer(status=status, proof=proof, today=today, expires_on=s.expires_on,
+                             renewal_opens_on=s.renewal_opens_on, grace_ends_on=s.grace_ends_on,
+                             thing=s.expiring_thing)
     return s
 
 
@@ -179,8 +196,8 @@ def _write_next_steps(s: Situation, today: date) -> None:
     elif s.status == Status.LAPSED:
         s.next_steps.append(
             _("猶予期間（%(grace)sまで）が終わり、保険証としての利用登録は取り消されました。"
-              "受診には資格確認書が必要です。カードを更新したら、もう一度利用登録をしてください。")
-            % {"grace": _d(s.grace_ends_on)}
+              "受診には資格確認書が必要です。%(thing)sを更新したら、もう一度利用登録をしてください。")
+            % {"grace": _d(s.grace_ends_on), "thing": s.expiring_thing}
         )
         s.guides = _guide("certificate", "renewal", "register")
     if facts and facts.has_card and s.ecert_candidates and s.status not in (Status.NO_CARD,):

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import record
-from certificates.selectors import with_certificate_panel
+from core.wareki import format_member_date
 
-from . import calendar_export, cards, dashboard_cache, selectors, services, situation
+from . import calendar_export, cards, dashboard_cache, proofs, selectors, services, situation
 from .forms import CardFactsForm, LinkForm
 from .linking import LinkRefused, link_member
 from .models import CardFacts, CardFactsChange
@@ -52,17 +52,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     cacheable = not len(messages.get_messages(request))  # a one-off message is never cached
     page = dashboard_cache.get_page(user_id=request.user.pk, language=language, today=today) if cacheable else None
     if page is None:
-        # The login's link and its persons come in one query.
-        rows = list(with_certificate_panel(selectors.dashboard_rows(request.user), today=today))
-        link, persons = selectors.split_dashboard_rows(rows, request.user)
+        # The login's link and its persons come in one query; the proofs (資格確認書,
+        # requests, R6) from the certificates app's provider in two more.
+        link, persons = selectors.split_dashboard_rows(list(selectors.dashboard_rows(request.user)), request.user)
         if link is None:
             return redirect("eligibility:link")
-        situations = [situation.situation_of(p, today=today) for p in persons]
+        statuses = {p.pk: situation.status_of(p, today=today) for p in persons}
+        proof_of = proofs.proofs_for(persons, today=today, statuses=statuses)
+        situations = [situation.situation_of(p, today=today, proof=proof_of[p.pk]) for p in persons]
+        summary = [{"pk": s.person.pk, "name": s.person.name, "today": s.answer.short_today,
+                    "next": s.answer.short_next, "needs_action": s.answer.needs_action} for s in situations]
         page = render_to_string("eligibility/dashboard.html", {
-            "cards": list(zip(situations, cards.render_cards(situations, today=today), strict=True)),
+            "cards": cards.render_cards(situations, today=today),
+            "summary": summary,
+            "action_count": sum(line["needs_action"] for line in summary),
             "household": link.person.household,
             "sees_household": link.sees_household,
-            "today": today,
+            "as_of": _("%(day)s 現在") % {"day": format_member_date(today, language)},
             # Filled in per response: a cached page is shared by the login's browsers.
             "csrf_token": dashboard_cache.CSRF_PLACEHOLDER,
         }, request)

@@ -39,6 +39,11 @@ app.conf.beat_schedule = {
         "task": "certificates.tasks.void_ended_eligibility",
         "schedule": crontab(hour=2, minute=30),
     },
+    "notices-announce-changed": {
+        # R10: a new お知らせ after set-based changes (imports) that saved no single person.
+        "task": "notices.tasks.announce_changed",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "certificates-resume-batches": {
         # Re-queues chunks of batches whose worker died; issuing is idempotent.
         "task": "certificates.tasks.resume_stalled_batches",

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "audit",
     "eligibility",
     "certificates",
+    "notices",
     "reminders",
     "staff",
     "imports",
@@ -90,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "eligibility.contact.context",
             ],
             "builtins": ["core.templatetags.wareki"],
         },
@@ -332,3 +334,5 @@ KENPO_ELDERLY_COPAY_RATIO = env.str("KENPO_ELDERLY_COPAY_RATIO", default="2割")
 KENPO_PRINT_FILE_MAX_PAGES = env.int("KENPO_PRINT_FILE_MAX_PAGES", default=300)
 # Where the staff see how many reminders and renders failed, etc.
 KENPO_ACTIVATION_CODE_VALID_DAYS = env.int("KENPO_ACTIVATION_CODE_VALID_DAYS", default=90)
+# Where members book a renewal at their municipal office (eligibility/links.py); default: the card site.
+KENPO_RENEWAL_BOOKING_URL = env.str("KENPO_RENEWAL_BOOKING_URL", default="")

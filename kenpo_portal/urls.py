@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("my/", include("eligibility.urls")),
     path("my/access/", include("audit.urls")),
+    path("my/notices/", include("notices.urls")),
     path("certificates/", include("certificates.urls")),
     path("reminders/", include("reminders.urls")),
     path("staff/", include("staff.urls")),

@@ -1,0 +1,82 @@
+"""The proof provider the member dashboard asks (``eligibility.proofs``): each person's
+valid 資格確認書, open request and R6 basis, as plain values. Two queries for a household.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse
+
+from eligibility import rules
+from eligibility.proofs import HeldCertificate, Proof
+
+from . import ex_officio
+from .models import EligibilityCertificate, Reason, ReissueRequest
+from .selectors import valid_certificates
+
+_HELPER_GRANTED = (ReissueRequest.Status.APPROVED, ReissueRequest.Status.ISSUED)
+
+
+def expected_by(*, today: date, listed_from: date | None, valid_until: date | None = None) -> date:
+    """(policy) When a certificate sent ex officio should arrive: the society prints the
+    list at least monthly, so by the end of the month after the person is listed — and
+    a renewal before the old certificate ends."""
+    start = max(today, listed_from or today)
+    following = rules.add_months(date(start.year, start.month, 1), 2) - rules.DAY
+    return min(following, valid_until) if valid_until else following
+
+
+def _held(certificate: EligibilityCertificate | None) -> HeldCertificate | None:
+    if certificate is None:
+        return None
+    mailed = certificate.status == EligibilityCertificate.Status.MAILED
+    return HeldCertificate(
+        serial=certificate.serial, valid_until=certificate.valid_until,
+        state="mailed" if mailed else "preparing",
+        mailed_on=certificate.mailed_at.date() if mailed and certificate.mailed_at else None,
+    )
+
+
+def proofs(persons: list, *, today: date, statuses: dict[int, str | None]) -> dict[int, Proof]:
+    ids = [p.pk for p in persons]
+    certificates: dict[int, EligibilityCertificate] = {}
+    for c in (valid_certificates(today=today).filter(person_id__in=ids)
+              .only("person_id", "serial", "valid_until", "status", "mailed_at").order_by("issued_on", "pk")):
+        certificates[c.person_id] = c  # the newest wins
+    open_requests: dict[int, ReissueRequest] = {}
+    helped: set[int] = set()
+    for r in (ReissueRequest.objects.filter(person_id__in=ids)
+              .filter(Q(status__in=ReissueRequest.OPEN) | Q(reason=Reason.NEEDS_HELPER, status__in=_HELPER_GRANTED))
+              .only("pk", "person_id", "status", "reason").order_by("created_at")):
+        if r.status in ReissueRequest.OPEN:
+            open_requests[r.person_id] = r
+        else:
+            helped.add(r.person_id)
+    result = {}
+    for person in persons:
+        status = statuses.get(person.pk)
+        facts = getattr(person, "card", None)  # a missing CardFacts is an AttributeError too
+        expires_on = facts.effective_expires_on if facts else None
+        certificate = certificates.get(person.pk)
+        basis = ex_officio.basis_for(
+            ex_officio.PersonFacts(eligible_from=person.eligible_from, certificate_wanted=person.certificate_wanted,
+                                   my_number_registered=person.my_number_registered,
+                                   needed_helper=person.pk in helped),
+            status, certificate.valid_until if certificate else None, today,
+            expires_on=expires_on, lapsed_policy=settings.KENPO_EX_OFFICIO_LAPSED,
+        )
+        request = open_requests.get(person.pk)
+        listed = (ex_officio.listed_from(status=status, expires_on=expires_on)
+                  if settings.KENPO_EX_OFFICIO_LAPSED else None)
+        result[person.pk] = Proof(
+            certificate=_held(certificate), basis=basis, listed_from=listed,
+            expected_by=expected_by(today=today, listed_from=listed,
+                                    valid_until=certificate.valid_until if certificate else None),
+            by_post=person.household.voluntary_continuation,
+            open_request_id=request.pk if request else None,
+            open_request_label=str(request.get_status_display()) if request else "",
+            request_url=reverse("certificates:request_start", args=[person.pk]),
+            open_request_url=reverse("certificates:request_detail", args=[request.pk]) if request else "",
+        )
+    return result

@@ -1,0 +1,153 @@
+"""「受診のときは」: for one person, what works at the clinic today and what comes next.
+
+Every R5 status × 資格確認書 state × R6 basis has a sentence here, and only here: the
+dashboard card, the household summary and the tests read ``answer()``. Dates come in
+already derived (``rules`` via ``CardFacts``; R6 via the proof provider); this module
+only chooses words.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from core.wareki import format_member_date
+
+from .proofs import Proof
+from .rules import Status
+
+# R6's bases in the member's words (keys: certificates.ex_officio's basis names).
+BASIS_REASONS = {
+    "cutoff": gettext_lazy("令和6年12月1日以前から加入していて、マイナ保険証をお使いでないため"),
+    "enrolment_form": gettext_lazy("加入のときに発行を希望されたため"),
+    "lapsed": gettext_lazy("マイナ保険証の有効期限が切れたため"),
+    "my_number_unregistered": gettext_lazy("当組合でのマイナンバーの登録手続きが済んでいないため"),
+    "renewal": gettext_lazy("お持ちの資格確認書の有効期限が近いため"),
+}
+NO_CARD_USE = (Status.NO_CARD, Status.NOT_REGISTERED, Status.LAPSED)
+
+
+@dataclass(frozen=True)
+class Answer:
+    today: str          # what works at the clinic today (one or two sentences)
+    next: str           # what comes next, in dates
+    short_today: str    # the household summary: a few words each
+    short_next: str
+    needs_action: bool  # the member has something to do (the summary marks it)
+    may_request: bool   # the request link is offered (never to someone covered ex officio)
+
+
+def _d(day: date) -> str:
+    return format_member_date(day, get_language() or "ja")
+
+
+def _route(proof: Proof) -> str:
+    return _("ご自宅へ郵送で") if proof.by_post else _("勤務先（事業所）経由で")
+
+
+def _certificate_today(proof: Proof) -> str:
+    c = proof.certificate
+    if c.state == "mailed" and c.mailed_on:
+        return _("資格確認書（No. %(serial)s、%(until)sまで有効、%(mailed)sに発送）で受診できます。") % {
+            "serial": c.serial, "until": _d(c.valid_until), "mailed": _d(c.mailed_on)}
+    return _("資格確認書（No. %(serial)s、%(until)sまで有効）を作成・発送の準備中です。届いたら、それで受診できます。") % {
+        "serial": c.serial, "until": _d(c.valid_until)}
+
+
+def _ex_officio_next(proof: Proof) -> str:
+    text = _("資格確認書を申請なしでお送りします（%(reason)s）。%(route)s、%(by)sごろまでに届く予定です。申請は不要です。") % {
+        "reason": BASIS_REASONS.get(proof.basis, ""), "route": _route(proof), "by": _d(proof.expected_by)}
+    return text
+
+
+def answer(*, status: Status | None, proof: Proof, today: date, expires_on: date | None = None,
+           renewal_opens_on: date | None = None, grace_ends_on: date | None = None, thing: str = "") -> Answer:
+    """The sentences for one person on ``today``. ``thing`` is what expires first
+    (電子証明書 or マイナンバーカード), ``expires_on`` R5's e."""
+    if status is None:
+        return Answer(
+            today=_("この日は当組合の加入者ではないため、当組合の資格では受診できません。"),
+            next=_("資格の取得日・喪失日は、当組合にお問い合わせください。"),
+            short_today=_("当組合の加入者ではありません"), short_next="", needs_action=False, may_request=False)
+    certificate = proof.certificate
+    if status in NO_CARD_USE:
+        return _without_card_use(status=status, proof=proof, thing=thing)
+    # A マイナ保険証 that works today (active, renew_now, grace).
+    if status == Status.GRACE:
+        today_text = _("マイナ保険証で受診できます（猶予期間として%(grace)sまで。診療・お薬の情報は共有されません）。") % {
+            "grace": _d(grace_ends_on)}
+        short_today = _("マイナ保険証（猶予期間：%(grace)sまで）") % {"grace": _d(grace_ends_on)}
+    elif expires_on is None:
+        today_text = _("マイナ保険証で受診できます（有効期限は未入力です）。")
+        short_today = _("マイナ保険証")
+    else:
+        today_text = _("マイナ保険証で受診できます（%(expiry)sまで）。") % {"expiry": _d(expires_on)}
+        short_today = _("マイナ保険証（%(expiry)sまで）") % {"expiry": _d(expires_on)}
+    if certificate:
+        today_text += " " + _("資格確認書（No. %(serial)s、%(until)sまで有効）もお持ちです。") % {
+            "serial": certificate.serial, "until": _d(certificate.valid_until)}
+    if status == Status.ACTIVE:
+        if expires_on is None:
+            return Answer(today_text, _("カードの表面に印字された有効期限を入力すると、更新の時期をお知らせできます。"),
+                          short_today, _("カードの有効期限を入力"), needs_action=False, may_request=False)
+        next_text = _("%(thing)sの有効期限は%(expiry)sです。%(opens)sから%(expiry)sまでに、市区町村の窓口で更新してください。") % {
+            "thing": thing, "expiry": _d(expires_on), "opens": _d(renewal_opens_on)}
+        short_next = _("%(opens)sから更新できます") % {"opens": _d(renewal_opens_on)}
+        return Answer(today_text, next_text, short_today, short_next, needs_action=False, may_request=False)
+    if status == Status.RENEW_NOW:
+        next_text = _("いま更新できます。%(expiry)sまでに、市区町村の窓口で%(thing)sを更新してください。") % {
+            "thing": thing, "expiry": _d(expires_on)}
+        short_next = _("%(expiry)sまでに%(thing)sを更新") % {"thing": thing, "expiry": _d(expires_on)}
+        return Answer(today_text, next_text, short_today, short_next, needs_action=True, may_request=False)
+    # Grace: renew now; R6.3 sends a 資格確認書 before the registration is cancelled.
+    next_text = _("すぐに市区町村の窓口で%(thing)sを更新してください。更新しないと、%(grace)sの翌日に保険証としての利用登録が取り消されます。") % {
+        "thing": thing, "grace": _d(grace_ends_on)}
+    if certificate is None and proof.basis:
+        next_text += " " + _ex_officio_next(proof)
+    elif certificate is None and proof.listed_from:
+        next_text += " " + _("%(day)sまでに更新が確認できなければ、資格確認書を申請なしで%(route)sお送りします。") % {
+            "day": _d(proof.listed_from), "route": _route(proof)}
+    short_next = _("すぐに%(thing)sを更新") % {"thing": thing}
+    return Answer(today_text, next_text, short_today, short_next, needs_action=True, may_request=False)
+
+
+def _without_card_use(*, status: Status, proof: Proof, thing: str) -> Answer:
+    certificate = proof.certificate
+    to_card = {
+        Status.NO_CARD: _("マイナンバーカードを作って保険証として利用登録をすれば、マイナ保険証で受診できるようになります。"),
+        Status.NOT_REGISTERED: _("カードを保険証として利用登録すれば（マイナポータル、セブン銀行ATM、医療機関・薬局のカードリーダー）、マイナ保険証で受診できます。"),
+        Status.LAPSED: _("%(thing)sを更新して、もう一度保険証として利用登録をすれば、マイナ保険証に戻せます。") % {"thing": thing},
+    }[status]
+    if certificate:
+        today_text = _certificate_today(proof)
+        short_today = _("資格確認書（%(until)sまで）") % {"until": _d(certificate.valid_until)}
+        if proof.basis == "renewal":
+            next_text = _("資格確認書の有効期限（%(until)s）が近いため、新しいものを申請なしで%(route)sお送りします（%(by)sごろまで）。申請は不要です。") % {
+                "until": _d(certificate.valid_until), "route": _route(proof), "by": _d(proof.expected_by)}
+            short_next = _("新しい資格確認書をお送りします（%(by)sごろ）") % {"by": _d(proof.expected_by)}
+        else:
+            next_text = _("有効期限が近づいたら、新しい資格確認書を申請なしでお送りします。") + " " + to_card
+            short_next = _("対応は不要です")
+        return Answer(today_text, next_text, short_today, short_next, needs_action=False, may_request=True)
+    today_text = _("いま受診のときに見せられるものがありません。")
+    short_today = _("受診に使えるものがありません")
+    if proof.basis:
+        return Answer(today_text, _ex_officio_next(proof) + " " + to_card, short_today,
+                      _("資格確認書をお送りします（%(by)sごろ）") % {"by": _d(proof.expected_by)},
+                      needs_action=False, may_request=False)
+    if proof.open_request_id:
+        return Answer(today_text,
+                      _("資格確認書の申請を受け付けています（%(state)s）。結果はメールとこの画面でお知らせします。") % {
+                          "state": proof.open_request_label} + " " + to_card,
+                      short_today, _("申請中（%(state)s）") % {"state": proof.open_request_label},
+                      needs_action=False, may_request=False)
+    reason = {
+        Status.NO_CARD: _("理由は「マイナンバーカードを持っていない、または保険証として利用登録していない」"),
+        Status.NOT_REGISTERED: _("理由は「マイナンバーカードを持っていない、または保険証として利用登録していない」"),
+        Status.LAPSED: _("理由は「電子証明書の有効期限が切れた」か「マイナンバーカードを更新中」"),
+    }[status]
+    return Answer(today_text,
+                  _("受診には資格確認書が必要です。下の「資格確認書を申請する」から申請してください（%(reason)s）。") % {
+                      "reason": reason} + " " + to_card,
+                  short_today, _("資格確認書を申請してください"), needs_action=True, may_request=True)

@@ -1,0 +1,81 @@
+"""Writes of the notices app: announce a new お知らせ when one is due (R10: on joining,
+and when a printed item changes), and mark paper copies printed."""
+
+import logging
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.email import languages_of, render_in, subject
+from eligibility.models import MemberLink, Person
+
+from .items import digest, notice_items
+from .models import NoticeRecord
+
+log = logging.getLogger(__name__)
+
+# (policy) A person first seen by this app who joined within this many days is a new
+# member and is told; anyone older is recorded silently (no e-mail to the whole society
+# on the day the app is deployed).
+JOINED_RECENTLY_DAYS = 60
+
+
+def recipients(person: Person) -> list:
+    """The logins that see ``person``: its own, and the insured person's (the household)."""
+    links = MemberLink.objects.filter(
+        Q(person=person) | Q(person__household_id=person.household_id, person__relationship=Person.Relationship.SELF)
+    ).select_related("user")
+    return [link.user for link in links if link.user.email]
+
+
+def announce(*, person_ids, today: date) -> int:
+    """For each eligible person whose printed items differ from the last announced ones,
+    record the new digest and e-mail the logins that see them. Returns e-mails sent."""
+    persons = (Person.objects.filter(pk__in=list(person_ids)).select_related("household__society")
+               .prefetch_related("household__persons"))
+    records = {r.person_id: r for r in NoticeRecord.objects.filter(person_id__in=[p.pk for p in persons])}
+    sent = 0
+    now = timezone.now()
+    for person in persons:
+        if not person.is_eligible_on(today):
+            continue
+        new = digest(notice_items(person, today=today))
+        record = records.get(person.pk)
+        if record is not None and record.items_digest == new:
+            continue
+        tell = record is not None or person.eligible_from >= today - timedelta(days=JOINED_RECENTLY_DAYS)
+        NoticeRecord.objects.update_or_create(person=person, defaults={
+            "items_digest": new, "available_since": now, **({"notified_at": now} if tell else {})})
+        if tell:
+            sent += _email(person)
+    return sent
+
+
+def _email(person: Person) -> int:
+    users = recipients(person)
+    languages = languages_of([u.pk for u in users])
+    url = settings.SITE_URL.rstrip("/") + reverse("notices:index")
+    sent = 0
+    for user in users:
+        def render():
+            return (subject(_("資格情報のお知らせ（%(name)sさん）をダウンロードできます") % {"name": person.given_name}),
+                    render_to_string("notices/email/available.txt",
+                                     {"person": person, "url": url, "society": person.household.society}))
+
+        title, body = render_in(languages.get(user.pk), render)
+        try:
+            send_mail(title, body, None, [user.email])
+            sent += 1
+        except Exception:  # the お知らせ is on the site all the same
+            log.exception("could not send the notice e-mail (person %s)", person.pk)
+    return sent
+
+
+def mark_paper_printed(*, person_ids) -> int:
+    return NoticeRecord.objects.filter(person_id__in=list(person_ids)).update(paper_printed_at=timezone.now())
