@@ -13,6 +13,8 @@ from .models import ACCEPTED_REASONS, REFUSED_REASONS, Reason, ReissueRequest
 # What each accepted reason asks for (R7): the date field's label (None: no date) and
 # whether it is required, and whether the free text is required.
 REASON_DETAILS = {
+    Reason.NO_CARD: {"date": None, "date_required": False,
+                     "hint": _("マイナンバーカードを作って保険証として利用登録をすれば、マイナ保険証で受診できるようになります。それまでは資格確認書で受診できます。")},
     Reason.CARD_LOST: {"date": _("紛失に気づいた日"), "date_required": True,
                        "hint": _("警察への遺失届と、マイナンバー総合フリーダイヤル（0120-95-0178）でのカードの一時利用停止がまだでしたら、先にお済ませください。")},
     Reason.CARD_RENEWING: {"date": _("カードの更新を申請した日（わかれば）"), "date_required": False,
@@ -32,7 +34,7 @@ class ReasonForm(forms.Form):
         label=_("資格確認書が必要な理由を選んでください"),
         choices=[(r.value, r.label) for r in (*ACCEPTED_REASONS, *REFUSED_REASONS)],
         widget=forms.RadioSelect,
-        error_messages={"required": _("理由を選んでください。 / Please choose a reason.")},
+        error_messages={"required": _("理由を選んでください。")},
     )
 
 
@@ -42,7 +44,7 @@ EARLIEST_DAY = date(2016, 1, 1)
 class RequestDetailsForm(forms.Form):
     noticed_on = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": _("日付を 2026-11-25 の形で入力してください。 / Enter a date like 2026-11-25.")},
+        error_messages={"invalid": _("日付を 2026-11-25 の形で入力してください。")},
     )
     details = FreeTextFormField(
         label=_("詳しい事情（任意）"), required=False, max_length=1000,
@@ -58,11 +60,11 @@ class RequestDetailsForm(forms.Form):
         else:
             self.fields["noticed_on"].label = self.config["date"]
             self.fields["noticed_on"].required = self.config["date_required"]
-            self.fields["noticed_on"].error_messages["required"] = _("日付を入力してください。 / Please enter the date.")
+            self.fields["noticed_on"].error_messages["required"] = _("日付を入力してください。")
         if self.config.get("details_required"):
             self.fields["details"].required = True
             self.fields["details"].label = _("詳しい事情")
-            self.fields["details"].error_messages["required"] = _("事情を入力してください。 / Please describe the situation.")
+            self.fields["details"].error_messages["required"] = _("事情を入力してください。")
 
     def clean_noticed_on(self):
         # Every reason's date has already happened (an e-certificate that has not yet
@@ -70,9 +72,9 @@ class RequestDetailsForm(forms.Form):
         # My Number cards of January 2016.
         day = self.cleaned_data.get("noticed_on")
         if day and day > today():
-            raise forms.ValidationError(_("未来の日付は入力できません。 / The date cannot be in the future."))
+            raise forms.ValidationError(_("未来の日付は入力できません。"))
         if day and day < EARLIEST_DAY:
-            raise forms.ValidationError(_("2016年1月より前の日付は入力できません。 / The date cannot be before January 2016."))
+            raise forms.ValidationError(_("2016年1月より前の日付は入力できません。"))
         return day
 
 

@@ -234,9 +234,12 @@ class PrintFile(models.Model):
 
 
 class Reason(models.TextChoices):
-    """R7: why a member asks for a 資格確認書. The first six are accepted."""
+    """R7: why a member asks for a 資格確認書. The first seven are accepted."""
 
-    CARD_LOST = "card_lost", _("マイナンバーカードを紛失した")
+    # Everyone without a usable マイナ保険証 may have one (R6 「当分の間」): a child or an
+    # adult with no card (or a card not registered) who is not covered ex officio applies so.
+    NO_CARD = "no_card", _("マイナンバーカードを持っていない、または保険証として利用登録していない")
+    CARD_LOST = "card_lost", _("マイナンバーカードをなくした")
     CARD_RENEWING = "card_renewing", _("マイナンバーカードを更新中")
     ECERT_EXPIRED = "ecert_expired", _("電子証明書の有効期限が切れた")
     CARD_RETURNED = "card_returned", _("マイナンバーカードを返納した")
@@ -248,6 +251,7 @@ class Reason(models.TextChoices):
 
 
 ACCEPTED_REASONS = (
+    Reason.NO_CARD,
     Reason.CARD_LOST,
     Reason.CARD_RENEWING,
     Reason.ECERT_EXPIRED,

@@ -5,6 +5,7 @@ with the language each login last used): ``subject()`` is the only place the pre
 written; ``languages_of()`` knows no language yet, so callers write Japanese then English.
 """
 
+from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.utils import translation
 
@@ -38,3 +39,10 @@ def render_in(language: str | None, render) -> tuple[str, str]:
     with translation.override("en"):
         _, en_body = render()
     return ja_subject, f"{ja_body.rstrip()}\n\n----- English -----\n\n{en_body.lstrip()}"
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """allauth's e-mails (sign-up, password reset) get the site's one subject style."""
+
+    def format_email_subject(self, subject_text: str) -> str:
+        return subject(subject_text)

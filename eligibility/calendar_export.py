@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
 from .models import CardFacts, Person
+from .situation import expiring_thing
 
 PRODID = "-//Kenpo Portal//Eligibility dates//JA"
 
@@ -18,24 +19,31 @@ def _facts(person: Person) -> CardFacts | None:
         return None
 
 
+# When each event rings (RFC 5545 TRIGGER, relative to the all-day event's start, 0:00):
+# 9:00 on the day renewal opens and on the expiry; 9:00 two weeks before grace ends.
+ALARMS = {
+    "renewal-opens": timedelta(hours=9),
+    "expiry": timedelta(hours=9),
+    "grace-ends": timedelta(days=-14, hours=9),
+}
+
+
 def key_dates(person: Person) -> list[tuple[str, date, str]]:
     """(kind, day, summary) for renewal opens, expiry and grace end, from the derived dates."""
     facts = _facts(person)
     if facts is None or not facts.has_card or facts.effective_expires_on is None:
         return []
-    name = person.given_name
+    values = {"name": person.given_name, "thing": expiring_thing(facts)}
     return [
-        ("renewal-opens", facts.renewal_opens_on,
-         _("%(name)s：マイナンバーカード・電子証明書の更新受付開始") % {"name": name}),
-        ("expiry", facts.effective_expires_on,
-         _("%(name)s：マイナ保険証の有効期限（この日まで）") % {"name": name}),
+        ("renewal-opens", facts.renewal_opens_on, _("%(name)s：%(thing)sの更新受付開始") % values),
+        ("expiry", facts.effective_expires_on, _("%(name)s：%(thing)sの有効期限（この日まで）") % values),
         ("grace-ends", facts.grace_ends_on,
-         _("%(name)s：猶予期間の終わり（この日まで）") % {"name": name}),
+         _("%(name)s：猶予期間の終わり（この日まで。翌日に保険証としての利用登録が取り消されます）") % values),
     ]
 
 
 def household_calendar(persons: list[Person], *, today: date) -> bytes:
-    """All-day events for each person's key dates; the renewal start also rings a reminder."""
+    """All-day events for each person's key dates, each still to come with an alarm (``ALARMS``)."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -55,11 +63,11 @@ def household_calendar(persons: list[Person], *, today: date) -> bytes:
             event.add("dtend", day + timedelta(days=1))
             event.add("summary", summary)
             event.add("transp", "TRANSPARENT")
-            if kind == "renewal-opens" and day >= today:
+            if day + timedelta(days=ALARMS[kind].days) >= today:  # an alarm already past would ring at once
                 alarm = Alarm()
                 alarm.add("action", "DISPLAY")
                 alarm.add("description", summary)
-                alarm.add("trigger", timedelta(hours=9))  # 9:00 on the day
+                alarm.add("trigger", ALARMS[kind])
                 event.add_component(alarm)
             cal.add_component(event)
     return cal.to_ical()

@@ -1,28 +1,30 @@
 """Member forms: linking a login, and the card facts of one person.
 
-Every message is Japanese first with the English beside it (through gettext), so a
-member reads it whatever language the page is in.
+Every message is one sentence in the page's language (Japanese msgids, English through
+gettext): never two languages in one error.
 """
 
 from datetime import date
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.mynumber import refuse_my_number
+from core.wareki import format_member_date
 
 from . import rules
 from .models import CardFacts, Person
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d"]
-INVALID_DATE = _("日付は 2026-11-14 のように入力してください。 / Enter the date like 2026-11-14.")
+INVALID_DATE = _("日付は 2026-11-14 のように入力してください。")
 
 
 def _date_field(label, help_text="", required=False):
     return forms.DateField(
         label=label, required=required, widget=DATE_WIDGET, input_formats=DATE_FORMATS, help_text=help_text,
-        error_messages={"invalid": INVALID_DATE, "required": _("入力してください。 / This is required.")},
+        error_messages={"invalid": INVALID_DATE, "required": _("入力してください。")},
     )
 
 
@@ -36,14 +38,14 @@ def _digits(value: str) -> str:
 def _up_to_eight_digits(value: str) -> str:
     digits = _digits(value)
     if len(digits) > 8:
-        raise forms.ValidationError(_("記号・番号は8桁までの数字です。 / Symbol and number are up to 8 digits."))
+        raise forms.ValidationError(_("記号・番号は8桁までの数字です。"))
     return digits
 
 
 class LinkForm(forms.Form):
     """記号・番号・枝番, birth date and the activation code from the postcard."""
 
-    required_error = {"required": _("入力してください。 / This is required.")}
+    required_error = {"required": _("入力してください。")}
     symbol = forms.CharField(label=_("記号"), max_length=16, error_messages=required_error, validators=[refuse_my_number],
                              widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
     number = forms.CharField(label=_("番号"), max_length=16, error_messages=required_error, validators=[refuse_my_number],
@@ -73,6 +75,17 @@ ECERT_CHOICES = [
     (CardFacts.EcertSource.UNKNOWN, _("わからない")),
 ]
 
+ADULT_AGE = 18  # R1: a card made before this age is a 5-year card
+
+
+def minor_card(card_expires_on: date, *, birth_date: date) -> bool:
+    """R1 read backwards: a card that expires before its holder turns 26 was issued to a
+    minor (a 5-year card: at most 17 — or 19 before April 2022 — plus 5), so its
+    e-certificate ends with the card; a 10-year card expires at 28 at the earliest.
+    (Belongs in rules.py; kept here until the rules owner takes it.)"""
+    return rules.age_on(birth_date, card_expires_on) < 26
+
+
 YES_NO = [("yes", _("はい")), ("no", _("いいえ"))]
 
 
@@ -82,7 +95,7 @@ class CardFactsForm(forms.Form):
     has_card = forms.TypedChoiceField(
         label=_("マイナンバーカードを持っていますか"), choices=YES_NO, widget=forms.RadioSelect,
         coerce=lambda v: v == "yes",
-        error_messages={"required": _("選んでください。 / Please choose one.")},
+        error_messages={"required": _("選んでください。")},
     )
     card_expires_on = _date_field(
         _("カードの有効期限"),
@@ -109,6 +122,10 @@ class CardFactsForm(forms.Form):
         self.person = person
         self.today = today
         super().__init__(*args, **kwargs)
+        if person.age_on(today) < ADULT_AGE:
+            # A minor's card was issued to a minor: its certificate ends with the card (R2).
+            self.fields["ecert_choice"].choices = [
+                c for c in ECERT_CHOICES if c[0] != CardFacts.EcertSource.FIVE_YEARS_BEFORE]
 
     @classmethod
     def initial_for(cls, facts: CardFacts | None) -> dict:
@@ -130,14 +147,18 @@ class CardFactsForm(forms.Form):
         if day is None:
             return
         if day <= self.person.birth_date:
-            self.add_error(field, _("%(name)sの有効期限が生年月日より前になっています。 / The %(name_en)s expiry cannot be before the birth date.")
-                           % {"name": name[0], "name_en": name[1]})
+            self.add_error(field, _("%(name)sの有効期限が生年月日より前になっています。") % {"name": name})
         elif not self._is_birthday(day):
-            self.add_error(field, _("%(name)sの有効期限は誕生日になっているはずです（生年月日と同じ月日）。もう一度お確かめください。 / The %(name_en)s expiry is always a birthday (same month and day as the birth date): please check it again.")
-                           % {"name": name[0], "name_en": name[1]})
+            self.add_error(field, _("%(name)sの有効期限は誕生日になっているはずです（生年月日と同じ月日）。もう一度お確かめください。")
+                           % {"name": name})
         elif day > rules.add_months(self.today, 12 * 11):
-            self.add_error(field, _("%(name)sの有効期限が遠すぎます（10年と少しが最長です）。 / The %(name_en)s expiry is too far ahead (at most about 10 years).")
-                           % {"name": name[0], "name_en": name[1]})
+            self.add_error(field, _("%(name)sの有効期限が遠すぎます（10年と少しが最長です）。") % {"name": name})
+
+    def _possible_ecerts(self, card: date) -> tuple[date, ...]:
+        """R2: what an e-certificate on this card can end on — both candidates for a card
+        issued to an adult, only the card's own expiry for one issued to a minor."""
+        five_before, same = rules.ecert_candidates(card, birth_date=self.person.birth_date)
+        return (same,) if minor_card(card, birth_date=self.person.birth_date) else (five_before, same)
 
     def clean(self):
         data = super().clean()
@@ -146,20 +167,27 @@ class CardFactsForm(forms.Form):
         has_card = data.get("has_card")
         if not has_card:
             if data.get("registered"):
-                self.add_error("registered", _("カードがないと利用登録はできません。 / Without a card there is no registration."))
+                self.add_error("registered", _("カードがないと利用登録はできません。"))
             return data
         card = data.get("card_expires_on")
         choice = data.get("ecert_choice") or CardFacts.EcertSource.UNKNOWN
         ecert = data.get("ecert_expires_on")
-        self._check_expiry("card_expires_on", card, ("カード", "card"))
+        self._check_expiry("card_expires_on", card, _("カード"))
         if choice == CardFacts.EcertSource.STATED:
             if ecert is None:
-                self.add_error("ecert_expires_on", _("確認した日付を入力してください。 / Enter the date you checked."))
-            self._check_expiry("ecert_expires_on", ecert, ("電子証明書", "e-certificate"))
-            if ecert and card and ecert > card and "ecert_expires_on" not in self.errors:
-                self.add_error("ecert_expires_on", _("電子証明書の有効期限はカードの有効期限より後にはなりません。 / The e-certificate never outlives the card."))
+                self.add_error("ecert_expires_on", _("確認した日付を入力してください。"))
+            self._check_expiry("ecert_expires_on", ecert, _("電子証明書"))
+            if ecert and card and "ecert_expires_on" not in self.errors and "card_expires_on" not in self.errors:
+                possible = self._possible_ecerts(card)
+                if ecert > card:
+                    self.add_error("ecert_expires_on", _("電子証明書の有効期限はカードの有効期限より後にはなりません。"))
+                elif ecert not in possible:
+                    self.add_error("ecert_expires_on", _("このカードの電子証明書の有効期限は、%(days)sのはずです。もう一度お確かめください。") % {
+                        "days": str(_("または")).join(format_member_date(d, get_language() or "ja") for d in possible)})
+        elif choice == CardFacts.EcertSource.FIVE_YEARS_BEFORE and card and minor_card(card, birth_date=self.person.birth_date):
+            self.add_error("ecert_choice", _("18歳未満で作ったカードの電子証明書は、カードと同じ日に有効期限を迎えます。「カードの有効期限と同じ」を選んでください。"))
         elif choice in (CardFacts.EcertSource.FIVE_YEARS_BEFORE, CardFacts.EcertSource.SAME_AS_CARD) and card is None:
-            self.add_error("card_expires_on", _("候補を選ぶには、カードの有効期限を入力してください。 / Enter the card's expiry to choose a candidate."))
+            self.add_error("card_expires_on", _("候補を選ぶには、カードの有効期限を入力してください。"))
         return data
 
     def changes(self, current: CardFacts | None) -> dict:

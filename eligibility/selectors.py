@@ -29,6 +29,15 @@ def member_link_for(user) -> MemberLink | None:
         return None
 
 
+def user_display(user) -> str:
+    """How allauth names a login (「… としてログインしました」): the linked person's name,
+    else the e-mail address; never the generated username."""
+    link = member_link_for(user)
+    if link is not None:
+        return link.person.name
+    return getattr(user, "email", "") or ""
+
+
 def persons_for_member(user) -> QuerySet[Person]:
     """The persons this login may see: its household, or only itself for a dependent."""
     return persons_for_link(member_link_for(user))

@@ -126,11 +126,8 @@ def situation_of(person: Person, *, today: date, proof: Proof | None = None) -> 
             CardFacts.EcertSource.UNKNOWN, CardFacts.EcertSource.SAME_AS_CARD, CardFacts.EcertSource.FIVE_YEARS_BEFORE
         ):
             s.ecert_candidates = rules.ecert_candidates(facts.card_expires_on, birth_date=person.birth_date)
-        ecert_first = facts.ecert_expires_on is not None and (
-            facts.card_expires_on is None or facts.ecert_expires_on < facts.card_expires_on
-        )
-        s.expiring_thing = _("電子証明書") if ecert_first else _("マイナンバーカード")
-        s.card_expires_first = not ecert_first
+        s.expiring_thing = expiring_thing(facts)
+        s.card_expires_first = not _ecert_first(facts)
     _write_next_steps(s, today)
     if s.card_expires_first and s.status in (Status.ACTIVE, Status.RENEW_NOW, Status.GRACE):
         # FLYER §3: the card itself (its 10th/5th birthday) needs an application in advance.
@@ -141,6 +138,17 @@ def situation_of(person: Person, *, today: date, proof: Proof | None = None) -> 
                              renewal_opens_on=s.renewal_opens_on, grace_ends_on=s.grace_ends_on,
                              thing=s.expiring_thing)
     return s
+
+
+def _ecert_first(facts: CardFacts) -> bool:
+    return facts.ecert_expires_on is not None and (
+        facts.card_expires_on is None or facts.ecert_expires_on < facts.card_expires_on)
+
+
+def expiring_thing(facts: CardFacts) -> str:
+    """What expires first, in the one wording of the dashboard, .ics and e-mails
+    (電子証明書 or マイナンバーカード)."""
+    return _("電子証明書") if _ecert_first(facts) else _("マイナンバーカード")
 
 
 def _has_card_row(person: Person) -> bool:

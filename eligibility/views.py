@@ -88,8 +88,7 @@ def link(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         # Only wrong attempts are counted: a dry run asks whether any are left.
         if not ratelimit.consume(request, action=LINK_RATE_ACTION, user=request.user, dry_run=True):
-            form.add_error(None, _("入力の誤りが続いたため、しばらく受け付けられません。15分ほどたってからお試しください。"
-                                   " / Too many wrong attempts: please try again in about 15 minutes."))
+            form.add_error(None, _("入力の誤りが続いたため、しばらく受け付けられません。15分ほどたってからお試しください。"))
             status = 429
         elif form.is_valid():
             try:
@@ -111,12 +110,10 @@ def link(request: HttpRequest) -> HttpResponse:
 
 def _link_refusal_message(reason: str) -> str:
     if reason == "minor dependent":
-        return _("18歳未満のご家族は、ご自身のログインでは連携できません。被保険者（ご本人）のログインでご確認ください。"
-                 " / A dependent under 18 cannot link a login of their own: the insured person's login shows them.")
+        return _("18歳未満のご家族は、ご自身のログインでは連携できません。被保険者（ご本人）のログインでご確認ください。")
     # Never which field was wrong: that would help someone guess the others.
     return _("入力された内容では連携できませんでした。記号・番号・枝番、生年月日、連携コードをお確かめください。"
-             "連携コードは一度しか使えず、有効期限があります。"
-             " / We could not link with these details. Please check them all; a code works once and expires.")
+             "連携コードは一度しか使えず、有効期限があります。")
 
 
 @require_http_methods(["GET", "POST"])

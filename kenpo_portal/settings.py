@@ -185,7 +185,11 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[けんぽポータル] "
+# No prefix from allauth: core.email.subject() writes the one subject style (【けんぽポータル】 / [Kenpo Portal]).
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_ADAPTER = "core.email.AccountAdapter"
+# "Signed in as …": the person's name (or the e-mail), never a username members never chose.
+ACCOUNT_USER_DISPLAY = "eligibility.selectors.user_display"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 # allauth's rate limits are on by default; these make them explicit and add the

@@ -25,20 +25,30 @@ ALLOWED_JAPANESE = {"日本語"}
 
 
 class _VisibleText(HTMLParser):
-    """The text a reader sees or hears: element text plus the labelling attributes."""
+    """The text a reader sees or hears: element text plus the labelling attributes.
+
+    Text marked ``lang="ja"`` (the society's own name and address, data rather than
+    interface) is Japanese on purpose and left out."""
 
     def __init__(self):
         super().__init__()
         self.chunks: list[str] = []
         self._hidden = 0
+        self._japanese: list[str] = []  # open tags that carry lang="ja"
 
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
+            self._hidden += 1
+        if tag != "html" and dict(attrs).get("lang", "").startswith("ja"):
+            self._japanese.append(tag)
             self._hidden += 1
         self.chunks += [v for k, v in attrs if k in ("aria-label", "title", "placeholder", "alt") and v]
 
     def handle_endtag(self, tag):
         if tag in ("script", "style"):
+            self._hidden -= 1
+        if self._japanese and self._japanese[-1] == tag:
+            self._japanese.pop()
             self._hidden -= 1
 
     def handle_data(self, data):

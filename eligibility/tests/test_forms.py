@@ -1,4 +1,4 @@
-"""The card facts form: possible dates only, the two R2 candidates, messages in both languages."""
+"""The card facts form: possible dates only, the R2 candidates that fit the person, one language per message."""
 
 from datetime import date
 
@@ -33,7 +33,7 @@ def test_it_refuses_an_expiry_before_birth(person):
     form = _form(person, card_expires_on="1980-11-14", ecert_choice="unknown")
     assert not form.is_valid()
     message = form.errors["card_expires_on"][0]
-    assert "生年月日より前" in message and "before the birth date" in message
+    assert "生年月日より前" in message and " / " not in message  # one language per message
 
 
 def test_it_refuses_a_card_expiry_that_is_not_a_birthday(person):
@@ -52,7 +52,24 @@ def test_it_takes_feb_28_as_the_birthday_of_a_feb_29_person_in_common_years():
 def test_it_refuses_an_ecert_that_outlives_the_card(person):
     form = _form(person, card_expires_on="2026-11-14", ecert_expires_on="2031-11-14")
     assert not form.is_valid()
-    assert "outlives" in form.errors["ecert_expires_on"][0]
+    assert "より後にはなりません" in form.errors["ecert_expires_on"][0]
+
+
+def test_it_refuses_an_ecert_that_is_neither_of_the_cards_candidates(person):
+    # Card 2031-11-14 issued to an adult: the certificate ends 2026-11-14 or 2031-11-14 (R2).
+    form = _form(person, card_expires_on="2031-11-14", ecert_expires_on="2028-11-14")
+    assert not form.is_valid()
+    assert "のはずです" in form.errors["ecert_expires_on"][0]
+    assert _form(person, card_expires_on="2031-11-14", ecert_expires_on="2031-11-14").is_valid()
+
+
+def test_a_minor_is_never_offered_the_adult_only_five_years_before(db):
+    child = PersonFactory(birth_date=date(2017, 6, 15), relationship="child", branch_number="03")
+    form = CardFactsForm(person=child, today=date(2026, 12, 1))
+    assert "five_years_before" not in [value for value, _label in form.fields["ecert_choice"].choices]
+    # A child's card (issued under 18) ends with its certificate: only the card's date fits.
+    posted = _form(child, card_expires_on="2029-06-15", ecert_expires_on="2024-06-15")
+    assert not posted.is_valid()
 
 
 def test_it_refuses_an_expiry_too_far_ahead(person):

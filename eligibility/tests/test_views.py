@@ -123,13 +123,13 @@ def test_it_lets_a_member_update_a_household_persons_card_facts(client, alice, s
     assert change.before["registered"] is False and change.after["registered"] is True
 
 
-def test_it_refuses_impossible_dates_with_a_message_in_both_languages(client, alice, alice_person):
+def test_it_refuses_impossible_dates_with_a_message_in_one_language(client, alice, alice_person):
     url = reverse("eligibility:card_facts", args=[alice_person.pk])
     response = _login(client, alice).post(url, {"has_card": "yes", "card_expires_on": "2031-11-15",
                                                 "ecert_choice": "unknown", "registered": "yes"})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "誕生日になっているはず" in page and "always a birthday" in page
+    assert "誕生日になっているはず" in page and "always a birthday" not in page
     assert not CardFactsChange.objects.exists()
 
 
