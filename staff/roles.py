@@ -28,7 +28,7 @@ CLERK = "担当者"
 MANAGER = "管理者"
 
 # The society's data apps: every staff role may read them.
-DATA_APPS = ("eligibility", "certificates", "reminders", "imports")
+DATA_APPS = ("eligibility", "certificates", "notices", "reminders", "imports")
 
 _READ = tuple(f"{app}.view_*" for app in DATA_APPS)
 
@@ -48,6 +48,8 @@ _CLERK_WORK = (
     "certificates.issue_certificate",
     "certificates.export_list",
     "certificates.download_pdf",
+    # 資格情報のお知らせ: mark who asked for paper, print them.
+    "notices.change_*",
     # Reminders: retry or fix a failed one.
     "reminders.change_*",
     # Imports of the roster and the registration-status file.
