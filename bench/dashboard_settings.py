@@ -15,3 +15,5 @@ KENPO_BENCH_VIEWS = True
 if os.environ.get("KENPO_BENCH_SESSION", "cookie") == "cookie":
     SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# bench/dashboard_cold.py adds a bare dashboard (same queries, trivial template) beside the site.
+ROOT_URLCONF = "bench.urls"

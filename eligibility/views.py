@@ -57,13 +57,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         link, persons = selectors.split_dashboard_rows(list(selectors.dashboard_rows(request.user)), request.user)
         if link is None:
             return redirect("eligibility:link")
+        request.member_link = link  # the reminder notices reuse it: no second query
         statuses = {p.pk: situation.status_of(p, today=today) for p in persons}
         proof_of = proofs.proofs_for(persons, today=today, statuses=statuses)
         situations = [situation.situation_of(p, today=today, proof=proof_of[p.pk]) for p in persons]
         summary = [{"pk": s.person.pk, "name": s.person.name, "today": s.answer.short_today,
                     "next": s.answer.short_next, "needs_action": s.answer.needs_action} for s in situations]
         page = render_to_string("eligibility/dashboard.html", {
-            "cards": cards.render_cards(situations, today=today),
+            "cards": cards.render_cards(situations),
             "summary": summary,
             "action_count": sum(line["needs_action"] for line in summary),
             "household": link.person.household,

@@ -108,3 +108,31 @@ def test_a_withdrawn_request_shows_at_once(client, alice, alice_person):
     assert f"/certificates/requests/{req.pk}/" in _dashboard(client)
     certificate_services.request_withdraw(req=req, by=alice)  # a set-based update, no signal
     assert f"/certificates/requests/{req.pk}/" not in _dashboard(client)
+
+
+def test_a_new_release_never_serves_the_page_cached_by_the_previous_one(client, alice, monkeypatch):
+    from eligibility import cards
+
+    client.force_login(alice)
+    _dashboard(client)
+    monkeypatch.setattr(cards, "CODE_VERSION", "next-release")  # wording, rules, template or catalog changed
+    with CaptureQueriesContext(connection) as queries:
+        _dashboard(client)
+    assert len(queries) > 2  # rendered again, not read from the cache
+
+
+def test_a_page_cached_yesterday_is_never_shown_today(client, alice, monkeypatch):
+    from eligibility import selectors
+
+    client.force_login(alice)
+    monkeypatch.setattr(selectors, "today", lambda: date(2026, 8, 14))
+    assert "令和8年8月14日" in _dashboard(client)
+    monkeypatch.setattr(selectors, "today", lambda: date(2026, 8, 15))
+    assert "令和8年8月15日" in _dashboard(client)
+
+
+def test_the_code_version_covers_the_rules_and_the_wording():
+    from eligibility import cards
+
+    names = {path.name for path in cards._CODE}
+    assert {"rules.py", "clinic.py", "situation.py", "_person_card.html", "dashboard.html"} <= names

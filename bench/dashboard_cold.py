@@ -1,0 +1,215 @@
+"""Benchmark: the member dashboard on a cold cache — many members, each opening it once —
+beside a bare dashboard (the same queries, a trivial template) on the same gunicorn.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kenpo_bench REDIS_URL=redis://127.0.0.1:6379/6 \\
+        python bench/dashboard_cold.py --logins 1000
+
+Needs a database with demo persons (``python manage.py seed_demo --persons N``). Creates
+``--logins`` member logins (``bench-NNNNN@bench.invalid``, linked to the insured persons of
+distinct households; kept for the next run) and a signed-cookie session for each, empties
+the cache (the Redis of REDIS_URL), starts gunicorn on 127.0.0.1, then, with
+``--connections`` keep-alive connections:
+
+1. bare: every login opens the bare dashboard once;
+2. cold: every login opens the dashboard once (nothing of theirs is cached);
+3. warm: every login opens it again (their page is cached), then bare again.
+
+It prints requests/s, p50 and p99 of each, and the ratios against the bare view of the
+same phase. Targets (issue #12): cold >= 40 % of bare, cold p99 < 150 ms, warm >= 60 %.
+Bounded in count and time; talks to 127.0.0.1 only.
+"""
+
+import argparse
+import http.client
+import os
+import queue
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_COLD, TARGET_WARM, TARGET_P99_MS = 0.40, 0.60, 150.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(logins: int) -> list[str]:
+    """Cookie headers of ``logins`` member logins, each linked to a different household."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.core.cache import cache
+    from django.db import transaction
+    from django.utils.module_loading import import_string
+
+    from eligibility import selectors
+    from eligibility.models import MemberLink, Person
+
+    User = get_user_model()
+    existing = list(User.objects.filter(email__endswith="@bench.invalid").order_by("pk")[:logins])
+    if len(existing) < logins:
+        taken = MemberLink.objects.values("person_id")
+        persons = list(
+            Person.objects.filter(selectors.eligible_on(selectors.today()), relationship=Person.Relationship.SELF)
+            .exclude(pk__in=taken).order_by("pk").values_list("pk", flat=True)[: logins - len(existing)]
+        )
+        if len(persons) < logins - len(existing):
+            sys.exit("not enough households: seed_demo with more persons")
+        start = len(existing)
+        with transaction.atomic():
+            users = User.objects.bulk_create([
+                User(username=f"bench-{start + i:05d}", email=f"bench-{start + i:05d}@bench.invalid", password="!")
+                for i in range(len(persons))
+            ])
+            MemberLink.objects.bulk_create([MemberLink(user=u, person_id=p) for u, p in zip(users, persons, strict=True)])
+        existing = list(User.objects.filter(email__endswith="@bench.invalid").order_by("pk")[:logins])
+    store_class = import_string(settings.SESSION_ENGINE + ".SessionStore")
+    cookies = []
+    for user in existing:
+        store = store_class()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.save()
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={store.session_key}")
+    cache.clear()  # the Redis database of REDIS_URL: this benchmark's own (set a db of your own)
+    return cookies
+
+
+def load(port: int, path: str, cookies: list[str], *, connections: int, check: str | None = None) -> dict:
+    """Each cookie opens ``path`` once, over ``connections`` keep-alive connections."""
+    work: queue.Queue[str] = queue.Queue()
+    for c in cookies:
+        work.put(c)
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine = []
+        while True:
+            try:
+                cookie = work.get_nowait()
+            except queue.Empty:
+                break
+            started = time.perf_counter()
+            conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+            response = conn.getresponse()
+            body = response.read()
+            mine.append((time.perf_counter() - started) * 1000)
+            if response.status != 200 or (check and check.encode() not in body):
+                with lock:
+                    errors.append(f"{response.status}")
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies),
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "requests": len(latencies),
+        "errors": len(errors),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--logins", type=int, default=1000, help="distinct member logins (default 1000)")
+    parser.add_argument("--warmup", type=int, default=40, help="extra logins that warm the server up first")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--gunicorn-threads", type=int, default=4)
+    args = parser.parse_args()
+    if "postgres" not in os.environ.get("DATABASE_URL", "") or "REDIS_URL" not in os.environ:
+        sys.exit("set DATABASE_URL (PostgreSQL with demo persons) and REDIS_URL (a Redis db of your own)")
+    if not shutil.which("gunicorn") and not (Path(sys.executable).parent / "gunicorn").exists():
+        sys.exit("gunicorn is not installed")
+
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.dashboard_settings", "KENPO_BENCH_SESSION": "cookie",
+           "KENPO_BENCH_VIEWS": "1"}
+    os.environ.update(env)
+    cookies = prepare(args.logins + args.warmup)
+    warm_up, measured = cookies[: args.warmup], cookies[args.warmup:]
+
+    port = _free_port()
+    gunicorn = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "kenpo_portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.gunicorn_threads),
+         "--keep-alive", "5", "--log-level", "warning"],
+        env=env, cwd=ROOT,
+    )
+    load_before = os.getloadavg()[0]
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    sys.exit("gunicorn did not start")
+                time.sleep(0.3)
+        bare, dash = "/bench/bare-dashboard/", "/my/"
+        opts = {"connections": args.connections}
+        # Warm the processes (imports, templates, connections) on logins not measured.
+        load(port, bare, warm_up, **opts)
+        load(port, dash, warm_up, **opts, check="person-card")
+        results = {
+            "bare (cold phase)": load(port, bare, measured, **opts),
+            "dashboard cold": load(port, dash, measured, **opts, check="person-card"),
+            "dashboard warm": load(port, dash, measured, **opts, check="person-card"),
+            "bare (warm phase)": load(port, bare, measured, **opts),
+        }
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        try:
+            gunicorn.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            gunicorn.kill()
+
+    print(f"{len(measured)} distinct member logins, each page once per phase; gunicorn {args.workers} workers x "
+          f"{args.gunicorn_threads} threads; {args.connections} keep-alive connections; "
+          f"load average before {load_before:.2f}, after {os.getloadavg()[0]:.2f} (2 cores shared with the client)")
+    print(f"{'view':<20}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}")
+    for name, r in results.items():
+        print(f"{name:<20}{r['rps']:>9.1f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['requests']:>10}{r['errors']:>8}")
+    cold = results["dashboard cold"]["rps"] / results["bare (cold phase)"]["rps"]
+    warm = results["dashboard warm"]["rps"] / results["bare (warm phase)"]["rps"]
+    p99 = results["dashboard cold"]["p99"]
+    print(f"cold / bare: {cold:.0%} (target >= {TARGET_COLD:.0%}: {'met' if cold >= TARGET_COLD else 'NOT met'}); "
+          f"cold p99 {p99:.1f} ms (target < {TARGET_P99_MS:.0f}: {'met' if p99 < TARGET_P99_MS else 'NOT met'}); "
+          f"warm / bare: {warm:.0%} (target >= {TARGET_WARM:.0%}: {'met' if warm >= TARGET_WARM else 'NOT met'})")
+    return 0 if all(r["errors"] == 0 for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
