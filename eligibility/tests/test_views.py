@@ -219,3 +219,54 @@ def test_the_calendar_leaves_out_a_person_who_is_no_longer_a_member(client, alic
     spouse.save()
     cal = Calendar.from_ical(_login(client, alice).get(reverse("eligibility:calendar")).content)
     assert date(2032, 5, 3) not in {e.decoded("dtstart") for e in cal.walk("VEVENT")}
+
+
+# --- issue #11: contact, links, wording, calendar alarms ---------------------------
+
+def test_the_calendar_rings_at_renewal_at_expiry_and_two_weeks_before_grace_ends(client, alice):
+    cal = Calendar.from_ical(_login(client, alice).get(reverse("eligibility:calendar")).content)
+    triggers = {}
+    for event in cal.walk("VEVENT"):
+        alarms = event.walk("VALARM")
+        triggers[event.decoded("dtstart")] = alarms[0].decoded("trigger") if alarms else None
+    from datetime import timedelta
+
+    # alice: e-certificate 2026-11-14 (today 2026-09-01: the renewal opening 2026-08-15 is past).
+    assert triggers[date(2026, 8, 15)] is None  # an alarm in the past would ring at once
+    assert triggers[date(2026, 11, 14)] == timedelta(hours=9)
+    assert triggers[date(2027, 2, 28)] == timedelta(days=-14, hours=9)
+    summaries = " ".join(str(e.get("summary")) for e in cal.walk("VEVENT"))
+    assert "電子証明書の有効期限" in summaries  # what expires, as the dashboard says it
+
+
+def test_the_footer_names_the_society_with_phone_hours_and_address(client, alice, alice_person):
+    page = _login(client, alice).get(reverse("eligibility:dashboard")).content.decode()
+    society = alice_person.household.society
+    for value in (society.name, society.phone, society.hours, society.address):
+        assert value in page
+    assert 'rel="noopener noreferrer external"' in page and "外部サイト" in page
+
+
+def test_the_summary_keeps_an_unresolved_status_after_its_notice_is_dismissed(client, alice, alice_person):
+    from reminders import services as reminder_services
+    from reminders.models import Reminder
+
+    reminder_services.scan(day=TODAY)
+    for reminder in Reminder.objects.filter(person=alice_person):
+        reminder_services.dismiss(reminder=reminder)
+    page = _login(client, alice).get(reverse("eligibility:dashboard")).content.decode()
+    assert "対応が必要な方が 1 人います" in page and "要対応" in page
+
+
+def test_the_login_message_names_the_person_never_a_username(client, alice, alice_person):
+    from eligibility.selectors import user_display
+
+    assert user_display(alice) == alice_person.name
+    assert user_display(UserFactory(username="member", email="someone@example.jp")) == "someone@example.jp"
+
+
+def test_the_site_is_named_from_settings_not_example_com(settings):
+    from django.contrib.sites.models import Site
+
+    assert Site.objects.get_current().domain != "example.com"
+    assert Site.objects.get_current().name == "けんぽポータル"
