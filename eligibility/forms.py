@@ -154,7 +154,7 @@ class CardFactsForm(forms.Form):
         elif day > rules.add_months(self.today, 12 * 11):
             self.add_error(field, _("%(name)sの有効期限が遠すぎます（10年と少しが最長です）。") % {"name": name})
 
-    def _possible_ecerts(self, card: date) -> tuple[date, ...]:
+    def possible_ecerts(self, card: date) -> tuple[date, ...]:
         """R2: what an e-certificate on this card can end on — both candidates for a card
         issued to an adult, only the card's own expiry for one issued to a minor."""
         five_before, same = rules.ecert_candidates(card, birth_date=self.person.birth_date)
@@ -178,7 +178,7 @@ class CardFactsForm(forms.Form):
                 self.add_error("ecert_expires_on", _("確認した日付を入力してください。"))
             self._check_expiry("ecert_expires_on", ecert, _("電子証明書"))
             if ecert and card and "ecert_expires_on" not in self.errors and "card_expires_on" not in self.errors:
-                possible = self._possible_ecerts(card)
+                possible = self.possible_ecerts(card)
                 if ecert > card:
                     self.add_error("ecert_expires_on", _("電子証明書の有効期限はカードの有効期限より後にはなりません。"))
                 elif ecert not in possible:

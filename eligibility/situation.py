@@ -80,10 +80,11 @@ def _timeline(s: Situation, today: date) -> list[TimelineEvent]:
     # Renewal, expiry and grace matter to a registered card; before that, the next step does.
     if s.expires_on is None or s.status in (None, Status.NO_CARD, Status.NOT_REGISTERED):
         return []
+    # The same words as the .ics (calendar_export.key_dates): what expires, by name.
     events = [
-        (s.renewal_opens_on, _("更新の受付開始")),
-        (s.expires_on, _("有効期限（この日まで）")),
-        (s.grace_ends_on, _("猶予期間の終わり（この日まで）")),
+        (s.renewal_opens_on, _("%(thing)sの更新受付開始") % {"thing": s.expiring_thing}),
+        (s.expires_on, _("%(thing)sの有効期限（この日まで）") % {"thing": s.expiring_thing}),
+        (s.grace_ends_on, _("猶予期間の終わり（この日まで。翌日に保険証としての利用登録が取り消されます）")),
     ]
     timeline = []
     placed_today = False

@@ -23,7 +23,6 @@ from . import calendar_export, cards, dashboard_cache, proofs, selectors, servic
 from .forms import CardFactsForm, LinkForm
 from .linking import LinkRefused, link_member
 from .models import CardFacts, CardFactsChange
-from .rules import ecert_candidates
 
 LINK_RATE_ACTION = "link_member"
 
@@ -133,8 +132,7 @@ def card_facts(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(name)sさんのカード情報を更新しました。") % {"name": person.name})
         return redirect("eligibility:dashboard")
-    candidates = (ecert_candidates(current.card_expires_on, birth_date=person.birth_date)
-                  if current and current.card_expires_on else None)
+    candidates = form.possible_ecerts(current.card_expires_on) if current and current.card_expires_on else None
     history = CardFactsChange.objects.filter(person=person).select_related("changed_by")[:20]
     return render(request, "eligibility/card_facts.html", {
         "person": person, "form": form, "candidates": candidates, "history": history, "today": today,
