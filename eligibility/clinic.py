@@ -49,7 +49,7 @@ def _route(proof: Proof) -> str:
 def _certificate_today(proof: Proof) -> str:
     c = proof.certificate
     if c.state == "mailed" and c.mailed_on:
-        return _("資格確認書（No. %(serial)s、%(until)sまで有効、%(mailed)sに発送）で受診できます。") % {
+        return _("資格確認書（No. %(serial)s、%(until)sまで有効。%(mailed)sに発送しました）で受診できます。") % {
             "serial": c.serial, "until": _d(c.valid_until), "mailed": _d(c.mailed_on)}
     return _("資格確認書（No. %(serial)s、%(until)sまで有効）を作成・発送の準備中です。届いたら、それで受診できます。") % {
         "serial": c.serial, "until": _d(c.valid_until)}
@@ -84,8 +84,11 @@ def answer(*, status: Status | None, proof: Proof, today: date, expires_on: date
     else:
         today_text = _("マイナ保険証で受診できます（%(expiry)sまで）。") % {"expiry": _d(expires_on)}
         short_today = _("マイナ保険証（%(expiry)sまで）") % {"expiry": _d(expires_on)}
-    if certificate:
-        today_text += " " + _("資格確認書（No. %(serial)s、%(until)sまで有効）もお持ちです。") % {
+    if certificate and certificate.state == "mailed" and certificate.mailed_on:
+        today_text += " " + _("資格確認書（No. %(serial)s、%(until)sまで有効。%(mailed)sに発送しました）もお持ちです。") % {
+            "serial": certificate.serial, "until": _d(certificate.valid_until), "mailed": _d(certificate.mailed_on)}
+    elif certificate:
+        today_text += " " + _("資格確認書（No. %(serial)s、%(until)sまで有効）を発送の準備中です。") % {
             "serial": certificate.serial, "until": _d(certificate.valid_until)}
     if status == Status.ACTIVE:
         if expires_on is None:

@@ -76,7 +76,7 @@ def test_member_requests_after_losing_the_card_and_staff_approve_print_and_mail(
     staff_page = staff_context.new_page()
     staff_login(staff_page, live_server, clerk)
     staff_page.goto(f"{live_server.url}/certificates/staff/requests/")
-    assert "紛失" in staff_page.content()
+    assert "マイナンバーカードをなくした" in staff_page.content()
     assert_accessible(staff_page)
     staff_page.click(f"form[action='/certificates/staff/requests/{req.pk}/approve/'] button")
     assert "承認しました" in staff_page.content()
