@@ -68,7 +68,7 @@ def answer(*, status: Status | None, proof: Proof, today: date, expires_on: date
     if status is None:
         return Answer(
             today=_("この日は当組合の加入者ではないため、当組合の資格では受診できません。"),
-            next=_("資格の取得日・喪失日は、当組合にお問い合わせください。"),
+            next=_("資格の取得日・喪失日は、当組合にお問い合わせください（お問い合わせ先はページの下にあります）。"),
             short_today=_("当組合の加入者ではありません"), short_next="", needs_action=False, may_request=False)
     certificate = proof.certificate
     if status in NO_CARD_USE:
