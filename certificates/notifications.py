@@ -9,7 +9,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from core.email import languages_of, render_in, subject
+from core.email import languages_of, subject
+from core.email_language import render_in
 
 log = logging.getLogger(__name__)
 

@@ -28,19 +28,6 @@ def languages_of(user_ids) -> dict[int, str]:
     return {}
 
 
-def render_in(language: str | None, render) -> tuple[str, str]:
-    """(subject text, body) from ``render()`` in the login's language; with none known,
-    Japanese followed by English in one body (the subject in Japanese)."""
-    if language:
-        with translation.override(site_language(language)):
-            return render()
-    with translation.override("ja"):
-        ja_subject, ja_body = render()
-    with translation.override("en"):
-        _, en_body = render()
-    return ja_subject, f"{ja_body.rstrip()}\n\n----- English -----\n\n{en_body.lstrip()}"
-
-
 class AccountAdapter(DefaultAccountAdapter):
     """allauth's e-mails (sign-up, password reset) get the site's one subject style."""
 

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.email import languages_of, render_in, subject
+from core.email import languages_of, subject
+from core.email_language import render_in
 from eligibility.models import MemberLink, Person
 
 from .items import digest, notice_items

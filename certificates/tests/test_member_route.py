@@ -73,3 +73,14 @@ def test_someone_with_a_working_card_is_offered_the_portal_pdf_too(client, alice
     page = client.post(reverse("certificates:request_start", args=[alice_person.pk]),
                        {"reason": "school_trip"}).content.decode()
     assert "マイナポータルからダウンロードした" in page
+
+
+def test_a_request_e_mail_goes_out_in_the_language_the_member_uses(client, alice, child, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    from certificates import notifications
+
+    monkeypatch.setattr(notifications, "languages_of", lambda ids: {alice.pk: "en"})
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("certificates:request_form", args=[child.pk, "no_card"]), {"details": ""})
+    assert mail.outbox[0].subject.startswith("[Kenpo Portal] ")
