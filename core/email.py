@@ -5,9 +5,10 @@ with the language each login last used): ``subject()`` is the only place the pre
 written; ``languages_of()`` knows no language yet, so callers write Japanese then English.
 """
 
-from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.utils import translation
+
+from .adapters import AccountAdapter as RateLimitedAccountAdapter
 
 PREFIX = {"ja": "【けんぽポータル】", "en": "[Kenpo Portal] "}
 
@@ -28,8 +29,9 @@ def languages_of(user_ids) -> dict[int, str]:
     return {}
 
 
-class AccountAdapter(DefaultAccountAdapter):
-    """allauth's e-mails (sign-up, password reset) get the site's one subject style."""
+class AccountAdapter(RateLimitedAccountAdapter):
+    """core.adapters' adapter (rate-limit keys behind the proxy), and allauth's e-mails
+    (sign-up, password reset) get the site's one subject style."""
 
     def format_email_subject(self, subject_text: str) -> str:
         return subject(subject_text)

@@ -3,6 +3,7 @@ and every "contact the society" sentence: one place, one query per process a min
 
 import time
 
+from django.db import DatabaseError
 from django.db.models.signals import post_save
 
 from .models import Society
@@ -16,7 +17,10 @@ def society() -> Society | None:
     global _cached
     now = time.monotonic()
     if _cached is None or now - _cached[0] > _TTL:
-        _cached = (now, Society.objects.order_by("pk").first())
+        try:
+            _cached = (now, Society.objects.order_by("pk").first())
+        except DatabaseError:  # a footer never breaks a page (a database not migrated yet, or down)
+            return None
     return _cached[1]
 
 

@@ -187,7 +187,6 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 # No prefix from allauth: core.email.subject() writes the one subject style (【けんぽポータル】 / [Kenpo Portal]).
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
-ACCOUNT_ADAPTER = "core.email.AccountAdapter"
 # "Signed in as …": the person's name (or the e-mail), never a username members never chose.
 ACCOUNT_USER_DISPLAY = "eligibility.selectors.user_display"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
@@ -211,7 +210,8 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Kenpo Portal")
-ACCOUNT_ADAPTER = "core.adapters.AccountAdapter"
+# core.adapters' rate-limit keys, plus the site's one e-mail subject style (core.email).
+ACCOUNT_ADAPTER = "core.email.AccountAdapter"
 MFA_ADAPTER = "core.adapters.MFAAdapter"
 # TOTP secrets and recovery-code seeds are stored encrypted (core.adapters.MFAAdapter).
 # KENPO_MFA_ENCRYPTION_KEY: comma-separated, the first encrypts, all decrypt. Unset,
