@@ -7,6 +7,7 @@ There is no cache of its own here: the whole page is cached per login
 opens the page once (issue #12: it cost two Redis round trips per page for nothing).
 """
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -32,6 +33,11 @@ RULES_VERSION = hashlib.sha256((_HERE / "rules.py").read_bytes()).hexdigest()[:1
 CODE_VERSION = hashlib.sha256(
     os.environ.get("KENPO_CODE_VERSION", "").encode() + b"".join(path.read_bytes() for path in _CODE if path.exists())
 ).hexdigest()[:12]
+
+
+@functools.cache
+def _guide_url(slug: str) -> str:
+    return reverse("eligibility:guide", args=[slug])  # the same for every member: worked out once
 
 
 def _facts_rows(s: Situation, d) -> list[tuple[str, str, str]]:
@@ -101,7 +107,7 @@ def card_context(s: Situation) -> dict:
         "timeline": [(d(e.day), e.label, e.state) for e in s.timeline],
         "next_steps": s.next_steps,
         "panel_text": text, "panel_url": url, "panel_link": link_text,
-        "links": [(reverse("eligibility:guide", args=[slug]), _("案内：%(title)s") % {"title": title})
+        "links": [(_guide_url(slug), _("案内：%(title)s") % {"title": title})
                   for slug, title in s.guides]
         + [(reverse("eligibility:card_facts", args=[person.pk]),
             _("%(name)sさんのカード情報を更新する") % {"name": person.given_name})],
