@@ -42,6 +42,14 @@ def _walk(browser, live_server, email, password, persons):
             assert card.locator(".clinic-today").inner_text() == s.answer.today, person.name
             assert card.locator(".clinic-next").inner_text().endswith(s.answer.next), person.name
         assert_accessible(page)
+        # The お知らせ page and each person's request page (the ex-officio note or the reasons) too.
+        page.goto(f"{live_server.url}/my/notices/")
+        assert page.locator("a[href$='/pdf/']").count() == len(persons)
+        assert_accessible(page)
+        for person in persons:
+            page.goto(f"{live_server.url}/certificates/request/{person.pk}/")
+            assert_accessible(page)
+        page.goto(f"{live_server.url}/my/")
         if folder := os.environ.get("KENPO_SCREENSHOTS"):  # to look at by eye
             page.screenshot(path=os.path.join(folder, f"clinic-{email.split('@')[0]}.png"))
         return expected
