@@ -130,12 +130,15 @@ class CardFactsForm(forms.Form):
         if day is None:
             return
         if day <= self.person.birth_date:
+            # xgettext:no-python-format (English names the card by name_en alone)
             self.add_error(field, _("%(name)sの有効期限が生年月日より前になっています。 / The %(name_en)s expiry cannot be before the birth date.")
                            % {"name": name[0], "name_en": name[1]})
         elif not self._is_birthday(day):
+            # xgettext:no-python-format (English names the card by name_en alone)
             self.add_error(field, _("%(name)sの有効期限は誕生日になっているはずです（生年月日と同じ月日）。もう一度お確かめください。 / The %(name_en)s expiry is always a birthday (same month and day as the birth date): please check it again.")
                            % {"name": name[0], "name_en": name[1]})
         elif day > rules.add_months(self.today, 12 * 11):
+            # xgettext:no-python-format (English names the card by name_en alone)
             self.add_error(field, _("%(name)sの有効期限が遠すぎます（10年と少しが最長です）。 / The %(name_en)s expiry is too far ahead (at most about 10 years).")
                            % {"name": name[0], "name_en": name[1]})
 
