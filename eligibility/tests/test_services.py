@@ -19,8 +19,9 @@ def test_it_keeps_who_when_before_and_after(alice, alice_person):
     assert change.after == {"ecert_expires_on": "2031-11-14"}
     alice_person.card.refresh_from_db()
     assert alice_person.card.updated_by == alice
-    # The derived dates follow the new expiry (rules R3/R4).
-    assert alice_person.card.renewal_opens_on == date(2031, 8, 14)
+    # The derived dates follow the new expiry (rules R3/R4): renewal opens the day after
+    # the date three months before the expiry.
+    assert alice_person.card.renewal_opens_on == date(2031, 8, 15)
     assert alice_person.card.grace_ends_on == date(2032, 2, 29)
     entry = AuditEntry.objects.get(action="change")
     assert entry.household == alice_person.household and entry.actor == alice
@@ -55,7 +56,6 @@ def test_the_timeline_marks_today_exactly_once(today):
 
 
 def test_a_card_that_expires_before_its_certificate_says_the_card_needs_an_application(alice_person):
-    from eligibility.selectors import today
     from eligibility.situation import situation_of
 
     facts = alice_person.card
@@ -63,6 +63,8 @@ def test_a_card_that_expires_before_its_certificate_says_the_card_needs_an_appli
     facts.ecert_expires_on = None
     facts.save()
     alice_person.birth_date = date(1985, 1, 10)
-    s = situation_of(alice_person, today=today())
+    # A day before the card's expiry: on the real today this test stopped passing once
+    # the card had expired (2027).
+    s = situation_of(alice_person, today=date(2026, 11, 20))
     assert s.card_expires_first
     assert any("事前の申請" in str(step) for step in s.next_steps)
