@@ -7,6 +7,7 @@ charlie is in another household (an outsider to alice's).
 
 import functools
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -195,7 +196,7 @@ def celery_broker(settings, redis_url):
 
 
 @pytest.fixture
-def celery_worker_process(celery_broker, transactional_db, settings):
+def celery_worker_process(celery_broker, transactional_db, settings, tmp_path):
     """Start real ``celery worker`` processes against Redis and the test database.
 
     Returns ``start(queues="default,pdf", concurrency=1) -> Popen``; every process is
@@ -216,21 +217,29 @@ def celery_worker_process(celery_broker, transactional_db, settings):
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": celery_broker,
                "CELERY_TASK_ALWAYS_EAGER": "0", "MEDIA_ROOT": settings.MEDIA_ROOT, **clock.environ(),
                **(extra_env or {})}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.clock", "-A", "kenpo_portal", "worker", "-Q", queues,
-             "--concurrency", str(concurrency), "--pool", "prefork", "--loglevel", "INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
+        # The log goes to a file: a pipe nobody reads until the end fills up and stalls
+        # a chatty worker. ``proc.stdout.read()`` still gives it.
+        log = tmp_path / f"worker-{len(processes)}.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.clock", "-A", "kenpo_portal", "worker", "-Q", queues,
+                 "--concurrency", str(concurrency), "--pool", "prefork", "--loglevel", "INFO",
+                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                env=env, stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            )
+        proc.stdout = log.open()
         processes.append(proc)
         time.sleep(0.5)
         return proc
 
     yield start
+    # Each worker leads a process group of its own (its pool's children included): one
+    # SIGKILL ends them all at once. A warm shutdown took seconds per test, and a child
+    # left behind by a test that killed only the parent would live on.
     for proc in processes:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=15)
+        proc.stdout.close()

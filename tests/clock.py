@@ -11,21 +11,18 @@ from datetime import datetime
 
 import time_machine
 
-_moved = False
-
 
 def travel_to(moment: datetime) -> time_machine.travel:
     """Move this process's clock to ``moment`` and let it tick from there."""
-    global _moved
     traveller = time_machine.travel(moment, tick=True)
     traveller.start()
-    _moved = True
     return traveller
 
 
 def environ() -> dict[str, str]:
-    """What a child process needs to share this clock (nothing when it is the real one)."""
-    if not _moved:
+    """What a child process needs to share this clock (nothing when it is the real one):
+    the run's KENPO_TEST_TODAY, or a test's own ``time_machine.move_to``."""
+    if not time_machine.escape_hatch.is_travelling():
         return {}
     from django.utils import timezone
 
