@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def _bare_env(**extra) -> dict:
     """The environment of a newcomer's machine: none of our variables set."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "EMAIL_", "DJANGO_", "CELERY_", "KENPO_"))}
-    env.pop("DATABASE_URL", None)
     env.update(extra)
     return env
 
