@@ -200,3 +200,14 @@ def test_the_beat_schedule_is_declared_once_in_code():
     )
     assert declaring == ["kenpo_portal/celery.py"]
     assert celery_app.conf.beat_scheduler == "celery.beat:PersistentScheduler"
+
+
+def test_only_the_test_run_hashes_passwords_fast(monkeypatch, settings):
+    # The root conftest's MD5 keeps the suite fast; a server gets Django's PBKDF2.
+    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    production = _settings_for(monkeypatch, DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 50,
+                               DJANGO_ALLOWED_HOSTS="kenpo.example.jp")
+    assert "MD5" not in str(production.get("PASSWORD_HASHERS", ""))
+    from django.conf import global_settings
+
+    assert global_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
