@@ -17,8 +17,15 @@ RUN apt-get update \
 RUN useradd --create-home --uid 1000 kenpo
 WORKDIR /app
 
-COPY pyproject.toml README.md ./
-RUN pip install --upgrade pip && pip install .
+# The exact versions of uv.lock, into /opt/venv (uv itself pinned, from PyPI).
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_COMPILE_BYTECODE=1 \
+    PATH=/opt/venv/bin:$PATH
+COPY pyproject.toml uv.lock README.md ./
+RUN pip install uv==0.13.9 \
+ && uv sync --frozen --no-cache --python /usr/local/bin/python3.11 \
+ && pip uninstall -y uv
 COPY . .
 
 # Static files and translations are built into the image; the secret is only

@@ -5,13 +5,17 @@ and a child; bob is alice's adult son with his own login (sees only himself);
 charlie is in another household (an outsider to alice's).
 """
 
+import functools
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from datetime import date
+import uuid
+from datetime import date, datetime
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,6 +26,37 @@ pytest_plugins = ["tests.browser_support"]
 
 REQUIRE_SERVICES = os.environ.get("KENPO_REQUIRE_SERVICES") == "1"
 
+# KENPO_TEST_TODAY=2031-01-01 moves the clock of the whole run to that day, 12:00 in
+# Tokyo (the same date in UTC), and lets it tick: every test must pass on any day.
+# Worker processes the tests start get the same clock (KENPO_TEST_NOW, tests/clock.py).
+TEST_TODAY = os.environ.get("KENPO_TEST_TODAY", "")
+_traveller = None
+
+
+def pytest_configure(config):
+    global _traveller
+    from django.conf import settings
+
+    # PBKDF2's 1M iterations cost a second or more per user made or logged in: tests
+    # check who may do what, not the hash (production keeps Django's default).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if TEST_TODAY:
+        from tests import clock
+
+        day = date.fromisoformat(TEST_TODAY)
+        _traveller = clock.travel_to(datetime(day.year, day.month, day.day, 12, tzinfo=ZoneInfo("Asia/Tokyo")))
+
+
+def pytest_unconfigure(config):
+    if _traveller is not None:
+        _traveller.stop()
+
+
+def pytest_report_header(config):
+    if TEST_TODAY:
+        return f"KENPO_TEST_TODAY={TEST_TODAY}: the clock starts at {TEST_TODAY} 12:00 Asia/Tokyo"
+    return None
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
@@ -31,12 +66,33 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _empty_cache(settings):
-    """Each test starts with an empty cache of its own process (cached dashboards, rate
-    limits), never flushing a Redis that something else may be using."""
+    """Each test starts with an empty cache of its own (cached dashboards, rate limits,
+    sessions), never flushing a Redis that something else may be using.
+
+    With REDIS_URL set (bin/test on a machine with Redis, CI) that is the real Redis
+    cache, as in production, under a key prefix of this test's own, deleted after it;
+    without it, a local-memory cache."""
     from django.core.cache import cache
 
+    url = os.environ.get("CACHE_REDIS_URL") or os.environ.get("REDIS_URL")
+    if url and _reachable(url):
+        prefix = f"test-{uuid.uuid4().hex}"
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                       "LOCATION": url, "KEY_PREFIX": prefix}}
+        yield
+        import redis
+
+        client = redis.Redis.from_url(url)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+        return
+    if url and REQUIRE_SERVICES:
+        pytest.fail(f"Redis is required but unreachable at {url}")
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
     cache.clear()
+    yield
 
 
 @pytest.fixture
@@ -81,6 +137,7 @@ def charlie(charlie_person):
     return verified_member(charlie_person, "charlie@example.jp")
 
 
+@functools.cache
 def _reachable(url: str) -> bool:
     parsed = urlparse(url)
     try:
@@ -139,7 +196,7 @@ def celery_broker(settings, redis_url):
 
 
 @pytest.fixture
-def celery_worker_process(celery_broker, transactional_db, settings):
+def celery_worker_process(celery_broker, transactional_db, settings, tmp_path):
     """Start real ``celery worker`` processes against Redis and the test database.
 
     Returns ``start(queues="default,pdf", concurrency=1) -> Popen``; every process is
@@ -155,23 +212,34 @@ def celery_worker_process(celery_broker, transactional_db, settings):
     processes = []
 
     def start(queues: str = "default,pdf", concurrency: int = 1, extra_env: dict | None = None):
+        from tests import clock
+
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": celery_broker,
-               "CELERY_TASK_ALWAYS_EAGER": "0", "MEDIA_ROOT": settings.MEDIA_ROOT, **(extra_env or {})}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "kenpo_portal", "worker", "-Q", queues,
-             "--concurrency", str(concurrency), "--pool", "prefork", "--loglevel", "INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
+               "CELERY_TASK_ALWAYS_EAGER": "0", "MEDIA_ROOT": settings.MEDIA_ROOT, **clock.environ(),
+               **(extra_env or {})}
+        # The log goes to a file: a pipe nobody reads until the end fills up and stalls
+        # a chatty worker. ``proc.stdout.read()`` still gives it.
+        log = tmp_path / f"worker-{len(processes)}.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.clock", "-A", "kenpo_portal", "worker", "-Q", queues,
+                 "--concurrency", str(concurrency), "--pool", "prefork", "--loglevel", "INFO",
+                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                env=env, stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            )
+        proc.stdout = log.open()
         processes.append(proc)
         time.sleep(0.5)
         return proc
 
     yield start
+    # Each worker leads a process group of its own (its pool's children included): one
+    # SIGKILL ends them all at once. A warm shutdown took seconds per test, and a child
+    # left behind by a test that killed only the parent would live on.
     for proc in processes:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=15)
+        proc.stdout.close()

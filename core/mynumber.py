@@ -50,7 +50,7 @@ def is_well_formed(number: str) -> bool:
     return len(number) == LENGTH and number.isdigit() and check_digit(number[:11]) == int(number[11])
 
 
-class _Translation(dict):
+class _Translation(dict[int, str | None]):
     """For str.translate, filled as characters are met: invisible (format, Cf) characters
     — zero-width spaces and joiners, soft hyphens, BOMs … — are dropped, digits of other
     scripts become 0–9, everything else stays."""
@@ -110,7 +110,7 @@ def contains_my_number(text: str | None) -> bool:
     return False
 
 
-def refuse_my_number(value) -> None:
+def refuse_my_number(value: object) -> None:
     """Django validator for every free-text field."""
     if isinstance(value, str) and contains_my_number(value):
         raise ValidationError(MESSAGE, code="my_number")

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Literal, overload
 
 from core.mynumber import contains_my_number
 from core.wareki import ERAS
@@ -140,6 +141,8 @@ def _wareki(value: str) -> date | None:
         return None
     era, year, month, day = match.groups()
     start = next((s for s, kanji, romaji in ERAS if era in (kanji, romaji[0])), None)
+    if start is None:
+        return None
     western = start.year + (1 if year == "元" else int(year)) - 1
     result = date(western, int(month), int(day))
     if result < start:  # e.g. 令和1年4月1日 was still 平成
@@ -147,6 +150,10 @@ def _wareki(value: str) -> date | None:
     return result
 
 
+@overload
+def parse_date(value: str, label: str, *, required: Literal[True] = ...) -> date: ...
+@overload
+def parse_date(value: str, label: str, *, required: bool) -> date | None: ...
 def parse_date(value: str, label: str, *, required: bool = True) -> date | None:
     """A date written 2025-12-02, 2025/12/2, 20251202, 2025年12月2日 or in 和暦 (令和7年12月2日, R7.12.2)."""
     value = unicodedata.normalize("NFKC", value).strip()
@@ -223,7 +230,7 @@ def parse_sex(value: str) -> str:
     return _SEX[key]
 
 
-_RELATIONSHIP = {str(label): code for code, label in Person.Relationship.choices} | {
+_RELATIONSHIP: dict[str, str] = {str(label): code for code, label in Person.Relationship.choices} | {
     code: code for code in Person.Relationship.values
 } | {"妻": "spouse", "夫": "spouse", "父": "parent", "母": "parent"}
 
@@ -313,7 +320,7 @@ class RosterRow:
     def key(self) -> tuple[str, str, str]:
         return (self.symbol, self.number, self.branch_number)
 
-    def person_fields(self) -> dict:
+    def person_fields(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in PERSON_FIELDS}
 
 

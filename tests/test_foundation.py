@@ -2,6 +2,8 @@
 and a Celery worker on Redis."""
 
 import os
+import re
+import runpy
 import subprocess
 import sys
 import time
@@ -21,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def _bare_env(**extra) -> dict:
     """The environment of a newcomer's machine: none of our variables set."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "EMAIL_", "DJANGO_", "CELERY_", "KENPO_"))}
-    env.pop("DATABASE_URL", None)
     env.update(extra)
     return env
 
@@ -70,12 +71,32 @@ def test_the_suite_runs_on_postgresql_in_ci():
     assert connection.vendor == "postgresql"
 
 
-@pytest.mark.django_db
-def test_persistent_connections_are_on_for_postgresql(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite")
-    assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
-    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+def _settings_for(monkeypatch, **environment) -> dict:
+    """The settings module as it reads ``environment`` (none of our variables besides),
+    evaluated afresh in this process: what a server started with it would get."""
+    for name in list(os.environ):
+        if name.startswith(("DATABASE_", "REDIS_", "EMAIL_", "DJANGO_", "CELERY_", "KENPO_")):
+            monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(ROOT / "kenpo_portal" / "settings.py"))
+
+
+def test_persistent_connections_with_health_checks_are_on_for_postgresql(monkeypatch):
+    database = _settings_for(monkeypatch, DATABASE_URL="postgres://kenpo@db.example:5432/kenpo")["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["CONN_MAX_AGE"] == 600
+    assert database["CONN_HEALTH_CHECKS"] is True
+    database = _settings_for(monkeypatch, DATABASE_URL="postgres://kenpo@db.example:5432/kenpo",
+                             DATABASE_CONN_MAX_AGE="60")["DATABASES"]["default"]
+    assert database["CONN_MAX_AGE"] == 60
+
+
+def test_the_embedded_sqlite_database_waits_for_a_lock_instead_of_failing(monkeypatch):
+    database = _settings_for(monkeypatch)["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["OPTIONS"]["timeout"] == 20
+    assert "CONN_HEALTH_CHECKS" not in database
 
 
 @pytest.mark.django_db
@@ -161,5 +182,32 @@ def test_tasks_are_json_only_acked_late_with_time_limits():
 
 
 def test_the_beat_schedule_is_declared_once_in_code():
+    # Every scheduled job names a task that exists (a typo would never run, silently)…
+    celery_app.loader.import_default_modules()
     schedule = celery_app.conf.beat_schedule
-    assert schedule["reminders-daily-scan"]["task"] == "reminders.tasks.daily_scan"
+    assert {entry["task"] for entry in schedule.values()} == {
+        "reminders.tasks.daily_scan", "reminders.tasks.send_pending", "staff.tasks.refresh_dashboard",
+        "certificates.tasks.void_ended_eligibility", "certificates.tasks.resume_stalled_batches",
+    }
+    assert all(entry["task"] in celery_app.tasks for entry in schedule.values())
+    # …and kenpo_portal/celery.py is the only place that declares one: no second
+    # schedule in another module, no database scheduler that staff could edit.
+    sources = [path for folder in ROOT.iterdir() if folder.is_dir() and not folder.name.startswith((".", "var"))
+               for path in folder.rglob("*.py") if "tests" not in path.parts]
+    declaring = sorted(
+        str(path.relative_to(ROOT)) for path in sources
+        if re.search(r"beat_schedule\s*=|BEAT_SCHEDULE|beat_scheduler|django_celery_beat", path.read_text(encoding="utf-8"))
+    )
+    assert declaring == ["kenpo_portal/celery.py"]
+    assert celery_app.conf.beat_scheduler == "celery.beat:PersistentScheduler"
+
+
+def test_only_the_test_run_hashes_passwords_fast(monkeypatch, settings):
+    # The root conftest's MD5 keeps the suite fast; a server gets Django's PBKDF2.
+    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    production = _settings_for(monkeypatch, DJANGO_ENV="production", DJANGO_SECRET_KEY="x" * 50,
+                               DJANGO_ALLOWED_HOSTS="kenpo.example.jp")
+    assert "MD5" not in str(production.get("PASSWORD_HASHERS", ""))
+    from django.conf import global_settings
+
+    assert global_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"

@@ -1,5 +1,6 @@
-"""English is the second language: every catalog compiles, and the key pages read in
-English once a visitor switches language (Japanese stays the default)."""
+"""English is the second language: one project catalog (``locale/en``), complete and
+compiled, and the key pages read in English once a visitor switches language (Japanese
+stays the default)."""
 
 import gettext
 import re
@@ -14,11 +15,13 @@ from django.utils import translation
 
 from staff.roles import MANAGER
 from staff.testing import login_with_mfa, make_staff
+from tests import pofile
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGS = sorted(p for p in ROOT.glob("**/locale/en/LC_MESSAGES/django.po") if ".venv" not in p.parts)
+CATALOG = ROOT / "locale/en/LC_MESSAGES/django.po"
+CATALOGS = sorted(p for p in ROOT.glob("**/locale/*/LC_MESSAGES/*.po") if ".venv" not in p.parts)
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]")
 # Shown in Japanese on purpose in the English pages: the language switch offers 日本語.
 ALLOWED_JAPANESE = {"日本語"}
@@ -75,21 +78,51 @@ def in_english(client):
     return client
 
 
-def test_there_are_english_catalogs():
-    assert ROOT / "locale/en/LC_MESSAGES/django.po" in CATALOGS
-    assert ROOT / "eligibility/locale/en/LC_MESSAGES/django.po" in CATALOGS
+def test_there_is_one_catalog_for_the_whole_project():
+    # An app catalog would shadow or be shadowed by the project's for the same msgid
+    # (「申請する」 once read "Apply" on the certificate request form).
+    assert [p.relative_to(ROOT) for p in CATALOGS] == [CATALOG.relative_to(ROOT)]
+
+
+def test_every_entry_of_the_catalog_is_translated_and_none_is_fuzzy():
+    entries = pofile.read(CATALOG)
+    assert len(entries) > 500, "the catalog reader found too few entries"
+    untranslated = [str(e) for e in entries if not e.translated]
+    fuzzy = [str(e) for e in entries if e.fuzzy]
+    problems = ([f"untranslated {e}" for e in untranslated] + [f"fuzzy (a guess by msgmerge: check it, then drop "
+                                                                f"the flag) {e}" for e in fuzzy])
+    assert not problems, f"{CATALOG.relative_to(ROOT)} needs translating:\n" + "\n".join(problems)
+
+
+def test_a_japanese_word_with_two_meanings_has_a_context_for_each():
+    translations = {(e.msgctxt, e.msgid): e.msgstr[0] for e in pofile.read(CATALOG)}
+    assert translations[("guide step: apply for the card", "申請する")] == "Apply"
+    assert translations[("submit a certificate request", "申請する")] == "Send the request"
+    assert (None, "申請する") not in translations
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext (msgfmt) is not installed")
-@pytest.mark.parametrize("po", CATALOGS, ids=lambda p: str(p.relative_to(ROOT)))
-def test_each_english_catalog_compiles_and_its_committed_mo_is_up_to_date(po, tmp_path):
+def test_the_catalog_compiles_and_its_committed_mo_is_up_to_date(tmp_path):
     fresh = tmp_path / "django.mo"
-    result = subprocess.run(["msgfmt", "--check-format", "-o", str(fresh), str(po)], capture_output=True, text=True)
+    result = subprocess.run(["msgfmt", "--check-format", "-o", str(fresh), str(CATALOG)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    with fresh.open("rb") as f, po.with_suffix(".mo").open("rb") as g:
+    with fresh.open("rb") as f, CATALOG.with_suffix(".mo").open("rb") as g:
         assert gettext.GNUTranslations(g)._catalog == gettext.GNUTranslations(f)._catalog, (
-            f"{po.with_suffix('.mo')} is stale: run manage.py compilemessages"
+            f"{CATALOG.with_suffix('.mo')} is stale: run manage.py compilemessages"
         )
+
+
+def test_the_certificate_request_button_reads_send_the_request(client, alice, alice_person):
+    client.force_login(alice)
+    response = in_english(client).get(reverse("certificates:request_form", args=[alice_person.pk, "card_lost"]))
+    assert response.status_code == 200
+    assert "Send the request</button>" in response.content.decode()
+
+
+def test_the_card_guide_step_reads_apply(client):
+    response = in_english(client).get(reverse("eligibility:guide", args=["get-card"]))
+    assert response.status_code == 200
+    assert "<h2>Apply</h2>" in response.content.decode()
 
 
 def test_japanese_stays_the_default(client):

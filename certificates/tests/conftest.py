@@ -1,6 +1,7 @@
 """A crafted population for R6 and helpers shared by the certificate tests."""
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -49,8 +50,10 @@ def employer(db):
 
 
 @pytest.fixture
-def insured_and_dependent_72(db, employer):
-    """An insured person (被保険者) and a dependent (被扶養者) aged 72 on TODAY."""
+def insured_and_dependent_72(db, employer, time_machine):
+    """An insured person (被保険者) and a dependent (被扶養者) aged 72 on TODAY, which is
+    today for the test (the pages that list them read the clock)."""
+    time_machine.move_to(datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=ZoneInfo("Asia/Tokyo")))
     household = HouseholdFactory(employer=employer, society=employer.society, symbol="4321", number="8765")
     insured = person(household=household, branch_number="00", family_name="高橋", given_name="健一",
                      family_name_kana="タカハシ", given_name_kana="ケンイチ", birth_date=date(1975, 5, 20),

@@ -14,27 +14,30 @@ from core.wareki import format_member_date, format_wareki
 register = template.Library()
 
 
-def _as_date(value):
+def _as_date(value: object) -> date | None:
     if isinstance(value, datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value if isinstance(value, date) else None
 
 
 @register.filter
-def wareki(value) -> str:
+def wareki(value: object) -> str:
     day = _as_date(value)
     if day is None:
         return ""
     try:
-        return format_member_date(day, get_language() or "ja")
+        language: str = get_language() or "ja"
+        return format_member_date(day, language)
     except ValueError:  # before the Meiji era: the Western date alone, never a 500
         return day.isoformat()
 
 
 @register.filter
-def wareki_only(value) -> str:
+def wareki_only(value: object) -> str:
     day = _as_date(value)
+    if day is None:
+        return ""
     try:
-        return format_wareki(day) if day else ""
+        return format_wareki(day)
     except ValueError:
         return day.isoformat()

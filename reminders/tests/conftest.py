@@ -36,11 +36,33 @@ class Sink:
         return "250 Message accepted for delivery"
 
 
+def _port_socket(port: int = 0) -> socket.socket:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind(("127.0.0.1", port))
+    return s
+
+
+class _OnSocket(Controller):
+    """aiosmtpd's controller serving on a socket we bound, not on a port it binds."""
+
+    def __init__(self, handler, sock: socket.socket):
+        super().__init__(handler, hostname="127.0.0.1", port=sock.getsockname()[1])
+        self.sock = sock
+
+    def _create_server(self):
+        return self.loop.create_server(self._factory_invoker, sock=self.sock)
+
+
 class SmtpServer:
+    """The port stays ours from start to end: a bound socket that never listens holds
+    it (a connection to it is refused), and the server listens on a second socket bound
+    to the same port (SO_REUSEPORT) while it accepts. Closing a picked port and binding
+    it again later could meet another process on it."""
+
     def __init__(self):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self._reserved = _port_socket()
+        self.port = self._reserved.getsockname()[1]
         self.sink = Sink()
         self.controller: Controller | None = None
 
@@ -50,14 +72,20 @@ class SmtpServer:
 
     def accept(self):
         if self.controller is None:
-            self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+            listening = _port_socket(self.port)
+            listening.listen()
+            self.controller = _OnSocket(self.sink, listening)
             self.controller.start()
 
     def refuse(self):
         """Stop listening: connections are refused until ``accept()``."""
         if self.controller is not None:
-            self.controller.stop()
+            self.controller.stop()  # closes the listening socket
             self.controller = None
+
+    def close(self):
+        self.refuse()
+        self._reserved.close()
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list:
         deadline = time.monotonic() + timeout
@@ -82,7 +110,7 @@ def smtp(settings):
     settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_TIMEOUT = 5
     yield server
-    server.refuse()
+    server.close()
 
 
 @pytest.fixture

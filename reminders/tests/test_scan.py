@@ -1,6 +1,7 @@
 """The daily scan: the right rows on the right days, once, set-based."""
 
 import threading
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -79,16 +80,36 @@ def test_the_scan_is_a_few_statements_whatever_the_number_of_persons():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_scans_at_the_same_time_create_each_row_once():
+def test_two_scans_at_the_same_time_create_each_row_once(monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises writers; the in-memory test database is not shared across threads")
     for _ in range(30):
         person_expiring(EXPIRY)
     errors = []
+    overlapped = threading.Event()
+    insert_select = services._insert_select
+
+    def insert_once_the_other_scan_waits(queryset, columns):
+        # The first scan to write holds the scan lock: it goes on only once the other
+        # scan is inside scan() too, waiting for that lock — so the two really overlap.
+        if not overlapped.is_set():
+            deadline = time.monotonic() + 20
+            with connection.cursor() as cursor:
+                while time.monotonic() < deadline:
+                    cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                    if cursor.fetchone()[0]:
+                        overlapped.set()
+                        break
+                    time.sleep(0.02)
+        return insert_select(queryset, columns)
+
+    monkeypatch.setattr(services, "_insert_select", insert_once_the_other_scan_waits)
+    start = threading.Barrier(2)
 
     def run():
         try:
-            services.scan(day=date(2026, 8, 14))
+            start.wait(timeout=20)
+            services.scan(day=date(2026, 8, 15))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -100,6 +121,7 @@ def test_two_scans_at_the_same_time_create_each_row_once():
     for t in threads:
         t.join()
     assert not errors
+    assert overlapped.is_set(), "the second scan never waited for the first: they did not overlap"
     assert Reminder.objects.count() == 30
 
 
