@@ -56,7 +56,8 @@ class StatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [(s, STATUS_LABELS[s]) for s in selectors.NO_USABLE_CARD]
+        # Bases 4 and 5 (個人番号未登録, 要配慮者's renewal) list people in any R5 status.
+        return [(s.value, STATUS_LABELS[s.value]) for s in rules.Status]
 
     def queryset(self, request, queryset):
         return queryset.filter(status=self.value()) if self.value() else queryset

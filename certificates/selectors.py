@@ -1,19 +1,40 @@
 """Reads of certificates and requests: the ex-officio list (R6), the review queue,
 and what the member dashboard shows. Set-based: one query however many people."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Case, CharField, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 
 from eligibility import rules
 from eligibility.models import Person
 from eligibility.selectors import eligible_on, with_status
 
-from .models import Basis, EligibilityCertificate, ReissueRequest
+from .models import Basis, EligibilityCertificate, ReissueRequest, Reason
 
-# R6: statuses without a usable マイナ保険証.
-NO_USABLE_CARD = (rules.Status.NO_CARD.value, rules.Status.NOT_REGISTERED.value, rules.Status.LAPSED.value)
+S = rules.Status
+# The R6 bases in R6's order (every list, count and filter by basis uses this order).
+EX_OFFICIO_BASES = tuple(Basis(b.value) for b in rules.ExOfficioBasis)
+# An accepted application for this reason makes a person 要配慮者 for every renewal (R6.5).
+HELPER_REASON = Reason.NEEDS_HELPER
+ACCEPTED_REQUEST_STATUSES = (ReissueRequest.Status.APPROVED, ReissueRequest.Status.ISSUED)
 
 
 def valid_certificates(*, today: date) -> QuerySet[EligibilityCertificate]:
@@ -23,25 +44,138 @@ def valid_certificates(*, today: date) -> QuerySet[EligibilityCertificate]:
     )
 
 
+def ex_officio_settings() -> dict:
+    """The R6 policies (settings) as ``rules.ex_officio_basis`` takes them."""
+    return {
+        "grace_months_after": settings.KENPO_EX_OFFICIO_GRACE_MONTHS_AFTER,
+        "renewal_months": settings.KENPO_CERTIFICATE_RENEWAL_MONTHS,
+        "lapsing_listed": settings.KENPO_EX_OFFICIO_LAPSED,
+    }
+
+
+def renewal_horizon(*, today: date) -> date:
+    """R6 basis 5: certificates ending on or before this day are renewed ex officio."""
+    return rules.ex_officio_renewal_horizon(today, months=settings.KENPO_CERTIFICATE_RENEWAL_MONTHS)
+
+
+def _ymd(expression) -> ExpressionWrapper:
+    """A date as the integer yyyymmdd: the difference of two, integer-divided by 10000, is
+    the age — attained on the birthday, a Feb 29 birth on Mar 1 in common years (R1, R11)."""
+    return ExpressionWrapper(
+        ExtractYear(expression) * 10000 + ExtractMonth(expression) * 100 + ExtractDay(expression),
+        output_field=IntegerField(),
+    )
+
+
+def _not_past_voluntary_continuation(today: date) -> Q:
+    """任意継続's end is the last eligible day even when the roster has no 資格喪失日 yet."""
+    return (
+        Q(household__voluntary_continuation=False)
+        | Q(household__voluntary_continuation_ends_on__isnull=True)
+        | Q(household__voluntary_continuation_ends_on__gte=today)
+    )
+
+
+def with_ex_officio_basis(persons: QuerySet[Person], *, today: date) -> QuerySet[Person]:
+    """Annotate ``status`` (R5), ``certificate_until`` (the 有効期限 of the person's
+    certificate that is not void, if any) and ``basis`` (R6; "" when none applies).
+
+    The SQL mirror of ``rules.ex_officio_basis`` (tests check the two agree on a
+    population on both sides of every boundary). Persons must already be limited to
+    the eligible ones (``ex_officio_candidates`` does it).
+    """
+    policy = ex_officio_settings()
+    # Grace from the listing day ⇔ expired before the 1st of the month (months_after − 1) before this one.
+    listing_bound = rules.add_months(today.replace(day=1), 1 - policy["grace_months_after"])
+    helper = ReissueRequest.objects.filter(
+        person_id=OuterRef("pk"), reason=HELPER_REASON, status__in=ACCEPTED_REQUEST_STATUSES
+    )
+    qs = with_status(persons, day=today).annotate(
+        # At most one certificate per person is not void (a constraint): a join, no duplicates.
+        live_certificate=FilteredRelation(
+            "certificates", condition=~Q(certificates__status=EligibilityCertificate.Status.VOID)
+        ),
+        certificate_until=F("live_certificate__valid_until"),
+        certificate_next_day=ExpressionWrapper(
+            F("live_certificate__valid_until") + timedelta(days=1), output_field=DateField()
+        ),
+        needs_helper=Exists(helper),
+    ).annotate(
+        age_after_certificate=ExpressionWrapper(
+            _ymd(F("certificate_next_day")) - _ymd(F("birth_date")), output_field=IntegerField()
+        ),
+    )
+    without_card = Q(status__in=[S.NO_CARD.value, S.NOT_REGISTERED.value])
+    lapsing = Q(status=S.LAPSED.value) | Q(status=S.GRACE.value, card__effective_expires_on__lt=listing_bound)
+    no_usable_card = without_card | lapsing | Q(my_number_registered=False)
+    no_valid_certificate = Q(certificate_until__isnull=True) | Q(certificate_until__lt=today)
+    # A new certificate would run longer than this one: it ends before the last eligible day.
+    runs_short = (
+        Q(age_after_certificate__lt=rules.LATE_ELDERLY_AGE * 10000)
+        & (Q(eligible_until__isnull=True) | Q(eligible_until__gt=F("certificate_next_day")))
+        & (Q(household__voluntary_continuation=False) | Q(household__voluntary_continuation_ends_on__isnull=True)
+           | Q(household__voluntary_continuation_ends_on__gt=F("certificate_until")))
+    )
+    renewal_due = Q(certificate_until__isnull=False, certificate_until__lte=renewal_horizon(today=today)) & runs_short
+    bases = [
+        When(no_valid_certificate & Q(eligible_from__lte=rules.EX_OFFICIO_CUTOFF) & without_card,
+             then=Value(Basis.CUTOFF.value)),
+        When(no_valid_certificate & Q(eligible_from__gt=rules.EX_OFFICIO_CUTOFF, certificate_wanted=True)
+             & no_usable_card, then=Value(Basis.ENROLMENT_FORM.value)),
+    ]
+    if policy["lapsing_listed"]:
+        bases.append(When(no_valid_certificate & lapsing, then=Value(Basis.LAPSED.value)))
+    bases += [
+        When(no_valid_certificate & Q(my_number_registered=False), then=Value(Basis.NO_MY_NUMBER.value)),
+        When(renewal_due & (no_usable_card | Q(needs_helper=True)), then=Value(Basis.RENEWAL.value)),
+    ]
+    return qs.annotate(basis=Case(*bases, default=Value(""), output_field=CharField()))
+
+
 def ex_officio_candidates(*, today: date) -> QuerySet[Person]:
     """R6: everyone the society must send a 資格確認書 without application, as of ``today``.
 
-    Each row is annotated with ``status`` (R5) and ``basis`` (which of R6's three
-    bases applies; the first that applies, in R6's order).
+    Eligible today (R11: nobody aged 75+, nobody past 任意継続's end), each row
+    annotated with ``status`` (R5) and ``basis`` (the first of R6's five that
+    applies, in R6's order) — see ``with_ex_officio_basis``.
     """
-    bases = [When(eligible_from__lte=rules.EX_OFFICIO_CUTOFF, then=Value(Basis.CUTOFF.value))]
-    bases.append(When(certificate_wanted=True, then=Value(Basis.ENROLMENT_FORM.value)))
-    if settings.KENPO_EX_OFFICIO_LAPSED:
-        bases.append(When(status=rules.Status.LAPSED.value, then=Value(Basis.LAPSED.value)))
-    holds_valid = valid_certificates(today=today).filter(person_id=OuterRef("pk"))
-    qs = with_status(Person.objects.filter(eligible_on(today)), day=today)
+    eligible = Person.objects.filter(eligible_on(today) & _not_past_voluntary_continuation(today))
     return (
-        qs.filter(status__in=NO_USABLE_CARD)
-        .annotate(holds_valid=Exists(holds_valid))
-        .filter(holds_valid=False)
-        .annotate(basis=Case(*bases, default=Value(""), output_field=CharField()))
+        with_ex_officio_basis(eligible, today=today)
         .exclude(basis="")
         .select_related("household__employer", "household__society")
+    )
+
+
+def ex_officio_counts(*, today: date) -> dict[str, int]:
+    """How many people are on the ex-officio list per R6 basis (every basis, 0 included):
+    one grouped query."""
+    counts = dict.fromkeys((b.value for b in EX_OFFICIO_BASES), 0)
+    rows = ex_officio_candidates(today=today).select_related(None).order_by().values_list("basis")
+    counts.update(rows.annotate(n=Count("pk")).values_list("basis", "n"))
+    return counts
+
+
+def ex_officio_basis_of(person: Person, *, today: date) -> rules.ExOfficioBasis | None:
+    """R6 for one person, in Python (``rules.ex_officio_basis`` with this person's facts):
+    for a person's page, and as the reference the SQL of ``with_ex_officio_basis`` is
+    tested against."""
+    card = getattr(person, "card", None)
+    status = card.status_on(today) if card else rules.Status.NO_CARD
+    live = EligibilityCertificate.objects.filter(person=person).exclude(
+        status=EligibilityCertificate.Status.VOID).values_list("valid_until", flat=True).first()
+    return rules.ex_officio_basis(
+        today=today,
+        eligible_from=person.eligible_from,
+        last_eligible_day=person.last_eligible_day(),
+        status=status,
+        expiry=card.effective_expires_on if card else None,
+        certificate_wanted=person.certificate_wanted,
+        my_number_registered=person.my_number_registered,
+        certificate_valid_until=live,
+        needs_helper=ReissueRequest.objects.filter(
+            person=person, reason=HELPER_REASON, status__in=ACCEPTED_REQUEST_STATUSES).exists(),
+        **ex_officio_settings(),
     )
 
 

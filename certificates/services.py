@@ -314,10 +314,15 @@ def _issue_items(*, batch: IssueBatch, items: list[BatchItem], today: date) -> N
     # Locked in id order, so two overlapping batches wait for each other instead of deadlocking.
     persons = {p.pk: p for p in Person.objects.filter(pk__in=person_ids).order_by("pk")
                .select_related("household__society", "household__employer").select_for_update(of=("self",))}
-    from .selectors import valid_certificates
+    from .selectors import renewal_horizon, valid_certificates
 
-    holding = set(valid_certificates(today=today).filter(person_id__in=person_ids).values_list("person_id", flat=True))
-    not_eligible = {pk for pk, p in persons.items() if not p.is_eligible_on(today)}
+    # R6.5: a certificate due for renewal does not hold back its renewal (it is replaced below).
+    renewing = [i.person_id for i in items if i.basis == Basis.RENEWAL]
+    holding = set(valid_certificates(today=today).filter(person_id__in=person_ids)
+                  .exclude(person_id__in=renewing, valid_until__lte=renewal_horizon(today=today))
+                  .values_list("person_id", flat=True))
+    # Past the last eligible day (e.g. 任意継続's end) a certificate would be born expired.
+    not_eligible = {pk for pk, p in persons.items() if not p.is_eligible_on(today) or p.last_eligible_day() < today}
     skip = {i.pk: ("有効な資格確認書を既に持っています" if i.person_id in holding else "資格がありません")
             for i in items if i.person_id in holding | not_eligible}
     for item_id, reason in skip.items():

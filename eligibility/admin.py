@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from audit.admin_mixins import AuditedModelAdmin
 from audit.models import AuditEntry
 from audit.services import record
-from staff.dashboard import EligibleListFilter, ExpiryMonthListFilter, StatusListFilter
 
+from .admin_filters import EligibleListFilter, ExpiryMonthListFilter, StatusListFilter
 from .admin_forms import HouseholdAdminForm
 from .linking import issue_activation_code
 from .models import (
@@ -109,7 +109,7 @@ class SymbolNumberLookupForm(forms.Form):
 @admin.register(Person)
 class PersonAdmin(AuditedModelAdmin):
     list_display = ("name_display", "name_kana_display", "symbol_number", "branch_number", "relationship", "birth_date", "eligible_until")
-    # The staff dashboard links its numbers here: the same queries (staff.dashboard).
+    # The staff dashboard links its numbers here: the same queries (admin_filters).
     list_filter = (EligibleListFilter, StatusListFilter, ExpiryMonthListFilter, "relationship", "sex", "certificate_wanted")
     # Names and kana only: a search puts its terms in the URL, and 記号・番号 must not
     # be there (RULES.md R9). Use 「記号・番号で探す」 (a POST form) for those.

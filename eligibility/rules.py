@@ -185,3 +185,82 @@ def ex_officio_grace_listing_from(expiry: date, *, months_after: int = 2) -> dat
     資格確認書 arrives before the registration is cancelled (expiry 2026-11-14 →
     2027-01-01, while grace ends 2027-02-28)."""
     return add_months(date(expiry.year, expiry.month, 1), months_after)
+
+
+class ExOfficioBasis(StrEnum):
+    """R6: why a person is on the ex-officio list (職権交付の対象者), in R6's order."""
+
+    CUTOFF = "cutoff"  # 1. eligible on or before 2024-12-01, no card or not registered
+    ENROLMENT_FORM = "enrolment_form"  # 2. enrolled later, the form asked for one
+    LAPSING = "lapsed"  # 3. the マイナ保険証 is running out (grace from the listing day) or lapsed
+    MY_NUMBER_UNREGISTERED = "no_my_number"  # 4. 個人番号未登録
+    RENEWAL = "renewal"  # 5. the 資格確認書 itself ends soon (or ended) and is renewed
+
+
+def ex_officio_renewal_horizon(today: date, *, months: int = 2) -> date:
+    """R6 basis 5 (policy, a setting): a 資格確認書 ending on or before this day (``months``
+    from ``today``, month-end clamped like every "months later") is renewed ex officio."""
+    return add_months(today, months)
+
+
+def ex_officio_basis(
+    *,
+    today: date,
+    eligible_from: date,
+    last_eligible_day: date,
+    status: Status,
+    expiry: date | None,
+    certificate_wanted: bool,
+    my_number_registered: bool,
+    certificate_valid_until: date | None,
+    needs_helper: bool,
+    grace_months_after: int = 2,
+    renewal_months: int = 2,
+    lapsing_listed: bool = True,
+) -> ExOfficioBasis | None:
+    """R6: the basis on which a person is on the ex-officio list on ``today``, or None.
+
+    - ``last_eligible_day``: inclusive (``Person.last_eligible_day``: the day before
+      資格喪失日 or the 75th birthday, or 任意継続's end) — R11: nobody aged 75+;
+    - ``status`` (R5) and ``expiry`` (the effective expiry R5 used, for basis 3);
+    - ``certificate_valid_until``: the 有効期限 of the person's certificate that is not
+      void (there is at most one), even if already past; None when there is none;
+    - ``needs_helper``: an application for the reason 介助者などの支援が必要 (要配慮者)
+      was once accepted — basis 5 then applies whatever the card status.
+
+    A usable マイナ保険証 is missing when there is no card or no registration, when it
+    lapsed, when it is in grace from the listing day of basis 3, or when the society
+    has not registered the person's My Number (then the card cannot confirm
+    eligibility with this society, whatever its status). Bases 1–4 need no valid
+    certificate (valid = not void and 有効期限 on or after today); basis 5 is the
+    holder's: the certificate ends within the horizon (or has ended) and a new one
+    would run longer — not when it already runs to the last eligible day, so a
+    renewal never repeats an identical certificate.
+    """
+    if not eligible_from <= today <= last_eligible_day:
+        return None
+    grace_listed = (
+        status == Status.GRACE
+        and expiry is not None
+        and ex_officio_grace_listing_from(expiry, months_after=grace_months_after) <= today
+    )
+    lapsing = status == Status.LAPSED or grace_listed
+    without_card = status in (Status.NO_CARD, Status.NOT_REGISTERED)
+    no_usable_card = without_card or lapsing or not my_number_registered
+    if certificate_valid_until is None or certificate_valid_until < today:
+        if eligible_from <= EX_OFFICIO_CUTOFF and without_card:
+            return ExOfficioBasis.CUTOFF
+        if eligible_from > EX_OFFICIO_CUTOFF and certificate_wanted and no_usable_card:
+            return ExOfficioBasis.ENROLMENT_FORM
+        if lapsing_listed and lapsing:
+            return ExOfficioBasis.LAPSING
+        if not my_number_registered:
+            return ExOfficioBasis.MY_NUMBER_UNREGISTERED
+    renewal_due = (
+        certificate_valid_until is not None
+        and certificate_valid_until <= ex_officio_renewal_horizon(today, months=renewal_months)
+        and certificate_valid_until < last_eligible_day
+    )
+    if renewal_due and (no_usable_card or needs_helper):
+        return ExOfficioBasis.RENEWAL
+    return None

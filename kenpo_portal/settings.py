@@ -329,6 +329,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- The society's policies (RULES.md, marked *(policy)*) ---------------------------
 # R6.3: issue a 資格確認書 ex officio to people whose registration lapsed.
 KENPO_EX_OFFICIO_LAPSED = env.bool("KENPO_EX_OFFICIO_LAPSED", default=True)
+# R6.3: a person in grace is listed from the 1st day of this many months after the month
+# of expiry (2: expiry 2026-11-14 → listed from 2027-01-01, before grace ends 2027-02-28).
+KENPO_EX_OFFICIO_GRACE_MONTHS_AFTER = env.int("KENPO_EX_OFFICIO_GRACE_MONTHS_AFTER", default=2)
+# R6.5: a 資格確認書 ending within this many months is renewed ex officio.
+KENPO_CERTIFICATE_RENEWAL_MONTHS = env.int("KENPO_CERTIFICATE_RENEWAL_MONTHS", default=2)
 # R8: validity of a 資格確認書 in years (5 is the legal maximum).
 KENPO_CERTIFICATE_VALID_YEARS = env.int("KENPO_CERTIFICATE_VALID_YEARS", default=5)
 # R8: the co-payment ratio (一部負担金の割合) printed for ages 70–74. The portal holds

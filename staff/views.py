@@ -7,7 +7,9 @@ from django.utils.translation import gettext as _
 
 from core.access import staff_required
 
-from .dashboard import chart, dashboard_summary
+from .chart import chart
+from .dashboard import dashboard_summary
+from .figures import dashboard_figures
 
 # Every staff role may read persons; the dashboard shows counts of them.
 DASHBOARD_PERMISSION = "eligibility.view_person"
@@ -15,11 +17,11 @@ DASHBOARD_PERMISSION = "eligibility.view_person"
 
 @staff_required(DASHBOARD_PERMISSION)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    summary = dashboard_summary()
+    figures = dashboard_figures(dashboard_summary())
     return render(request, "staff/dashboard.html", {
         **admin.site.each_context(request),
         "title": _("業務ダッシュボード"),
-        "summary": summary,
-        "chart": chart(summary.months),
+        "summary": figures,
+        "chart": chart(figures.months),
         "can_import": request.user.has_perm("imports.run_import"),
     })

@@ -7,7 +7,10 @@ from django.urls import reverse
 
 from eligibility.rules import add_months
 from eligibility.selectors import today
-from staff import dashboard
+from eligibility.admin_filters import EligibleListFilter, ExpiryMonthListFilter, StatusListFilter
+from staff import dashboard, selectors
+from staff.chart import MonthExpiries, chart
+from staff.figures import dashboard_figures
 from staff.roles import CLERK, VIEWER
 from staff.testing import login_with_mfa, make_staff
 from tests.factories import (
@@ -57,13 +60,13 @@ def population():
 
 def test_statuses_and_expiries_come_from_one_grouped_query(population, django_assert_num_queries):
     with django_assert_num_queries(1):
-        counts, _months = dashboard.society_counts(day=population)
+        counts, _months = selectors.society_counts(day=population)
 
     assert counts == {"no_card": 2, "not_registered": 1, "active": 1, "renew_now": 1, "grace": 1, "lapsed": 1}
 
 
 def test_summary_counts_persons_and_holders(population):
-    summary = dashboard.compute_summary(day=population)
+    summary = dashboard_figures(dashboard.compute_summary(day=population))
 
     assert summary.persons.count == 7
     assert summary.holders.count == 3  # active, renew_now and grace: grace still confirms eligibility
@@ -74,7 +77,8 @@ def test_summary_counts_persons_and_holders(population):
 
 
 def test_expiries_are_counted_per_month_for_eligible_card_holders(population):
-    _counts, months = dashboard.society_counts(day=population)
+    _counts, months = selectors.society_counts(day=population)
+    months = dashboard_figures(dashboard.compute_summary(day=population)).months
 
     assert len(months) == 24
     assert months[0].month == population.replace(day=1)
@@ -99,29 +103,15 @@ def test_work_figures_count_failed_reminders(population):
         Reminder.objects.create(person=person, household=person.household, subject=Reminder.Subject.values[0],
                                 stage=stage, expires_on=date(2030, 1, 1), due_on=population, status=status)
 
-    figures = {f.label: f for f in dashboard.work_figures()}
+    figures = {f.label: f for f in dashboard_figures(dashboard.compute_summary(day=population)).work}
 
     assert figures["送信に失敗したお知らせ"].count == 2
     assert figures["送信に失敗したお知らせ"].url == "/admin/reminders/reminder/?status__exact=failed"
 
 
-def test_a_model_not_installed_yet_shows_a_dash(monkeypatch):
-    real = apps.get_model
-
-    def get_model(name, *args, **kwargs):
-        if name.startswith("certificates."):
-            raise LookupError(name)
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(dashboard.apps, "get_model", get_model)
-    figures = dashboard.work_figures()
-
-    assert [f.count for f in figures if f.label.endswith("申請")] == [None]
-
-
 def test_the_chart_scales_bars_to_the_largest_month():
-    months = [dashboard.MonthExpiries(month=add_months(date(2026, 11, 1), i), ecert=i, card=2 * i) for i in range(24)]
-    geometry = dashboard.chart(months)
+    months = [MonthExpiries(month=add_months(date(2026, 11, 1), i), ecert=i, card=2 * i) for i in range(24)]
+    geometry = chart(months)
 
     tallest = max(geometry["bars"], key=lambda b: b["card"]["h"])
     assert tallest["card"]["n"] == 46
@@ -211,20 +201,18 @@ def test_the_admin_filters_list_the_same_persons(rf, population):
     request = rf.get("/")
     qs = Person.objects.all()
     for value, expected in (("holder", 3), ("no_card", 2), ("lapsed", 1)):
-        f = dashboard.StatusListFilter(request, {"status": [value]}, Person, Admin())
+        f = StatusListFilter(request, {"status": [value]}, Person, Admin())
         assert f.queryset(request, qs).count() == expected
-    f = dashboard.EligibleListFilter(request, {"eligible": ["yes"]}, Person, Admin())
+    f = EligibleListFilter(request, {"eligible": ["yes"]}, Person, Admin())
     assert f.queryset(request, qs).count() == 7
     in_45 = population + timedelta(days=45)
-    f = dashboard.ExpiryMonthListFilter(request, {"expires": [f"ecert:{in_45:%Y-%m}"]}, Person, Admin())
+    f = ExpiryMonthListFilter(request, {"expires": [f"ecert:{in_45:%Y-%m}"]}, Person, Admin())
     assert f.queryset(request, qs).count() == 1
     assert f.lookup_choices == [(f"ecert:{in_45:%Y-%m}", f"電子証明書 {in_45:%Y-%m}")]
 
 
 @pytest.mark.parametrize("value", ["ecert:9999-12", "card:2026-13", "ecert:x", "other:2026-01"])
 def test_an_expiry_month_it_cannot_read_is_ignored_rather_than_an_error(value):
-    from staff.dashboard import ExpiryMonthListFilter
-
     filter_ = ExpiryMonthListFilter.__new__(ExpiryMonthListFilter)
     filter_.used_parameters = {"expires": value}
     assert filter_._parsed() is None
