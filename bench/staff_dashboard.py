@@ -22,9 +22,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+from certificates.selectors import ex_officio_counts
 from eligibility.models import Person
 from eligibility.selectors import today
-from certificates.selectors import ex_officio_counts
 from staff import dashboard, selectors, tasks
 from staff.figures import dashboard_figures
 from staff.testing import login_with_mfa, make_staff

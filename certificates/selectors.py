@@ -27,7 +27,7 @@ from eligibility import rules
 from eligibility.models import Person
 from eligibility.selectors import eligible_on, with_status
 
-from .models import Basis, EligibilityCertificate, ReissueRequest, Reason
+from .models import Basis, EligibilityCertificate, Reason, ReissueRequest
 
 S = rules.Status
 # The R6 bases in R6's order (every list, count and filter by basis uses this order).

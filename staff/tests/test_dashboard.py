@@ -5,9 +5,9 @@ from django.apps import apps
 from django.core.cache import cache
 from django.urls import reverse
 
+from eligibility.admin_filters import EligibleListFilter, ExpiryMonthListFilter, StatusListFilter
 from eligibility.rules import add_months
 from eligibility.selectors import today
-from eligibility.admin_filters import EligibleListFilter, ExpiryMonthListFilter, StatusListFilter
 from staff import dashboard, selectors
 from staff.chart import MonthExpiries, chart
 from staff.figures import dashboard_figures
