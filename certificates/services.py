@@ -110,8 +110,10 @@ def _void_current(*, person_ids, by, reason: str) -> int:
 
 
 def certificates_void_ended_eligibility(*, today: date) -> int:
-    """R8: void every certificate whose holder's eligibility has ended (資格喪失), in one UPDATE."""
-    ended = Person.objects.filter(eligible_until__lte=today).values("pk")
+    """R8: void every certificate whose holder's eligibility has ended (資格喪失, or the
+    75th birthday: R11), in one UPDATE."""
+    turned_75_by = rules.add_months(today, -12 * rules.LATE_ELDERLY_AGE)
+    ended = Person.objects.filter(Q(eligible_until__lte=today) | Q(birth_date__lte=turned_75_by)).values("pk")
     return (
         Cert.objects.filter(person_id__in=ended)
         .exclude(status=Cert.Status.VOID)

@@ -178,3 +178,22 @@ def test_it_counts_the_list_per_basis_in_one_query(population, django_assert_num
 
     assert list(counts) == ["cutoff", "enrolment_form", "lapsed", "no_my_number", "renewal"]
     assert counts == {"cutoff": 5, "enrolment_form": 1, "lapsed": 0, "no_my_number": 1, "renewal": 6}
+
+
+def test_the_migration_voids_the_certificates_of_people_already_75(db):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("certificates.migrations.0005_void_certificates_of_people_aged_75")
+    turned = certificate(who("2月29日生・75歳", birth_date=date(1952, 2, 29)), date(2028, 1, 1))
+    last_day = certificate(who("3月2日生・74歳", birth_date=date(1952, 3, 2)), date(2028, 1, 1))
+    expired = certificate(who("期限切れ・75歳", birth_date=date(1950, 1, 1)), date(2027, 2, 28))
+
+    assert migration.void_as_of(apps, today=date(2027, 3, 1)) == 1
+
+    for cert in (turned, last_day, expired):
+        cert.refresh_from_db()
+    assert (turned.status, turned.void_reason) == ("void", "eligibility_ended")
+    assert turned.voided_at is not None
+    assert last_day.status == expired.status == "mailed"

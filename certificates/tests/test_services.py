@@ -292,3 +292,15 @@ def test_an_unfinished_print_file_is_merged_again_on_resume(insured_and_dependen
     assert services.print_file_assemble(print_file_id=print_file.pk) == 3  # a cover and two sheets
     batch.refresh_from_db()
     assert batch.status == "done"
+
+
+def test_certificates_of_people_who_turned_75_are_voided(insured_and_dependent_72):
+    from datetime import date
+
+    _insured, dependent = insured_and_dependent_72  # the dependent was born 1954-07-15
+    cert = services.certificate_issue(person=dependent, basis=Basis.CUTOFF, issued_by=None, today=date(2026, 11, 25))
+
+    assert services.certificates_void_ended_eligibility(today=date(2029, 7, 14)) == 0
+    assert services.certificates_void_ended_eligibility(today=date(2029, 7, 15)) == 1
+    cert.refresh_from_db()
+    assert (cert.status, cert.void_reason) == ("void", "eligibility_ended")
