@@ -16,6 +16,7 @@ from audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdminMixin
 from audit.services import record
 from core.pagination import EstimatedCountPaginator
 from eligibility import rules
+from eligibility.admin_search import FoldedNameSearchMixin
 from eligibility.selectors import today
 
 from . import selectors, services
@@ -77,14 +78,14 @@ class AgeBandFilter(admin.SimpleListFilter):
 
 
 @admin.register(ExOfficioCandidate)
-class ExOfficioCandidateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
+class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, AuditedModelAdmin):
     """Exactly the people of R6 as of today, with the basis of each row."""
 
     list_display = ("name", "name_kana", "symbol_number", "relationship", "birth_date", "age", "employer",
                     "basis_label", "status_label", "eligible_from")
     list_filter = (BasisFilter, ("household__employer", admin.RelatedOnlyFieldListFilter), StatusFilter,
                    AgeBandFilter)
-    search_fields = ("family_name", "given_name", "family_name_kana", "given_name_kana", "print_name")
+    search_fields = ("search_text",)  # names and kana, folded (core.kana)
     # 記号・番号 are never searched here: a GET search would put them in the URL and the
     # access log (R9). The person list's 記号・番号 lookup is a POST form.
     search_help_text = "氏名・カナで検索（記号・番号で探すときは「加入者」の画面から）"
@@ -236,11 +237,13 @@ class ExOfficioCandidateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
 
 
 @admin.register(EligibilityCertificate)
-class EligibilityCertificateAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
+class EligibilityCertificateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("serial", "person", "basis", "status", "issued_on", "valid_until", "delivery_route", "batch",
                     "pdf_link")
     list_filter = ("status", "basis", "delivery_route", "issued_on")
-    search_fields = ("serial",)
+    name_search_field = "person__search_text"
+    search_fields = ("serial", "person__search_text")
+    search_help_text = "交付番号・氏名・カナで検索"
     list_select_related = ("person", "batch")
     actions = ["mark_printed", "mark_mailed", "void_lost", "void_eligibility_ended"]
     readonly_fields = [f.name for f in EligibilityCertificate._meta.fields] + ["pdf_link"]
@@ -302,9 +305,12 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
 
 
 @admin.register(ReissueRequest)
-class ReissueRequestAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
+class ReissueRequestAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("__str__", "person", "reason", "status", "created_at", "review_link")
     list_filter = ("status", "reason")
+    name_search_field = "person__search_text"
+    search_fields = ("person__search_text",)
+    search_help_text = "氏名・カナで検索"
     list_select_related = ("person",)
     readonly_fields = [f.name for f in ReissueRequest._meta.fields]
 

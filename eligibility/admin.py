@@ -26,6 +26,7 @@ from audit.services import record
 
 from .admin_filters import EligibleListFilter, ExpiryMonthListFilter, StatusListFilter
 from .admin_forms import HouseholdAdminForm
+from .admin_search import FoldedNameSearchMixin
 from .linking import issue_activation_code
 from .models import (
     ActivationCode,
@@ -107,13 +108,15 @@ class SymbolNumberLookupForm(forms.Form):
 
 
 @admin.register(Person)
-class PersonAdmin(AuditedModelAdmin):
+class PersonAdmin(FoldedNameSearchMixin, AuditedModelAdmin):
     list_display = ("name_display", "name_kana_display", "symbol_number", "branch_number", "relationship", "birth_date", "eligible_until")
     # The staff dashboard links its numbers here: the same queries (admin_filters).
     list_filter = (EligibleListFilter, StatusListFilter, ExpiryMonthListFilter, "relationship", "sex", "certificate_wanted")
     # Names and kana only: a search puts its terms in the URL, and 記号・番号 must not
     # be there (RULES.md R9). Use 「記号・番号で探す」 (a POST form) for those.
-    search_fields = ("family_name", "given_name", "family_name_kana", "given_name_kana", "print_name")
+    # Folded (core.kana): かとう and ｶﾄｳ find カトウ, 山崎 finds 山﨑, 高橋 finds 髙橋.
+    search_fields = ("search_text",)
+    search_help_text = _("氏名・カナで検索（ひらがな・カタカナ・半角、髙/高 などの異体字は区別しません）")
     list_select_related = ("household",)
     raw_id_fields = ("household",)
     inlines = [CardFactsInline]
@@ -199,9 +202,10 @@ class PersonAdmin(AuditedModelAdmin):
 
 
 @admin.register(MemberLink)
-class MemberLinkAdmin(AuditedModelAdmin):
+class MemberLinkAdmin(FoldedNameSearchMixin, AuditedModelAdmin):
     list_display = ("user", "person", "linked_at")
-    search_fields = ("user__email", "person__family_name_kana", "person__given_name_kana")
+    name_search_field = "person__search_text"
+    search_fields = ("person__search_text", "user__email")
     raw_id_fields = ("user", "person")
     list_select_related = ("user", "person")
 

@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.kana import fold_all
+
 from . import rules
 
 insurer_number_validator = RegexValidator(
@@ -143,6 +145,11 @@ class Person(models.Model):
     # 個人番号登録: whether the society has registered this person's My Number with the
     # national system (R6.4). A flag from the roster; the number itself is never seen.
     my_number_registered = models.BooleanField("個人番号登録済み", default=True)
+    # Names and kana folded for search (core.kana): kept by save() and fill_search_text();
+    # a trigram index makes a search of any part of it fast (eligibility/0005).
+    search_text = models.CharField("検索用の氏名", max_length=400, blank=True, editable=False)
+
+    SEARCHED_FIELDS = ("family_name", "given_name", "family_name_kana", "given_name_kana", "print_name")
 
     class Meta:
         verbose_name = "加入者"
@@ -155,6 +162,20 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.fill_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) & set(self.SEARCHED_FIELDS):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def fill_search_text(self) -> "Person":
+        """Set ``search_text`` from the names. Call it before ``bulk_create`` (and add
+        ``search_text`` to a ``bulk_update``'s fields when a name changes): bulk writes
+        skip ``save()``."""
+        self.search_text = fold_all(*(getattr(self, name) for name in self.SEARCHED_FIELDS))
+        return self
 
     @property
     def name(self) -> str:
