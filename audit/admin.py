@@ -6,8 +6,12 @@ needs ``audit.view_auditentry`` (the 管理者 role). django-auditlog's change h
 """
 
 from auditlog.admin import LogEntryAdmin as AuditlogLogEntryAdmin
+from auditlog.filters import CIDFilter, ResourceTypeFilter
 from auditlog.models import LogEntry
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.pagination import EstimatedCountPaginator
 
@@ -23,7 +27,8 @@ class ReadOnlyAdminMixin(admin_mixins.ReadOnlyAdminMixin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("at", "action", "actor", "actor_role", "ip_address", "object_type", "object_id", "household_id", "summary")
+    list_display = ("at", "action", "actor", "actor_role", "ip_address", "object_type", "object_id", "household_no",
+                    "summary")
     list_filter = ("action", "actor_role", "object_type", ("at", admin.DateFieldListFilter))
     # 記号・番号 are deliberately not searchable here (a search puts its terms in the URL).
     search_fields = ("summary", "actor__email", "=ip_address", "=object_id", "=household__id", "details__login")
@@ -34,13 +39,58 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ("at", "action", "actor", "actor_role", "ip_address", "object_type", "object_id", "household", "summary", "details")
     readonly_fields = fields
 
+    @admin.display(description=gettext_lazy("世帯ID"), ordering="household_id")
+    def household_no(self, obj):
+        return obj.household_id
+
 
 admin.site.unregister(LogEntry)
+
+
+def _field_label(log_entry, name: str) -> str:
+    """A changed field by the name the admin shows for it (a relation by its model's)."""
+    model = log_entry.content_type.model_class()
+    try:
+        field = model._meta.get_field(name) if model else None
+    except FieldDoesNotExist:
+        field = None
+    if field is None:
+        return name
+    if hasattr(field, "verbose_name"):
+        return str(field.verbose_name)
+    return str(field.related_model._meta.verbose_name_plural)
+
+
+class ResourceTypeListFilter(ResourceTypeFilter):
+    title = gettext_lazy("対象の種類")
+
+
+class CorrelationListFilter(CIDFilter):
+    title = gettext_lazy("関連ID")
 
 
 @admin.register(LogEntry)
 class LogEntryAdmin(ReadOnlyAdminMixin, AuditlogLogEntryAdmin):
     # "changes" is left out of search: values typed there would end up in URLs.
     search_fields = ("object_repr", "actor__email", "=remote_addr", "=object_id")
+    list_filter = ("action", ResourceTypeListFilter, CorrelationListFilter)
+    readonly_fields = ["created", "resource_url", "action", "user_url", "msg", "cid_url"]
+    fieldsets = [
+        (None, {"fields": ["created", "user_url", "resource_url", "cid_url"]}),
+        (gettext_lazy("変更内容"), {"fields": ["action", "msg"]}),
+    ]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
+
+    @admin.display(description=gettext_lazy("変更内容"))
+    def msg_short(self, obj):
+        """「3項目を変更：交付番号、PDF、状態」: the fields by their names in the admin's language."""
+        if obj.action in (LogEntry.Action.DELETE, LogEntry.Action.ACCESS):
+            return ""
+        names = [_field_label(obj, name) for name in obj.changes_dict]
+        shown = "、".join(names[:8]) + ("…" if len(names) > 8 else "")
+        return _("%(count)d項目を変更：%(fields)s") % {"count": len(names), "fields": shown}
+
+    @admin.display(description=gettext_lazy("関連ID"))
+    def cid_url(self, obj):
+        return super().cid_url(obj)

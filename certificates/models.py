@@ -61,19 +61,21 @@ class EligibilityCertificate(models.Model):
         ERROR = "error", _("誤交付")
 
     serial = models.CharField("交付番号", max_length=20, unique=True)
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="certificates")
+    person = models.ForeignKey(Person, verbose_name=_("加入者"), on_delete=models.PROTECT, related_name="certificates")
     basis = models.CharField("交付の根拠", max_length=20, choices=Basis.choices)
     reissue_request = models.ForeignKey(
-        "ReissueRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+        "ReissueRequest", verbose_name=_("交付申請"), null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
     )
     batch = models.ForeignKey(
-        "IssueBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+        "IssueBatch", verbose_name=_("交付バッチ"), null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
     )
     issued_on = models.DateField("交付年月日")
     valid_until = models.DateField("有効期限")
     delivery_route = models.CharField("送付方法", max_length=10, choices=DeliveryRoute.choices)
     # Kept for sorting print files; the printed employer is in the snapshot.
-    employer = models.ForeignKey(Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    employer = models.ForeignKey(
+        Employer, verbose_name=_("事業所"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     snapshot = models.JSONField("印字内容", default=dict, editable=False)
     status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.QUEUED)
     pdf = models.FileField("PDF", upload_to="certificates/%Y/%m/", blank=True)
@@ -81,20 +83,20 @@ class EligibilityCertificate(models.Model):
 
     queued_at = models.DateTimeField("交付日時")
     queued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("交付した職員"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     rendered_at = models.DateTimeField("作成日時", null=True, blank=True)
     printed_at = models.DateTimeField("印刷日時", null=True, blank=True)
     printed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("印刷した職員"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     mailed_at = models.DateTimeField("発送日時", null=True, blank=True)
     mailed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("発送した職員"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     voided_at = models.DateTimeField("無効日時", null=True, blank=True)
     voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("無効にした職員"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     void_reason = models.CharField("無効の理由", max_length=20, choices=VoidReason.choices, blank=True)
 
@@ -129,8 +131,12 @@ class EligibilityCertificate(models.Model):
 class SerialCounter(models.Model):
     """The last serial number handed out; a row lock makes numbers unique."""
 
-    name = models.CharField(max_length=20, unique=True)
-    value = models.BigIntegerField(default=0)
+    name = models.CharField(_("名前"), max_length=20, unique=True)
+    value = models.BigIntegerField(_("最後の番号"), default=0)
+
+    class Meta:
+        verbose_name = _("交付番号の採番")
+        verbose_name_plural = _("交付番号の採番")
 
     def __str__(self) -> str:
         return f"{self.name}: {self.value}"
@@ -145,7 +151,7 @@ class IssueBatch(models.Model):
         DONE = "done", _("完了")
 
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("開始した職員"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     started_at = models.DateTimeField("開始日時", auto_now_add=True)
     filter_description = models.CharField("対象の条件", max_length=500, blank=True)
@@ -189,16 +195,17 @@ class BatchItem(models.Model):
         FAILED = "failed", _("失敗")
         SKIPPED = "skipped", _("対象外")
 
-    batch = models.ForeignKey(IssueBatch, on_delete=models.CASCADE, related_name="items")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    basis = models.CharField(max_length=20, choices=Basis.choices)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    batch = models.ForeignKey(IssueBatch, verbose_name=_("交付バッチ"), on_delete=models.CASCADE, related_name="items")
+    person = models.ForeignKey(Person, verbose_name=_("加入者"), on_delete=models.PROTECT, related_name="+")
+    basis = models.CharField(_("交付の根拠"), max_length=20, choices=Basis.choices)
+    state = models.CharField(_("状態"), max_length=10, choices=State.choices, default=State.PENDING)
     certificate = models.OneToOneField(
-        EligibilityCertificate, null=True, blank=True, on_delete=models.SET_NULL, related_name="batch_item"
+        EligibilityCertificate, verbose_name=_("資格確認書"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="batch_item",
     )
-    error = models.CharField(max_length=500, blank=True)
-    claim_token = models.CharField(max_length=36, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(_("エラー"), max_length=500, blank=True)
+    claim_token = models.CharField(_("処理中の印"), max_length=36, blank=True)
+    claimed_until = models.DateTimeField(_("処理の期限"), null=True, blank=True)
 
     class Meta:
         verbose_name = "交付バッチの対象者"
@@ -216,15 +223,17 @@ class PrintFile(models.Model):
     Planned for the whole batch at once, then merged by one task per file.
     """
 
-    batch = models.ForeignKey(IssueBatch, on_delete=models.CASCADE, related_name="print_files")
+    batch = models.ForeignKey(
+        IssueBatch, verbose_name=_("交付バッチ"), on_delete=models.CASCADE, related_name="print_files"
+    )
     sequence = models.PositiveIntegerField("番号")
     # [{"title", "employer_name", "ids": [certificate ids in print order]}, ...]: one cover sheet each.
-    plan = models.JSONField(default=list, editable=False)
-    pdf = models.FileField(upload_to="print/%Y/%m/", blank=True)  # empty until a worker merged it
+    plan = models.JSONField(_("構成"), default=list, editable=False)
+    pdf = models.FileField("PDF", upload_to="print/%Y/%m/", blank=True)  # empty until a worker merged it
     pages = models.PositiveIntegerField("ページ数", default=0)
     certificate_count = models.PositiveIntegerField("枚数")
     description = models.CharField("内容", max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         verbose_name = "印刷用ファイル"
@@ -291,9 +300,11 @@ class ReissueRequest(models.Model):
         INSUFFICIENT = "insufficient", _("申請の内容を確認できなかったため")
         OTHER = "other", _("その他（備考をご覧ください）")
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="reissue_requests")
+    person = models.ForeignKey(
+        Person, verbose_name=_("加入者"), on_delete=models.PROTECT, related_name="reissue_requests"
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="reissue_requests"
+        settings.AUTH_USER_MODEL, verbose_name=_("申請したログイン"), null=True, on_delete=models.SET_NULL, related_name="reissue_requests"
     )
     reason = models.CharField("申請の理由", max_length=20, choices=[(r.value, r.label) for r in ACCEPTED_REASONS])
     noticed_on = models.DateField("日付（紛失に気づいた日など）", null=True, blank=True)
@@ -301,7 +312,7 @@ class ReissueRequest(models.Model):
     status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.SUBMITTED)
     created_at = models.DateTimeField("申請日時", auto_now_add=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("審査した職員"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField("審査日時", null=True, blank=True)
     reject_reason = models.CharField("お受けできない理由", max_length=20, choices=RejectReason.choices, blank=True)
@@ -333,13 +344,17 @@ class ReissueRequest(models.Model):
 class ReissueRequestEvent(models.Model):
     """The history a member sees: each status a request took, when, and by whom (role only)."""
 
-    request = models.ForeignKey(ReissueRequest, on_delete=models.CASCADE, related_name="events")
-    status = models.CharField(max_length=10, choices=ReissueRequest.Status.choices)
-    at = models.DateTimeField(auto_now_add=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    note = models.CharField(max_length=300, blank=True)
+    request = models.ForeignKey(ReissueRequest, verbose_name=_("交付申請"), on_delete=models.CASCADE,
+                                related_name="events")
+    status = models.CharField(_("状態"), max_length=10, choices=ReissueRequest.Status.choices)
+    at = models.DateTimeField(_("日時"), auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作した人"), null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(_("備考"), max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("交付申請の履歴")
+        verbose_name_plural = _("交付申請の履歴")
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:

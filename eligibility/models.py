@@ -55,7 +55,7 @@ class Society(models.Model):
 class Employer(models.Model):
     """An employer office (事業所): certificates go out to members via it."""
 
-    society = models.ForeignKey(Society, on_delete=models.PROTECT, related_name="employers")
+    society = models.ForeignKey(Society, verbose_name=_("保険者"), on_delete=models.PROTECT, related_name="employers")
     code = models.CharField("事業所番号", max_length=16)
     name = models.CharField("事業所名称", max_length=100)
     postal_code = models.CharField("郵便番号", max_length=8, blank=True)
@@ -73,7 +73,7 @@ class Employer(models.Model):
 class Household(models.Model):
     """An insured person (被保険者) and their dependents (被扶養者), sharing 記号・番号."""
 
-    society = models.ForeignKey(Society, on_delete=models.PROTECT, related_name="households")
+    society = models.ForeignKey(Society, verbose_name=_("保険者"), on_delete=models.PROTECT, related_name="households")
     employer = models.ForeignKey(
         Employer, verbose_name="事業所", on_delete=models.PROTECT, related_name="households", null=True, blank=True
     )
@@ -127,7 +127,7 @@ class Person(models.Model):
         MALE = "M", _("男")
         FEMALE = "F", _("女")
 
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="persons")
+    household = models.ForeignKey(Household, verbose_name=_("世帯"), on_delete=models.PROTECT, related_name="persons")
     branch_number = models.CharField("枝番", max_length=2, validators=[branch_number_validator])
     relationship = models.CharField("続柄", max_length=8, choices=Relationship.choices)
     family_name = models.CharField("氏", max_length=40)
@@ -250,7 +250,9 @@ class CardFacts(models.Model):
         NATIONAL_FILE = "national_file", _("月次の登録状況ファイル")
         STAFF = "staff", _("職員の入力")
 
-    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="card", primary_key=True)
+    person = models.OneToOneField(
+        Person, verbose_name=_("加入者"), on_delete=models.CASCADE, related_name="card", primary_key=True
+    )
     has_card = models.BooleanField("マイナンバーカードを持っている", default=False)
     card_expires_on = models.DateField("カードの有効期限（券面記載）", null=True, blank=True)
     ecert_expires_on = models.DateField("電子証明書の有効期限", null=True, blank=True)
@@ -319,8 +321,10 @@ class MemberLink(models.Model):
     adult dependent who linked their own) sees only that dependent.
     """
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member_link")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="member_links")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("ログイン"), on_delete=models.CASCADE, related_name="member_link"
+    )
+    person = models.ForeignKey(Person, verbose_name=_("加入者"), on_delete=models.CASCADE, related_name="member_links")
     linked_at = models.DateTimeField("連携日時", auto_now_add=True)
 
     class Meta:
@@ -341,16 +345,18 @@ class ActivationCode(models.Model):
     Only a hash is stored; the code itself is shown once to staff for printing.
     """
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="activation_codes")
-    code_hash = models.CharField(max_length=128, unique=True)
+    person = models.ForeignKey(
+        Person, verbose_name=_("加入者"), on_delete=models.CASCADE, related_name="activation_codes"
+    )
+    code_hash = models.CharField(_("コードのハッシュ"), max_length=128, unique=True)
     created_at = models.DateTimeField("発行日時", auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("発行した職員"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     expires_at = models.DateTimeField("有効期限")
     used_at = models.DateTimeField("使用日時", null=True, blank=True)
     used_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("使用したログイン"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -373,7 +379,7 @@ class CardFactsChange(models.Model):
         STAFF = "staff", _("職員")
         NATIONAL_FILE = "national_file", _("月次の登録状況ファイル")
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="card_changes")
+    person = models.ForeignKey(Person, verbose_name=_("加入者"), on_delete=models.CASCADE, related_name="card_changes")
     changed_at = models.DateTimeField("変更日時", default=timezone.now, db_index=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="変更者", null=True, blank=True, on_delete=models.SET_NULL,

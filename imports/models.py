@@ -25,7 +25,7 @@ class ImportRun(models.Model):
 
     kind = models.CharField("種類", max_length=16, choices=Kind.choices)
     status = models.CharField("状態", max_length=16, choices=Status.choices, default=Status.PREVIEW)
-    society = models.ForeignKey("eligibility.Society", on_delete=models.PROTECT, related_name="+")
+    society = models.ForeignKey("eligibility.Society", verbose_name="保険者", on_delete=models.PROTECT, related_name="+")
     file = models.FileField("ファイル", upload_to="imports/%Y/%m/", max_length=200)
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
     encoding = models.CharField("文字コード", max_length=16, blank=True)

@@ -5,24 +5,48 @@ permission add or edit another person's authenticator. Here the list and the det
 show only the kind and the dates; nobody adds or edits; revoking (delete, a 管理者's
 permission) is audited, and takes the recovery codes with the last device, so the
 login sets MFA up again at its next staff page.
+
+allauth's model has English names and no Japanese for them: the admin shows ours.
 """
 
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from audit.admin_mixins import AuditedModelAdmin
+
+# Options set here are not migration state (makemigrations reads the model's own Meta).
+Authenticator._meta.verbose_name = _("多要素認証の手段")
+Authenticator._meta.verbose_name_plural = _("多要素認証の手段")
+AUTHENTICATOR_TYPES = {
+    Authenticator.Type.TOTP: _("認証アプリ（TOTP）"),
+    Authenticator.Type.WEBAUTHN: _("セキュリティキー（WebAuthn）"),
+    Authenticator.Type.RECOVERY_CODES: _("リカバリーコード"),
+}
+
+
+class AuthenticatorTypeFilter(admin.SimpleListFilter):
+    title = _("種類")
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):
+        return list(AUTHENTICATOR_TYPES.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(type=self.value()) if self.value() else queryset
+
 
 admin.site.unregister(Authenticator)
 
 
 @admin.register(Authenticator)
 class AuthenticatorAdmin(AuditedModelAdmin):
-    list_display = ("user", "type", "created_at", "last_used_at")
-    list_filter = ("type",)
+    list_display = ("user_display", "type_display", "created_display", "last_used_display")
+    list_filter = (AuthenticatorTypeFilter,)
     search_fields = ("user__email",)
     list_select_related = ("user",)
     # ``data`` (the secret, encrypted or not) is never shown.
-    fields = ("user", "type", "created_at", "last_used_at")
+    fields = ("user_display", "type_display", "created_display", "last_used_display")
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -30,6 +54,22 @@ class AuthenticatorAdmin(AuditedModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("ログイン"), ordering="user__email")
+    def user_display(self, obj):
+        return obj.user
+
+    @admin.display(description=_("種類"), ordering="type")
+    def type_display(self, obj):
+        return AUTHENTICATOR_TYPES.get(obj.type, obj.type)
+
+    @admin.display(description=_("登録日時"), ordering="created_at")
+    def created_display(self, obj):
+        return obj.created_at
+
+    @admin.display(description=_("最後に使った日時"), ordering="last_used_at")
+    def last_used_display(self, obj):
+        return obj.last_used_at
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)

@@ -9,12 +9,14 @@ def _sync_roles_after_migrate(sender, app_config=None, using="default", apps=Non
     from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
 
+    from .permission_names import rename_default_permissions
     from .roles import sync_roles
 
     # Permissions of apps later in INSTALLED_APPS are created by their own
     # post_migrate; create them all now so the roles are complete in one pass.
     for config in global_apps.get_app_configs():
         create_permissions(config, verbosity=0, using=using)
+    rename_default_permissions(using=using)  # before the roles, so the audit log records Japanese names
     sync_roles(using=using)
 
 
