@@ -175,7 +175,7 @@ def candidates(insured_and_dependent_72):
 def test_the_admin_list_shows_the_candidates_with_their_basis(client, staff, candidates):
     page = client.get(reverse("admin:certificates_exofficiocandidate_changelist")).content.decode()
     assert "高橋 健一" in page and "高橋 ハル" in page and "三郎" not in page
-    assert "職権：令和6年12月1日以前の資格取得" in page
+    assert "職権①：令和6年12月1日以前の資格取得" in page
 
 
 def test_the_admin_list_searches_by_name_and_kana_but_never_by_symbol_and_number(client, staff, candidates):
