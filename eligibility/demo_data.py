@@ -11,7 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.dispatch import Signal
+
 from . import rules
+
+# Sent by ``seed_demo`` once the society is written (``today=``): apps above eligibility
+# add their own demo rows (certificates issue a few, so every R6 basis shows).
+seeded = Signal()
 
 FAMILY_NAMES = [
     ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"), ("伊藤", "イトウ"),
@@ -58,6 +64,7 @@ class DemoPerson:
     eligible_from: date
     eligible_until: date | None
     certificate_wanted: bool
+    my_number_registered: bool
     # card facts
     has_card: bool
     card_expires_on: date | None
@@ -74,6 +81,7 @@ class DemoHousehold:
     number: str
     voluntary_continuation: bool
     persons: list[DemoPerson]
+    voluntary_continuation_ends_on: date | None = None
 
 
 def _random_date(rng: random.Random, start: date, end: date) -> date:
@@ -102,26 +110,39 @@ def _card_facts(rng: random.Random, birth: date, today: date) -> tuple:
     return True, card, ecert, registered, registered and rng.random() < 0.15
 
 
+def _under_75(rng: random.Random, birth: date, today: date) -> date:
+    """``birth``, or a birth 70–74 years before ``today`` if that one is aged 75 or over:
+    nobody in the society is 75+ (R11), so neither is anybody in the demo."""
+    if rules.age_on(birth, today) < rules.LATE_ELDERLY_AGE:
+        return birth
+    return _random_date(rng, rules.add_months(today, -12 * 75) + timedelta(days=30), rules.add_months(today, -12 * 70))
+
+
 def generate(*, persons: int, today: date, seed: int = 20251202) -> Iterator[DemoHousehold]:
-    """Households until ``persons`` persons have been produced."""
+    """Households until ``persons`` persons have been produced: everyone under 75 on
+    ``today`` (R11), nobody eligible before their birth, and every R6 basis present
+    (with the certificates ``seeded``'s receivers add for the renewals)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     made = 0
     index = 0
+    oldest = rules.add_months(today, -12 * 74)  # the oldest insured person is 73–74
+    youngest = rules.add_months(today, -12 * 18 - 6)
     while made < persons:
         family, family_kana = rng.choice(FAMILY_NAMES)
         insured_male = rng.random() < 0.7
-        insured_birth = _random_date(rng, date(1952, 1, 1), date(2004, 3, 31))
+        insured_birth = _random_date(rng, oldest, youngest)
         members: list[tuple[str, str, date]] = [("self", "M" if insured_male else "F", insured_birth)]
         age = rules.age_on(insured_birth, today)
         if age >= 27 and rng.random() < 0.6:
-            spouse_birth = insured_birth + timedelta(days=rng.randrange(-1500, 1500))
+            spouse_birth = _under_75(rng, insured_birth + timedelta(days=rng.randrange(-1500, 1500)), today)
             members.append(("spouse", "F" if insured_male else "M", spouse_birth))
             if age < 60:
                 for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
                     child_birth = _random_date(rng, insured_birth + timedelta(days=365 * 24), min(today, insured_birth + timedelta(days=365 * 45)))
                     members.append(("child", rng.choice("MF"), child_birth))
-        if 40 <= age <= 60 and rng.random() < 0.08:
-            members.append(("parent", rng.choice("MF"), insured_birth - timedelta(days=365 * 28 + rng.randrange(0, 3000))))
+        if 40 <= age <= 50 and rng.random() < 0.08:
+            parent_birth = insured_birth - timedelta(days=365 * 24 + rng.randrange(0, 3000))
+            members.append(("parent", rng.choice("MF"), _under_75(rng, parent_birth, today)))
         members = members[: max(1, persons - made)]
         employer_index = rng.randrange(len(EMPLOYERS))
         household_persons = []
@@ -129,7 +150,7 @@ def generate(*, persons: int, today: date, seed: int = 20251202) -> Iterator[Dem
         insured_from = _random_date(rng, start_of_insured, today - timedelta(days=1)) if start_of_insured < today else today
         for branch, (relationship, sex, birth) in enumerate(members):
             given, given_kana = rng.choice(MALE_NAMES if sex == "M" else FEMALE_NAMES)
-            eligible_from = max(insured_from, birth)
+            eligible_from = max(insured_from, birth)  # a child is recognised at birth at the earliest
             has_card, card, ecert, registered, phone = _card_facts(rng, birth, today)
             eligible_until = None
             if rng.random() < 0.02:
@@ -148,6 +169,8 @@ def generate(*, persons: int, today: date, seed: int = 20251202) -> Iterator[Dem
                     eligible_from=eligible_from,
                     eligible_until=eligible_until,
                     certificate_wanted=eligible_from > rules.EX_OFFICIO_CUTOFF and not has_card and rng.random() < 0.5,
+                    # R6.4: a few the society has not registered with the national system yet.
+                    my_number_registered=rng.random() >= 0.01,
                     has_card=has_card,
                     card_expires_on=card,
                     ecert_expires_on=ecert,
@@ -155,13 +178,16 @@ def generate(*, persons: int, today: date, seed: int = 20251202) -> Iterator[Dem
                     uses_smartphone=phone,
                 )
             )
+        voluntary = rng.random() < 0.03
         yield DemoHousehold(
             index=index,
             employer_index=employer_index,
             symbol=str(100 + employer_index),
             number=str(index + 1),
-            voluntary_continuation=rng.random() < 0.03,
+            voluntary_continuation=voluntary,
             persons=household_persons,
+            # 任意継続 lasts two years at most: its last day is known (R8 caps certificates at it).
+            voluntary_continuation_ends_on=today + timedelta(days=rng.randrange(30, 700)) if voluntary else None,
         )
         made += len(household_persons)
         index += 1

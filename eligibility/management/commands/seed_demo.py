@@ -99,6 +99,7 @@ class Command(BaseCommand):
             ]
             total = self._write_households(society, employers, persons, today, seed)
             linking = self._make_logins(today)
+            demo_data.seeded.send(sender=self.__class__, today=today)
         self._analyze()
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(f"{total:,} 人のデモデータを作成しました（{elapsed:.1f} 秒）。 / Created {total:,} persons in {elapsed:.1f} s."))
@@ -123,6 +124,9 @@ class Command(BaseCommand):
                     symbol=demo.symbol,
                     number=demo.number,
                     voluntary_continuation=demo.voluntary_continuation,
+                    voluntary_continuation_ends_on=demo.voluntary_continuation_ends_on,
+                    postal_code="100-0005" if demo.voluntary_continuation else "",
+                    address="東京都千代田区丸の内1-1-1" if demo.voluntary_continuation else "",
                     email_reminders=True,
                 )
                 households.append(household)
@@ -141,7 +145,8 @@ class Command(BaseCommand):
                         eligible_from=p.eligible_from,
                         eligible_until=p.eligible_until,
                         certificate_wanted=p.certificate_wanted,
-                    )
+                        my_number_registered=p.my_number_registered,
+                    ).fill_search_text()  # COPY skips save()
                     people.append(person)
                     cards.append(
                         CardFacts(
@@ -196,7 +201,7 @@ class Command(BaseCommand):
         crafted = [(insured, {"has_card": True, "registered": True, "ecert_expires_on": ecert,
                               "card_expires_on": rules.birthday_in(ecert, ecert.year + 5)})]
         spouse_birth = insured.birth_date + timedelta(days=700)
-        grandmother_birth = rules.birthday_in(today - timedelta(days=40), 1952)
+        grandmother_birth = rules.birthday_in(today - timedelta(days=40), today.year - 72)  # 72: under 75 (R11)
         grandmother_ecert = today - timedelta(days=40)
         extras = [
             ("spouse", "F", "美咲", "ミサキ", spouse_birth, issued_facts(spouse_birth, today - timedelta(days=400), registered=False)),
@@ -210,7 +215,7 @@ class Command(BaseCommand):
             person = Person.objects.create(
                 household=household, branch_number=f"{i:02d}", relationship=relationship, family_name=insured.family_name,
                 given_name=given, family_name_kana=insured.family_name_kana, given_name_kana=kana, sex=sex,
-                birth_date=birth, eligible_from=insured.eligible_from,
+                birth_date=birth, eligible_from=max(insured.eligible_from, birth),  # never before birth
             )
             crafted.append((person, facts))
         for person, facts in crafted:
