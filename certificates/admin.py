@@ -16,6 +16,7 @@ from audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdminMixin
 from audit.services import record
 from core.pagination import EstimatedCountPaginator
 from eligibility import rules
+from eligibility.admin_filters import STATUS_LABELS  # the staff's words for R5, as on the dashboard
 from eligibility.admin_search import FoldedNameSearchMixin
 from eligibility.selectors import today
 
@@ -30,7 +31,6 @@ from .models import (
     IssueBatch,
     ReissueRequest,
 )
-from .views import STATUS_LABELS
 
 CSV_HEADER = ["記号", "番号", "枝番", "氏名", "氏名（カナ）", "生年月日", "性別", "続柄", "事業所番号", "事業所名称",
               "任意継続", "資格取得日", "交付の根拠", "マイナ保険証の状況"]

@@ -216,3 +216,39 @@ def test_an_expiry_month_it_cannot_read_is_ignored_rather_than_an_error(value):
     filter_ = ExpiryMonthListFilter.__new__(ExpiryMonthListFilter)
     filter_.used_parameters = {"expires": value}
     assert filter_._parsed() is None
+
+
+# --- The ex-officio numbers (R6) ----------------------------------------------------
+
+
+def test_it_shows_the_ex_officio_list_per_basis_and_the_renewals_due(client, population):
+    from certificates.models import EligibilityCertificate
+    from django.utils import timezone
+
+    day = population
+    renewing = PersonFactory(household=HouseholdFactory(), branch_number="00")  # no card facts: no_card
+    EligibilityCertificate.objects.create(
+        serial="T-1", person=renewing, basis="cutoff", issued_on=day - timedelta(days=1800),
+        valid_until=day + timedelta(days=20), delivery_route="employer", queued_at=timezone.now(), status="mailed")
+    login_with_mfa(client, make_staff(role=VIEWER, email="viewer@example.jp"))
+
+    html = client.get(URL).content.decode()
+
+    # The population: two without a card (cutoff), one not registered (cutoff), one lapsed.
+    figures = dashboard_figures(dashboard.compute_summary(day=day))
+    assert [(f.url.rsplit("=", 1)[1], f.count) for f in figures.ex_officio] == [
+        ("cutoff", 3), ("enrolment_form", 0), ("lapsed", 1), ("no_my_number", 0), ("renewal", 1)]
+    assert '<a href="/admin/certificates/exofficiocandidate/">5</a>' in html
+    assert '<a href="/admin/certificates/exofficiocandidate/?basis=renewal">1</a>' in html
+    assert "2 か月以内に更新する資格確認書" in html
+    assert "職権④：個人番号未登録" in html
+
+
+def test_the_cached_numbers_read_in_each_readers_language(client, population):
+    login_with_mfa(client, make_staff(role=VIEWER, email="viewer@example.jp"))
+
+    english = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()  # the first reader fills the cache
+    assert "No My Number card" in english and cache.get(dashboard.CACHE_KEY) is not None
+    html = client.get(URL, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+
+    assert "マイナンバーカードなし" in html and "加入者（資格あり）" in html
