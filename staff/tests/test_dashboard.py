@@ -222,8 +222,9 @@ def test_an_expiry_month_it_cannot_read_is_ignored_rather_than_an_error(value):
 
 
 def test_it_shows_the_ex_officio_list_per_basis_and_the_renewals_due(client, population):
-    from certificates.models import EligibilityCertificate
     from django.utils import timezone
+
+    from certificates.models import EligibilityCertificate
 
     day = population
     renewing = PersonFactory(household=HouseholdFactory(), branch_number="00")  # no card facts: no_card
