@@ -50,7 +50,7 @@ class BasisFilter(admin.SimpleListFilter):
         return [(b.value, b.label) for b in Basis if b != Basis.APPLICATION]
 
     def queryset(self, request, queryset):
-        return queryset.filter(basis=self.value()) if self.value() else queryset
+        return selectors.with_basis(queryset, self.value(), today=today()) if self.value() else queryset
 
 
 class StatusFilter(admin.SimpleListFilter):

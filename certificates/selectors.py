@@ -147,6 +147,18 @@ def ex_officio_candidates(*, today: date) -> QuerySet[Person]:
     )
 
 
+def with_basis(candidates: QuerySet[Person], basis: str, *, today: date) -> QuerySet[Person]:
+    """``candidates`` (from ``ex_officio_candidates``) on ``basis`` only. Adds what each
+    basis implies as a plain column condition, so the database can start from a small
+    index instead of working out every person's basis (a sparse basis at a million)."""
+    implied = {
+        Basis.ENROLMENT_FORM.value: Q(certificate_wanted=True),
+        Basis.NO_MY_NUMBER.value: Q(my_number_registered=False),
+        Basis.RENEWAL.value: Q(live_certificate__valid_until__lte=renewal_horizon(today=today)),
+    }
+    return candidates.filter(implied.get(basis, Q()), basis=basis)
+
+
 def ex_officio_counts(*, today: date) -> dict[str, int]:
     """How many people are on the ex-officio list per R6 basis (every basis, 0 included):
     one grouped query."""

@@ -197,3 +197,12 @@ def test_the_migration_voids_the_certificates_of_people_already_75(db):
     assert (turned.status, turned.void_reason) == ("void", "eligibility_ended")
     assert turned.voided_at is not None
     assert last_day.status == expired.status == "mailed"
+
+
+def test_the_list_of_one_basis_is_the_same_with_its_implied_conditions(population):
+    from certificates.selectors import with_basis
+
+    for day in DAYS:
+        for basis in ex_officio_counts(today=day):
+            narrowed = {p.given_name for p in with_basis(ex_officio_candidates(today=day), basis, today=day)}
+            assert narrowed == {name for name, b in listed(day).items() if b == basis}, (day, basis)
