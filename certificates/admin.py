@@ -84,7 +84,8 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
 
     list_display = ("name", "name_kana", "symbol_number", "relationship", "birth_date", "age", "employer",
                     "basis_label", "status_label", "eligible_from")
-    list_filter = (BasisFilter, ("household__employer", admin.RelatedOnlyFieldListFilter), StatusFilter,
+    # Every employer (a few hundred at most), not only the listed ones: those would need the whole list worked out.
+    list_filter = (BasisFilter, "household__employer", StatusFilter,
                    AgeBandFilter)
     search_fields = ("search_text",)  # names and kana, folded (core.kana)
     # 記号・番号 are never searched here: a GET search would put them in the URL and the

@@ -105,8 +105,14 @@ def with_ex_officio_basis(persons: QuerySet[Person], *, today: date) -> QuerySet
             _ymd(F("certificate_next_day")) - _ymd(F("birth_date")), output_field=IntegerField()
         ),
     )
-    without_card = Q(status__in=[S.NO_CARD.value, S.NOT_REGISTERED.value])
-    lapsing = Q(status=S.LAPSED.value) | Q(status=S.GRACE.value, card__effective_expires_on__lt=listing_bound)
+    # R5's statuses from the card's columns directly (the same conditions as with_status's
+    # CASE, which the database would otherwise evaluate once per condition below).
+    without_card = Q(card__isnull=True) | Q(card__has_card=False) | Q(card__registered=False)  # no_card, not_registered
+    registered = Q(card__has_card=True, card__registered=True)
+    lapsed = registered & Q(card__grace_ends_on__lt=today)
+    # In grace (expired, grace not over) from the listing day: expired before listing_bound (<= today).
+    grace_listed = registered & Q(card__effective_expires_on__lt=listing_bound, card__grace_ends_on__gte=today)
+    lapsing = lapsed | grace_listed
     no_usable_card = without_card | lapsing | Q(my_number_registered=False)
     no_valid_certificate = Q(certificate_until__isnull=True) | Q(certificate_until__lt=today)
     # A new certificate would run longer than this one: it ends before the last eligible day.

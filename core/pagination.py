@@ -20,6 +20,11 @@ from django.utils.functional import cached_property
 
 COUNT_TIMEOUT_MS = 200
 EXACT_BELOW = 20_000
+# When a filtered count times out, the planner's estimate can be far too low (41 for
+# 9,508 rows): the admin would then think one page holds everything and render every
+# row. An unknown count is taken as at least this many: more than the admin's "show
+# all" limit (200), so the list stays paginated (pages past the real end are empty).
+UNKNOWN_COUNT_AT_LEAST = 201
 
 
 def table_estimate(model, using: str = "default") -> int | None:
@@ -78,4 +83,4 @@ class EstimatedCountPaginator(Paginator):
         except _Counted as counted:
             return counted.value
         except DatabaseError:
-            return query_estimate(qs) or 0
+            return max(query_estimate(qs) or 0, UNKNOWN_COUNT_AT_LEAST)
