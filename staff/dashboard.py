@@ -10,7 +10,7 @@ language serves every language (``staff.figures`` words it per request).
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.cache import cache
@@ -40,10 +40,11 @@ class Summary:
     statuses: dict[str, int]
     months: list[tuple[date, int, int]]
     work: dict[str, int]
-    ex_officio: dict[str, int] = field(default_factory=dict)
+    # None: not counted yet (the first view ever leaves R6, the slowest count, to a worker).
+    ex_officio: dict[str, int] | None = None
 
 
-def compute_summary(*, day: date) -> Summary:
+def compute_summary(*, day: date, with_ex_officio: bool = True) -> Summary:
     statuses, months = selectors.society_counts(day=day)
     return Summary(
         day=day,
@@ -51,7 +52,7 @@ def compute_summary(*, day: date) -> Summary:
         statuses=statuses,
         months=months,
         work=selectors.work_counts(),
-        ex_officio=selectors.ex_officio_counts(today=day),
+        ex_officio=selectors.ex_officio_counts(today=day) if with_ex_officio else None,
     )
 
 
@@ -82,14 +83,16 @@ def request_refresh() -> None:
 def dashboard_summary() -> Summary:
     """The latest summary without waiting for the database (stale-while-revalidate).
 
-    Only the very first view (an empty cache) computes it in the request; after
-    that a page shows the last summary, and one older than a minute (or of
-    another day) is recomputed by a worker for the next view.
+    Only the very first view (an empty cache) computes in the request, and then
+    not the ex-officio numbers (seconds at a million persons): a worker adds them.
+    After that a page shows the last summary, and one older than a minute (or of
+    another day, or without the ex-officio numbers) is recomputed by a worker.
     """
     summary = cache.get(CACHE_KEY)
     if summary is None:
-        return refresh_summary()
+        summary = compute_summary(day=today(), with_ex_officio=False)
+        cache.set(CACHE_KEY, summary, KEEP_SECONDS)
     age = (timezone.now() - summary.computed_at).total_seconds()
-    if age > FRESH_SECONDS or summary.day != today():
+    if age > FRESH_SECONDS or summary.day != today() or summary.ex_officio is None:
         request_refresh()
     return summary

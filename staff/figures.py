@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from certificates.models import Basis
+from certificates.selectors import EX_OFFICIO_BASES
 from eligibility.admin_filters import HOLDER_STATUSES, HOLDERS, STATUS_LABELS
 from eligibility.rules import Status
 
@@ -36,7 +37,7 @@ class Figure:
     """One number on the dashboard, and the admin list it stands for."""
 
     label: str
-    count: int
+    count: int | None  # None: not counted yet (shown as "—")
     url: str | None = None
 
 
@@ -75,8 +76,9 @@ def dashboard_figures(summary: Summary) -> Dashboard:
                       card_url=_url(PERSON_LIST, expires=f"card:{month:%Y-%m}"))
         for month, ecert, card in summary.months
     ]
-    ex_officio = [Figure(str(Basis(basis).label), n, _url(EX_OFFICIO_LIST, basis=basis))
-                  for basis, n in summary.ex_officio.items()]
+    counted = summary.ex_officio
+    ex_officio = [Figure(str(b.label), counted[b.value] if counted is not None else None,
+                         _url(EX_OFFICIO_LIST, basis=b.value)) for b in EX_OFFICIO_BASES]
     return Dashboard(
         summary=summary,
         persons=Figure(str(_("加入者（資格あり）")), sum(statuses.values()), _url(PERSON_LIST, eligible="yes")),
@@ -86,12 +88,12 @@ def dashboard_figures(summary: Summary) -> Dashboard:
                   for s in Status],
         work=[Figure(str(label), summary.work.get(key, 0), _url(name, **params))
               for key, (label, name, params) in WORK_LABELS.items()],
-        ex_officio_total=Figure(str(_("職権交付が必要な人（合計）")), sum(summary.ex_officio.values()),
-                                _url(EX_OFFICIO_LIST)),
+        ex_officio_total=Figure(str(_("職権交付が必要な人（合計）")),
+                                sum(counted.values()) if counted is not None else None, _url(EX_OFFICIO_LIST)),
         ex_officio=ex_officio,
         renewals=Figure(_("%(months)d か月以内に更新する資格確認書（職権）") % {
                             "months": settings.KENPO_CERTIFICATE_RENEWAL_MONTHS},
-                        summary.ex_officio.get(Basis.RENEWAL.value, 0),
+                        counted.get(Basis.RENEWAL.value, 0) if counted is not None else None,
                         _url(EX_OFFICIO_LIST, basis=Basis.RENEWAL.value)),
         months=months,
     )
