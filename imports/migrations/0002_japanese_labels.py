@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eligibility', '0006_japanese_labels'),
+        ('eligibility', '0007_japanese_labels'),
         ('imports', '0001_initial'),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eligibility', '0005_person_search_text'),
+        ('eligibility', '0006_person_search_text'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -60,7 +60,7 @@ def drop_trigram_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eligibility', '0004_r3_r6_r8_roster_facts'),
+        ('eligibility', '0005_society_hours'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eligibility', '0006_japanese_labels'),
+        ('eligibility', '0007_japanese_labels'),
     ]
 
     operations = [

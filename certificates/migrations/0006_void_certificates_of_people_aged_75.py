@@ -41,7 +41,7 @@ def void_as_of(apps, *, today: date) -> int:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("certificates", "0004_ex_officio_bases_r6"),
+        ("certificates", "0005_ex_officio_bases_r6"),
         ("eligibility", "0004_r3_r6_r8_roster_facts"),
     ]
 

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0005_void_certificates_of_people_aged_75'),
-        ('eligibility', '0006_japanese_labels'),
+        ('certificates', '0006_void_certificates_of_people_aged_75'),
+        ('eligibility', '0007_japanese_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

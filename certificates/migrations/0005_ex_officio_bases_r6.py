@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0003_print_file_plan'),
+        ('certificates', '0004_reason_no_card'),
     ]
 
     operations = [
