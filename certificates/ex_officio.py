@@ -1,9 +1,10 @@
 """R6 for one person: on which basis (if any) the society sends them a 資格確認書
 without an application, and from when. Pure: dates and flags in, a basis out.
 
-The set-based ex-officio list (``selectors.ex_officio_candidates``) answers the same
-question for the whole society in SQL; this is the per-person answer the member's
-dashboard words ("what comes next"). Basis names follow R6's order.
+The rule itself is ``eligibility.rules.ex_officio_basis`` (one place); the set-based
+ex-officio list (``selectors.ex_officio_candidates``) is its SQL mirror, and this is
+the per-person form the member's dashboard words ("what comes next"). Basis names
+follow R6's order and are the values stored on certificates (``models.Basis``).
 """
 
 from dataclasses import dataclass
@@ -11,15 +12,15 @@ from datetime import date
 
 from eligibility import rules
 
-CUTOFF = "cutoff"                                  # 1. enrolled on or before 2024-12-01, no card / not registered
-ENROLMENT_FORM = "enrolment_form"                  # 2. asked for one on the enrolment form
-LAPSED = "lapsed"                                  # 3. running out: grace from the listing day, or lapsed
-MY_NUMBER_UNREGISTERED = "my_number_unregistered"  # 4. 個人番号未登録
-RENEWAL = "renewal"                                # 5. holds one that ends within 2 months
-BASES = (CUTOFF, ENROLMENT_FORM, LAPSED, MY_NUMBER_UNREGISTERED, RENEWAL)
+B = rules.ExOfficioBasis
+CUTOFF = B.CUTOFF.value                                  # 1. enrolled on or before 2024-12-01, no card / not registered
+ENROLMENT_FORM = B.ENROLMENT_FORM.value                  # 2. asked for one on the enrolment form
+LAPSED = B.LAPSING.value                                 # 3. running out: grace from the listing day, or lapsed
+MY_NUMBER_UNREGISTERED = B.MY_NUMBER_UNREGISTERED.value  # 4. 個人番号未登録
+RENEWAL = B.RENEWAL.value                                # 5. holds one that ends within 2 months
+BASES = tuple(b.value for b in B)
 
-RENEWAL_MONTHS = 2  # R6.5 (policy)
-_NO_CARD_USE = (rules.Status.NO_CARD, rules.Status.NOT_REGISTERED, rules.Status.LAPSED)
+RENEWAL_MONTHS = 2  # R6.5 (policy; the setting KENPO_CERTIFICATE_RENEWAL_MONTHS)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class PersonFacts:
     certificate_wanted: bool = False
     my_number_registered: bool = True
     needed_helper: bool = False  # once applied as 要配慮者: always renewed (R6.5)
+    # The last eligible day when known (Person.last_eligible_day): a certificate already
+    # running to it is not renewed. None: not known here (no cap).
+    last_eligible_day: date | None = None
 
 
 def listed_from(*, status: str | None, expires_on: date | None, months_after: int = 2) -> date | None:
@@ -47,32 +51,29 @@ def basis_for(
     *,
     expires_on: date | None = None,
     lapsed_policy: bool = True,
+    grace_months_after: int = 2,
+    renewal_months: int = RENEWAL_MONTHS,
 ) -> str | None:
     """R6: the basis on which ``person`` is on the ex-officio list on ``today``, or None.
 
     ``status`` is R5's (None: not eligible today, never listed — R11 included);
-    ``holds_certificate_until`` the 有効期限 of the valid 資格確認書 they hold, if any;
+    ``holds_certificate_until`` the 有効期限 of the 資格確認書 they hold, if any;
     ``expires_on`` R5's ``e`` (needed for R6.3's listing day in grace).
     """
     if status is None:
         return None
-    in_listed_grace = status == rules.Status.GRACE and lapsed_policy and expires_on is not None and (
-        today >= rules.ex_officio_grace_listing_from(expires_on)
+    basis = rules.ex_officio_basis(
+        today=today,
+        eligible_from=person.eligible_from,
+        last_eligible_day=person.last_eligible_day or date.max,
+        status=rules.Status(status),
+        expiry=expires_on,
+        certificate_wanted=person.certificate_wanted,
+        my_number_registered=person.my_number_registered,
+        certificate_valid_until=holds_certificate_until,
+        needs_helper=person.needed_helper,
+        grace_months_after=grace_months_after,
+        renewal_months=renewal_months,
+        lapsing_listed=lapsed_policy,
     )
-    without_card_use = status in _NO_CARD_USE or in_listed_grace
-    if holds_certificate_until is not None and holds_certificate_until >= today:
-        ends_soon = holds_certificate_until <= rules.add_months(today, RENEWAL_MONTHS)
-        return RENEWAL if ends_soon and (without_card_use or person.needed_helper) else None
-    if not without_card_use:
-        return None
-    if person.eligible_from <= rules.EX_OFFICIO_CUTOFF and status in (
-        rules.Status.NO_CARD, rules.Status.NOT_REGISTERED
-    ):
-        return CUTOFF
-    if person.certificate_wanted:
-        return ENROLMENT_FORM
-    if lapsed_policy and (status == rules.Status.LAPSED or in_listed_grace):
-        return LAPSED
-    if not person.my_number_registered:
-        return MY_NUMBER_UNREGISTERED
-    return None
+    return basis.value if basis else None

@@ -62,12 +62,16 @@ def proofs(persons: list, *, today: date, statuses: dict[int, str | None]) -> di
         basis = ex_officio.basis_for(
             ex_officio.PersonFacts(eligible_from=person.eligible_from, certificate_wanted=person.certificate_wanted,
                                    my_number_registered=person.my_number_registered,
-                                   needed_helper=person.pk in helped),
+                                   needed_helper=person.pk in helped,
+                                   last_eligible_day=person.last_eligible_day()),
             status, certificate.valid_until if certificate else None, today,
             expires_on=expires_on, lapsed_policy=settings.KENPO_EX_OFFICIO_LAPSED,
+            grace_months_after=settings.KENPO_EX_OFFICIO_GRACE_MONTHS_AFTER,
+            renewal_months=settings.KENPO_CERTIFICATE_RENEWAL_MONTHS,
         )
         request = open_requests.get(person.pk)
-        listed = (ex_officio.listed_from(status=status, expires_on=expires_on)
+        listed = (ex_officio.listed_from(status=status, expires_on=expires_on,
+                                         months_after=settings.KENPO_EX_OFFICIO_GRACE_MONTHS_AFTER)
                   if settings.KENPO_EX_OFFICIO_LAPSED else None)
         result[person.pk] = Proof(
             certificate=_held(certificate), basis=basis, listed_from=listed,

@@ -22,7 +22,7 @@ BASIS_REASONS = {
     "cutoff": gettext_lazy("令和6年12月1日以前から加入していて、マイナ保険証をお使いでないため"),
     "enrolment_form": gettext_lazy("加入のときに発行を希望されたため"),
     "lapsed": gettext_lazy("マイナ保険証の有効期限が切れたため"),
-    "my_number_unregistered": gettext_lazy("当組合でのマイナンバーの登録手続きが済んでいないため"),
+    "no_my_number": gettext_lazy("当組合でのマイナンバーの登録手続きが済んでいないため"),
     "renewal": gettext_lazy("お持ちの資格確認書の有効期限が近いため"),
 }
 NO_CARD_USE = (Status.NO_CARD, Status.NOT_REGISTERED, Status.LAPSED)

@@ -185,7 +185,7 @@ def test_the_migration_voids_the_certificates_of_people_already_75(db):
 
     from django.apps import apps
 
-    migration = import_module("certificates.migrations.0005_void_certificates_of_people_aged_75")
+    migration = import_module("certificates.migrations.0006_void_certificates_of_people_aged_75")
     turned = certificate(who("2月29日生・75歳", birth_date=date(1952, 2, 29)), date(2028, 1, 1))
     last_day = certificate(who("3月2日生・74歳", birth_date=date(1952, 3, 2)), date(2028, 1, 1))
     expired = certificate(who("期限切れ・75歳", birth_date=date(1950, 1, 1)), date(2027, 2, 28))
