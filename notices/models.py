@@ -10,7 +10,8 @@ class NoticeRecord(models.Model):
     """One person's お知らせ: the digest of its printed items when the member was last told
     a new one is available, and the paper copy they asked for (printed by staff)."""
 
-    person = models.OneToOneField(Person, on_delete=models.CASCADE, primary_key=True, related_name="notice_record")
+    person = models.OneToOneField(Person, verbose_name="加入者", on_delete=models.CASCADE, primary_key=True,
+                                  related_name="notice_record")
     items_digest = models.CharField("記載事項のダイジェスト", max_length=64, blank=True)
     available_since = models.DateTimeField("このお知らせの作成日時", null=True, blank=True)
     notified_at = models.DateTimeField("メールでお知らせした日時", null=True, blank=True)
