@@ -13,13 +13,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import record
 from core.access import staff_required
 from eligibility.models import Society
-from staff.dashboard import request_refresh
 
 from . import parsers
 from .forms import UploadForm
 from .models import ImportRun
 from .services import ImportRefused, import_preview
 from .services import import_confirm as confirm_run
+from .signals import imported
 
 PERMISSION = "imports.run_import"
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -75,7 +75,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     except ImportRefused as exc:
         messages.error(request, str(exc))
     else:
-        request_refresh()  # the dashboard's counts follow the import
+        imported.send(sender=ImportRun, run=run)  # the dashboard's counts follow the import
         if run.changes:
             messages.success(request, "取り込みました。")
         else:

@@ -20,14 +20,23 @@ def _sync_roles_after_migrate(sender, app_config=None, using="default", apps=Non
     sync_roles(using=using)
 
 
+def _refresh_dashboard_after_import(sender=None, **kwargs):
+    """An import changed the roster or the statuses: the dashboard's counts follow it."""
+    from .dashboard import request_refresh
+
+    request_refresh()
+
+
 class StaffConfig(AppConfig):
     name = "staff"
     verbose_name = "職員"
 
     def ready(self):
         from audit.services import register_roles
+        from imports.signals import imported
 
         from .roles import MEMBER_FACING_LABELS, role_of
 
         register_roles(role_of=role_of, labels=MEMBER_FACING_LABELS)
         post_migrate.connect(_sync_roles_after_migrate, sender=self, dispatch_uid="staff.sync_roles")
+        imported.connect(_refresh_dashboard_after_import, dispatch_uid="staff.refresh_after_import")

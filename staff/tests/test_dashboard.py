@@ -256,3 +256,14 @@ def test_the_cached_numbers_read_in_each_readers_language(client, population):
     html = client.get(URL, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
 
     assert "マイナンバーカードなし" in html and "加入者（資格あり）" in html
+
+
+def test_an_import_asks_for_fresh_numbers(monkeypatch):
+    from imports.models import ImportRun
+    from imports.signals import imported
+
+    asked = []
+    monkeypatch.setattr(dashboard, "request_refresh", lambda: asked.append(True))
+    imported.send(sender=ImportRun, run=None)  # what imports' confirm view sends (it never imports staff)
+
+    assert asked == [True]
