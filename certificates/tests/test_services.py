@@ -5,7 +5,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from pypdf import PdfReader
 
-from certificates import services
+from certificates import pdf, services
 from certificates.models import (
     Basis,
     BatchItem,
@@ -134,14 +134,14 @@ def test_a_failed_render_is_listed_with_its_reason_and_can_be_retried(insured_an
                                                                       django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks():
         batch = services.batch_start(candidates=ex_officio_candidates(today=today), started_by=None)
-    real = services.pdf.render_certificates
-    monkeypatch.setattr(services.pdf, "render_certificates", lambda s: (_ for _ in ()).throw(OSError("disk full")))
+    real = pdf.render_certificates
+    monkeypatch.setattr(pdf, "render_certificates", lambda s: (_ for _ in ()).throw(OSError("disk full")))
     chunk = services.batch_chunks(batch_id=batch.pk)[0]
     with django_capture_on_commit_callbacks():
         services.batch_process_chunk(batch_id=batch.pk, item_ids=chunk, today=today)
     failed = BatchItem.objects.filter(batch=batch, state="failed")
     assert failed.count() == 2 and failed.first().error == "OSError: disk full"
-    monkeypatch.setattr(services.pdf, "render_certificates", real)
+    monkeypatch.setattr(pdf, "render_certificates", real)
     with django_capture_on_commit_callbacks():
         assert services.batch_retry_failed(batch=batch, by=None) == 2
         services.batch_process_chunk(batch_id=batch.pk, item_ids=chunk, today=today)

@@ -1,0 +1,51 @@
+"""Writes of the certificates app, one module per subject:
+
+- ``certificates``: serial numbers, issuing one certificate, the state machine, voids, rendering;
+- ``batches``: ex-officio batches (start, claimed chunks, progress, retry, resume);
+- ``print_files``: planning and merging the print files of a batch;
+- ``requests``: members' re-issue requests and their review.
+
+Callers use ``from certificates import services`` and the names below.
+"""
+
+from .batches import (
+    CHUNK_SIZE,
+    batch_chunks,
+    batch_process_chunk,
+    batch_refresh,
+    batch_retry_failed,
+    batch_start,
+    batches_resume_stalled,
+)
+from .certificates import (
+    certificate_issue,
+    certificate_render,
+    certificate_render_by_id,
+    certificate_transition,
+    certificates_transition,
+    certificates_void_ended_eligibility,
+    next_serials,
+)
+from .print_files import (
+    COVER_ROWS_PER_PAGE,
+    batch_assemble_print_files,
+    print_file_assemble,
+    print_groups,
+)
+from .requests import (
+    RequestRefused,
+    request_approve,
+    request_mark_issued,
+    request_reject,
+    request_submit,
+    request_withdraw,
+)
+
+__all__ = [
+    "CHUNK_SIZE", "COVER_ROWS_PER_PAGE", "RequestRefused", "batch_assemble_print_files", "batch_chunks",
+    "batch_process_chunk", "batch_refresh", "batch_retry_failed", "batch_start", "batches_resume_stalled",
+    "certificate_issue", "certificate_render", "certificate_render_by_id", "certificate_transition",
+    "certificates_transition", "certificates_void_ended_eligibility", "next_serials", "print_file_assemble",
+    "print_groups", "request_approve", "request_mark_issued", "request_reject", "request_submit",
+    "request_withdraw",
+]

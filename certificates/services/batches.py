@@ -1,0 +1,224 @@
+"""Writes of ex-officio batches: start, chunks claimed and issued, progress, retry, resume.
+
+Items are claimed with a conditional UPDATE, so a chunk delivered twice, or resumed
+after a worker died, issues nobody twice.
+"""
+
+import logging
+import uuid
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from audit.services import record
+from eligibility.models import Person
+from eligibility.selectors import today as local_today
+
+from ..models import BatchItem, EligibilityCertificate, IssueBatch
+from .certificates import _describe, _new_certificates, _void_current, certificate_render
+
+log = logging.getLogger(__name__)
+Cert = EligibilityCertificate
+CHUNK_SIZE = 25
+
+
+@transaction.atomic
+def batch_start(*, candidates: QuerySet[Person], started_by, filter_description: str = "", filter_query: str = "",
+                request=None) -> IssueBatch:
+    """Start a batch for the candidates (rows annotated with ``basis`` by
+    ``selectors.ex_officio_candidates``): one INSERT … SELECT, whatever their number."""
+    batch = IssueBatch.objects.create(
+        started_by=started_by, filter_description=filter_description[:500], filter_query=filter_query[:1000],
+        last_progress_at=timezone.now(),
+    )
+    rows = candidates.order_by().annotate(candidate_id=F("pk")).values("candidate_id", "basis")
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # The sub-query is the ORM's own SQL, its parameters bound: nothing user-typed is spliced in.
+        insert = f"INSERT INTO {BatchItem._meta.db_table} (batch_id, person_id, basis, state, error, claim_token) SELECT %s, sub.candidate_id, sub.basis, %s, '', '' FROM ({sql}) sub"  # noqa: S608
+        cursor.execute(insert, (batch.pk, BatchItem.State.PENDING, *params))
+    batch.total = batch.items.count()
+    batch.save(update_fields=["total"])
+    record(action="issue", request=request, actor=started_by, obj=batch,
+           summary=f"職権交付のバッチを開始（{batch.total}人）", details={"filter": filter_query[:500]})
+    from .. import tasks
+
+    transaction.on_commit(lambda: tasks.start_batch.delay(batch.pk))
+    return batch
+
+
+def batch_chunks(*, batch_id: int, states=(BatchItem.State.PENDING, BatchItem.State.ISSUED)) -> list[list[int]]:
+    ids = list(
+        BatchItem.objects.filter(batch_id=batch_id, state__in=states)
+        .order_by("pk").values_list("pk", flat=True)
+    )
+    return [ids[i:i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE)]
+
+
+def _lease() -> timedelta:
+    # Longer than a task may live, so a live worker never loses its claim.
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+
+
+def batch_process_chunk(*, batch_id: int, item_ids: list[int], today: date | None = None) -> int:
+    """Issue and render the items of one chunk. Idempotent and resumable: items are
+    claimed with a conditional UPDATE; an item already issued is only rendered."""
+    today = today or local_today()
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    claimed = (
+        BatchItem.objects.filter(batch_id=batch_id, pk__in=item_ids,
+                                 state__in=[BatchItem.State.PENDING, BatchItem.State.ISSUED])
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claim_token=token, claimed_until=now + _lease())
+    )
+    if not claimed:
+        return 0
+    batch = IssueBatch.objects.get(pk=batch_id)
+    _issue_claimed(batch=batch, token=token, today=today)
+    done = 0
+    items = BatchItem.objects.filter(claim_token=token, state=BatchItem.State.ISSUED).select_related(
+        "certificate__reissue_request"
+    )
+    for item in items.order_by("pk"):
+        try:
+            if item.certificate.status == Cert.Status.QUEUED:
+                certificate_render(certificate=item.certificate)
+            state, error = BatchItem.State.RENDERED, ""
+            done += 1
+        except Exception as exc:  # one bad sheet must not stop the batch
+            log.exception("certificate render failed (batch %s, item %s)", batch_id, item.pk)
+            state, error = BatchItem.State.FAILED, _describe(exc)
+            Cert.objects.filter(pk=item.certificate_id).update(render_error=error)
+        BatchItem.objects.filter(pk=item.pk, claim_token=token).update(state=state, error=error)
+    BatchItem.objects.filter(claim_token=token).update(claim_token="", claimed_until=None)
+    batch_refresh(batch_id=batch_id)
+    return done
+
+
+def _issue_claimed(*, batch: IssueBatch, token: str, today: date) -> None:
+    """Create the certificates of the claimed, not yet issued items: one bulk INSERT."""
+    items = list(BatchItem.objects.filter(claim_token=token, state=BatchItem.State.PENDING))
+    if not items:
+        return
+    try:
+        with transaction.atomic():
+            _issue_items(batch=batch, items=items, today=today)
+    except IntegrityError:
+        # Someone got a certificate meanwhile (e.g. a request was approved): one by one.
+        for item in items:
+            try:
+                with transaction.atomic():
+                    _issue_items(batch=batch, items=[item], today=today)
+            except IntegrityError:
+                BatchItem.objects.filter(pk=item.pk).update(
+                    state=BatchItem.State.SKIPPED, error="有効な資格確認書を既に持っています"
+                )
+
+
+def _issue_items(*, batch: IssueBatch, items: list[BatchItem], today: date) -> None:
+    person_ids = [i.person_id for i in items]
+    # Locked in id order, so two overlapping batches wait for each other instead of deadlocking.
+    persons = {p.pk: p for p in Person.objects.filter(pk__in=person_ids).order_by("pk")
+               .select_related("household__society", "household__employer").select_for_update(of=("self",))}
+    from ..selectors import valid_certificates
+
+    holding = set(valid_certificates(today=today).filter(person_id__in=person_ids).values_list("person_id", flat=True))
+    not_eligible = {pk for pk, p in persons.items() if not p.is_eligible_on(today)}
+    skip = {i.pk: ("有効な資格確認書を既に持っています" if i.person_id in holding else "資格がありません")
+            for i in items if i.person_id in holding | not_eligible}
+    for item_id, reason in skip.items():
+        BatchItem.objects.filter(pk=item_id).update(state=BatchItem.State.SKIPPED, error=reason)
+    todo = [i for i in items if i.pk not in skip]
+    if not todo:
+        return
+    # Expired (but not voided) certificates are replaced.
+    _void_current(person_ids=[i.person_id for i in todo], by=batch.started_by, reason=Cert.VoidReason.REPLACED)
+    certificates = _new_certificates(
+        persons=[persons[i.person_id] for i in todo], bases={i.person_id: i.basis for i in todo},
+        issued_by=batch.started_by, today=today, batch=batch,
+    )
+    Cert.objects.bulk_create(certificates)
+    for item, certificate in zip(todo, certificates, strict=True):
+        item.certificate = certificate
+        item.state = BatchItem.State.ISSUED
+    BatchItem.objects.bulk_update(todo, ["certificate", "state"])
+
+
+def batch_refresh(*, batch_id: int) -> IssueBatch:
+    """Recount a batch from its items; the last chunk hands over to assembling print files."""
+    counts = dict(
+        BatchItem.objects.filter(batch_id=batch_id).values_list("state").annotate(n=Count("pk")).values_list("state", "n")
+    )
+    IssueBatch.objects.filter(pk=batch_id).update(
+        rendered_count=counts.get(BatchItem.State.RENDERED, 0),
+        failed_count=counts.get(BatchItem.State.FAILED, 0),
+        skipped_count=counts.get(BatchItem.State.SKIPPED, 0),
+        last_progress_at=timezone.now(),
+    )
+    open_items = counts.get(BatchItem.State.PENDING, 0) + counts.get(BatchItem.State.ISSUED, 0)
+    if open_items == 0:
+        moved = IssueBatch.objects.filter(pk=batch_id, status=IssueBatch.Status.RUNNING).update(
+            status=IssueBatch.Status.ASSEMBLING
+        )
+        if moved:
+            from .. import tasks
+
+            transaction.on_commit(lambda: tasks.assemble_print_files.delay(batch_id))
+    return IssueBatch.objects.get(pk=batch_id)
+
+
+@transaction.atomic
+def batch_retry_failed(*, batch: IssueBatch, by, request=None) -> int:
+    """Send the failed items back to work (a new attempt renders the same certificate)."""
+    items = BatchItem.objects.filter(batch=batch, state=BatchItem.State.FAILED)
+    retried = items.filter(certificate__isnull=False).update(
+        state=BatchItem.State.ISSUED, error="", claim_token="", claimed_until=None
+    )
+    retried += items.filter(certificate__isnull=True).update(
+        state=BatchItem.State.PENDING, error="", claim_token="", claimed_until=None
+    )
+    if retried:
+        IssueBatch.objects.filter(pk=batch.pk).update(status=IssueBatch.Status.RUNNING, finished_at=None)
+        record(action="issue", request=request, actor=by, obj=batch, summary=f"失敗した{retried}件を再実行")
+        from .. import tasks
+
+        transaction.on_commit(lambda: tasks.start_batch.delay(batch.pk))
+    batch_refresh(batch_id=batch.pk)
+    return retried
+
+
+def batches_resume_stalled(*, now=None, stalled_after: timedelta = timedelta(minutes=15)) -> list[int]:
+    """Re-queue the open work of batches without progress for ``stalled_after``
+    (a worker died, the broker lost a message). Claims are honoured, so nothing runs twice."""
+    from .. import tasks
+
+    now = now or timezone.now()
+    resumed = []
+    for batch in IssueBatch.objects.exclude(status=IssueBatch.Status.DONE).filter(
+        last_progress_at__lt=now - stalled_after
+    ):
+        IssueBatch.objects.filter(pk=batch.pk).update(last_progress_at=timezone.now())
+        if batch.status == IssueBatch.Status.ASSEMBLING:
+            unmerged = list(batch.print_files.filter(pdf="").values_list("pk", flat=True))
+            if not batch.print_files.exists():
+                tasks.assemble_print_files.delay(batch.pk)
+            for print_file_id in unmerged:
+                tasks.assemble_print_file.delay(print_file_id)
+        else:
+            BatchItem.objects.filter(batch=batch, claimed_until__lt=now).update(claim_token="", claimed_until=None)
+            for chunk in batch_chunks(batch_id=batch.pk):
+                tasks.process_chunk.delay(batch.pk, chunk)
+            batch_refresh(batch_id=batch.pk)
+        resumed.append(batch.pk)
+    # Approved requests' certificates whose render message was lost (rendering is idempotent).
+    for certificate_id in Cert.objects.filter(
+        batch__isnull=True, status=Cert.Status.QUEUED, queued_at__lt=now - stalled_after
+    ).values_list("pk", flat=True)[:1000]:
+        tasks.render_certificate.delay(certificate_id)
+    return resumed
+
+
