@@ -8,9 +8,10 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdminMixin
 from audit.services import record
@@ -21,10 +22,12 @@ from eligibility.admin_search import FoldedNameSearchMixin
 from eligibility.selectors import today
 
 from . import selectors, services
+from .admin_extras import (
+    snapshot_rows,  # importing it registers the print files and the person inline
+)
 from .models import (
     Basis,
     BatchItem,
-    DeliveryRoute,
     EligibilityCertificate,
     ExOfficioCandidate,
     IllegalTransition,
@@ -238,28 +241,6 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
         return response
 
 
-# The keys of certificates.snapshot, in the words printed on the certificate (R8).
-SNAPSHOT_LABELS = {
-    "serial": "交付番号", "name": "氏名", "name_kana": "氏名（カナ）", "birth_date": "生年月日", "sex": "性別",
-    "symbol": "記号", "number": "番号", "branch_number": "枝番", "insurer_number": "保険者番号",
-    "insurer_name": "保険者名称", "insurer_address": "保険者所在地", "insurer_phone": "保険者電話番号",
-    "issued_on": "交付年月日", "valid_until": "有効期限", "eligible_from": "資格取得年月日",
-    "is_insured_person": "本人・家族", "insured_name": "被保険者氏名", "copay_ratio": "一部負担金の割合",
-    "copay_from": "一部負担金の割合の適用開始日", "employer_name": "事業所名称", "delivery_route": "送付方法",
-    "postal_code": "郵便番号", "address": "住所",
-}
-
-
-def _snapshot_value(key: str, value) -> str:
-    if key == "delivery_route" and value in DeliveryRoute.values:
-        return DeliveryRoute(value).label
-    if value is True:
-        return "本人"
-    if value is False:
-        return "家族"
-    return "—" if value in ("", None) else str(value)
-
-
 @admin.register(EligibilityCertificate)
 class EligibilityCertificateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("serial", "person", "basis", "status", "issued_on", "valid_until", "delivery_route", "batch",
@@ -269,7 +250,7 @@ class EligibilityCertificateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Aud
     search_fields = ("serial", "person__search_text")
     search_help_text = "交付番号・氏名・カナで検索"
     list_select_related = ("person", "batch")
-    actions = ["mark_printed", "mark_mailed", "void_lost", "void_eligibility_ended"]
+    actions = ["mark_printed", "mark_mailed", "void_selected"]
     readonly_fields = [f.name for f in EligibilityCertificate._meta.fields if f.name != "snapshot"] + [
         "pdf_link", "snapshot_table"]
     show_full_result_count = False
@@ -277,18 +258,15 @@ class EligibilityCertificateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Aud
 
     @admin.display(description="印字内容")
     def snapshot_table(self, obj):
-        """The printed fields as a labelled table (keys unknown here are shown as they are)."""
-        rows = format_html_join("", "<tr><th scope=\"row\">{}</th><td>{}</td></tr>", (
-            (SNAPSHOT_LABELS.get(key, key), _snapshot_value(key, value)) for key, value in (obj.snapshot or {}).items()
-        ))
-        return format_html("<table><tbody>{}</tbody></table>", rows)
-
+        """The printed fields as a labelled table, in print order, dates in 和暦."""
+        return render_to_string("certificates/admin/printed_data.html", {"rows": snapshot_rows(obj.snapshot)})
 
     @admin.display(description="PDF")
     def pdf_link(self, obj):
-        if not obj.pdf:
-            return "—"
+        if obj.status == EligibilityCertificate.Status.VOID:
+            return "—（無効）"
         return format_html('<a href="{}">PDF</a>', reverse("certificates:certificate_pdf", args=[obj.pk]))
+
 
     def has_issue_permission(self, request):
         return request.user.has_perm("certificates.issue_certificate")
@@ -316,13 +294,10 @@ class EligibilityCertificateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Aud
     def mark_mailed(self, request, queryset):
         self._move(request, queryset, from_status="printed", to="mailed")
 
-    @admin.action(description="無効にする（紛失）", permissions=["issue"])
-    def void_lost(self, request, queryset):
-        self._move(request, queryset, from_status=None, to="void", void_reason="lost")
-
-    @admin.action(description="無効にする（資格喪失）", permissions=["issue"])
-    def void_eligibility_ended(self, request, queryset):
-        self._move(request, queryset, from_status=None, to="void", void_reason="eligibility_ended")
+    @admin.action(description="無効にする（理由を選んで確認）", permissions=["issue"])
+    def void_selected(self, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:500])
+        return redirect(f"{reverse('certificates:certificate_void')}?ids={ids}")
 
 
 @admin.register(IssueBatch)

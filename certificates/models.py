@@ -55,10 +55,17 @@ class EligibilityCertificate(models.Model):
     }
 
     class VoidReason(models.TextChoices):
-        REPLACED = "replaced", _("再交付により無効")
+        ERROR = "error", _("誤交付")
+        DETAILS_CHANGED = "details_changed", _("記載事項変更")
         LOST = "lost", _("紛失")
         ELIGIBILITY_ENDED = "eligibility_ended", _("資格喪失")
-        ERROR = "error", _("誤交付")
+        RENEWED = "renewed", _("更新")
+        # Set by the system only: the person was issued a new certificate.
+        REPLACED = "replaced", _("再交付により無効")
+
+    # The reasons a clerk chooses from when voiding by hand (each asks for a confirmation).
+    STAFF_VOID_REASONS = (VoidReason.ERROR, VoidReason.DETAILS_CHANGED, VoidReason.LOST,
+                          VoidReason.ELIGIBILITY_ENDED, VoidReason.RENEWED)
 
     serial = models.CharField("交付番号", max_length=20, unique=True)
     person = models.ForeignKey(Person, verbose_name=_("加入者"), on_delete=models.PROTECT, related_name="certificates")
@@ -78,8 +85,14 @@ class EligibilityCertificate(models.Model):
     )
     snapshot = models.JSONField("印字内容", default=dict, editable=False)
     status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # The single-certificate PDF, rendered on first download from the snapshot and kept,
+    # so every later download or re-print is the same file byte for byte.
     pdf = models.FileField("PDF", upload_to="certificates/%Y/%m/", blank=True)
     render_error = models.CharField("作成エラー", max_length=500, blank=True)
+    # The print file its sheet is printed in (a batch's, or the day's for certificates issued
+    # one at a time); set when the file is planned, so no certificate is planned twice.
+    print_file = models.ForeignKey("PrintFile", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="certificates", verbose_name="印刷用ファイル")
 
     queued_at = models.DateTimeField("交付日時")
     queued_by = models.ForeignKey(
@@ -218,31 +231,46 @@ class BatchItem(models.Model):
 
 
 class PrintFile(models.Model):
-    """A merged PDF of a batch, ordered by employer with a cover sheet per employer.
+    """A print-ready PDF ordered by employer with a cover sheet per employer: either a
+    batch's, or the day's file of one delivery route for certificates issued one at a time
+    (approved requests, single issues), so nothing is downloaded one by one.
 
-    Planned for the whole batch at once, then merged by one task per file.
+    Planned first (``plan``), then rendered by one task per file, in chunks of
+    ``KENPO_PRINT_CHUNK_SHEETS`` sheets per WeasyPrint document so the pages share fonts.
     """
 
-    batch = models.ForeignKey(
-        IssueBatch, verbose_name=_("交付バッチ"), on_delete=models.CASCADE, related_name="print_files"
-    )
+    batch = models.ForeignKey(IssueBatch, verbose_name=_("交付バッチ"), null=True, blank=True,
+                              on_delete=models.CASCADE, related_name="print_files")
+    day = models.DateField(_("作成日（バッチ外）"), null=True, blank=True)
+    route = models.CharField(_("送付方法"), max_length=10, choices=DeliveryRoute.choices, blank=True)
     sequence = models.PositiveIntegerField("番号")
-    # [{"title", "employer_name", "ids": [certificate ids in print order]}, ...]: one cover sheet each.
+    # [{"title", "employer_name", "employer_id", "ids": [certificate ids in print order]}, ...]: one cover each.
     plan = models.JSONField(_("構成"), default=list, editable=False)
-    pdf = models.FileField("PDF", upload_to="print/%Y/%m/", blank=True)  # empty until a worker merged it
+    # {certificate id: page number (1-based)} once rendered: which page is whose.
+    page_of = models.JSONField(_("ページ対応"), default=dict, editable=False)
+    pdf = models.FileField("PDF", upload_to="print/%Y/%m/", blank=True)  # empty until a worker rendered it
     pages = models.PositiveIntegerField("ページ数", default=0)
     certificate_count = models.PositiveIntegerField("枚数")
     description = models.CharField("内容", max_length=300)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    rendered_at = models.DateTimeField(_("作成完了"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("作成の試行回数"), default=0)
+    error = models.CharField(_("作成エラー"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = "印刷用ファイル"
         verbose_name_plural = "印刷用ファイル"
-        ordering = ["batch", "sequence"]
-        constraints = [models.UniqueConstraint(fields=["batch", "sequence"], name="print_file_sequence_unique")]
+        ordering = ["batch", "day", "route", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "sequence"], name="print_file_sequence_unique"),
+            models.UniqueConstraint(fields=["day", "route", "sequence"], condition=Q(batch__isnull=True),
+                                    name="daily_print_file_sequence_unique"),
+        ]
 
     def __str__(self) -> str:
-        return f"印刷用ファイル {self.batch_id}-{self.sequence}"
+        if self.batch_id:
+            return f"印刷用ファイル {self.batch_id}-{self.sequence}"
+        return f"印刷用ファイル {self.day:%Y-%m-%d}・{self.get_route_display()}・{self.sequence}"
 
 
 class Reason(models.TextChoices):
@@ -309,6 +337,13 @@ class ReissueRequest(models.Model):
     reason = models.CharField("申請の理由", max_length=20, choices=[(r.value, r.label) for r in ACCEPTED_REASONS])
     noticed_on = models.DateField("日付（紛失に気づいた日など）", null=True, blank=True)
     details = FreeTextField("詳しい事情")
+    # A paper application entered by a clerk on the member's behalf: the day the society
+    # received it, and who entered it (``requested_by`` stays empty: no login asked).
+    received_on = models.DateField("申請書の受付日（紙の申請）", null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="代理入力した職員",
+    )
     status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.SUBMITTED)
     created_at = models.DateTimeField("申請日時", auto_now_add=True)
     reviewed_by = models.ForeignKey(
@@ -339,6 +374,10 @@ class ReissueRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def is_paper(self) -> bool:
+        return self.received_on is not None
 
 
 class ReissueRequestEvent(models.Model):

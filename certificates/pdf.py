@@ -69,13 +69,12 @@ def _printable(snapshot: dict) -> dict:
     return sheet
 
 
-def render_html(*, sheets: list[dict], covers: list[dict] | None = None) -> str:
-    """The HTML of a document: cover sheets first (if any), then one A4 page per snapshot."""
+def render_html(*, pages: list[dict]) -> str:
+    """The HTML of a document: one A4 page per snapshot; an item ``{"cover": {...}}`` is
+    an employer's cover sheet (送付表) instead, which may run over several pages."""
+    printable = [p if "cover" in p else _printable(p) for p in pages]
     with translation.override("ja"):
-        return render_to_string(
-            "certificates/pdf/document.html",
-            {"sheets": [_printable(s) for s in sheets], "covers": covers or []},
-        )
+        return render_to_string("certificates/pdf/document.html", {"pages": printable})
 
 
 @functools.cache
@@ -91,25 +90,51 @@ def _stylesheet() -> tuple[CSS, FontConfiguration]:
     return css, font_config
 
 
-def html_to_pdf(html: str) -> bytes:
+def _document(html: str):
     css, font_config = _stylesheet()
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=SafeURLFetcher())
-    return document.write_pdf(stylesheets=[css], font_config=font_config)
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=SafeURLFetcher()).render(
+        stylesheets=[css], font_config=font_config
+    )
+
+
+def html_to_pdf(html: str) -> bytes:
+    return _document(html).write_pdf()
 
 
 def render_certificates(snapshots: list[dict]) -> bytes:
-    """One PDF with one page per snapshot."""
-    return html_to_pdf(render_html(sheets=snapshots))
+    """One PDF with one page per snapshot (the single-certificate download).
+
+    Deterministic: the same snapshot gives the same bytes on every run and machine
+    (bundled font, no dates in the metadata)."""
+    return html_to_pdf(render_html(pages=snapshots))
 
 
-def render_cover(*, title: str, employer_name: str, rows: list[dict], batch_id: int) -> bytes:
-    """The cover sheet(s) of one employer's (or the direct-post) group in a print file."""
+def render_pages(pages: list[dict]) -> tuple[bytes, dict[str, int]]:
+    """One WeasyPrint document for a chunk of a print file (cover sheets and certificates
+    in print order): its pages share one embedded font subset. Returns the PDF and the page
+    (1-based, within the chunk) of each element with an ``id`` (``c<certificate id>``)."""
+    document = _document(render_html(pages=pages))
+    page_of = {anchor: number for number, page in enumerate(document.pages, start=1) for anchor in page.anchors}
+    return document.write_pdf(), page_of
+
+
+@functools.cache
+def _void_stamp(reason: str) -> bytes:
     with translation.override("ja"):
-        html = render_to_string(
-            "certificates/pdf/cover.html",
-            {"title": title, "employer_name": employer_name, "rows": rows, "batch_id": batch_id},
-        )
-    return html_to_pdf(html)
+        return html_to_pdf(render_to_string("certificates/pdf/_void.html", {"reason": reason}))
+
+
+def stamp_void(content: bytes, *, pages: dict[int, str]) -> bytes:
+    """``content`` with 「無効」 stamped across each page in ``pages`` ({0-based page: reason})."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(content)))
+    for index, reason in pages.items():
+        stamp = PdfReader(io.BytesIO(_void_stamp(reason))).pages[0]
+        writer.pages[index].merge_page(stamp, over=True)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def merge(parts: list[bytes | str | Path]) -> tuple[bytes, int]:

@@ -64,7 +64,10 @@ def build_snapshot(
         "insured_name": "" if person.is_insured_person or insured is None else insured.name_for_print,
         "copay_ratio": settings.KENPO_ELDERLY_COPAY_RATIO if elderly else "",
         "copay_from": copay_effective_from(person.birth_date).isoformat() if elderly else "",
-        "employer_name": household.employer.name if household.employer_id else "",
+        # R8: the insured person's 事業所名称, not for 任意継続 (no employer any more).
+        "employer_name": household.employer.name if household.employer_id and not household.voluntary_continuation
+        else "",
+        "voluntary_continuation": household.voluntary_continuation,
         "delivery_route": delivery_route_for(household),
         "postal_code": household.postal_code,
         "address": household.address,

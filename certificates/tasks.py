@@ -41,18 +41,24 @@ def process_chunk(batch_id: int, item_ids: list[int]) -> int:
 
 @shared_task(name="certificates.tasks.assemble_print_files")
 def assemble_print_files(batch_id: int) -> int:
+    """Plan a batch's print files (only certificates not in one yet) and queue their renders."""
     return services.batch_assemble_print_files(batch_id=batch_id)
 
 
-@shared_task(name="certificates.tasks.assemble_print_file")
+@shared_task(name="certificates.tasks.assemble_print_file", autoretry_for=(Exception,), max_retries=3,
+             retry_backoff=30)
 def assemble_print_file(print_file_id: int) -> int:
+    """Render one print file; a failure is recorded on the file (staff see it) and retried."""
     return services.print_file_assemble(print_file_id=print_file_id)
 
 
-@shared_task(name="certificates.tasks.render_certificate", autoretry_for=(Exception,), max_retries=3,
-             retry_backoff=30)
-def render_certificate(certificate_id: int) -> bool:
-    return services.certificate_render_by_id(certificate_id)
+@shared_task(name="certificates.tasks.make_daily_print_files")
+def make_daily_print_files() -> int:
+    """Daily (and on demand from the admin): certificates issued one at a time go into the
+    day's print file of their delivery route."""
+    from eligibility.selectors import today
+
+    return services.daily_print_files_make(day=today())
 
 
 @shared_task(name="certificates.tasks.resume_stalled_batches")

@@ -18,4 +18,9 @@ urlpatterns = [
     path("staff/batches/<int:pk>/mark/", staff.batch_mark, name="batch_mark"),
     path("staff/certificates/<int:pk>/pdf/", staff.certificate_pdf, name="certificate_pdf"),
     path("staff/print-files/<int:pk>/pdf/", staff.print_file_pdf, name="print_file_pdf"),
+    path("staff/print-files/make-daily/", staff.daily_print_files_make, name="daily_print_files_make"),
+    path("staff/certificates/void/", staff.certificate_void, name="certificate_void"),
+    path("staff/persons/<int:pk>/certificates/", staff.person_certificates, name="person_certificates"),
+    path("staff/persons/<int:pk>/certificates/issue/", staff.person_issue, name="person_issue"),
+    path("staff/persons/<int:pk>/paper-application/", staff.paper_application, name="paper_application"),
 ]

@@ -44,6 +44,12 @@ app.conf.beat_schedule = {
         "task": "notices.tasks.announce_changed",
         "schedule": crontab(hour=3, minute=30),
     },
+    "certificates-daily-print-files": {
+        # Certificates issued one at a time (approved requests, single issues) go into the
+        # day's print file per delivery route, so nobody downloads them one by one.
+        "task": "certificates.tasks.make_daily_print_files",
+        "schedule": crontab(hour=16, minute=0),
+    },
     "certificates-resume-batches": {
         # Re-queues chunks of batches whose worker died; issuing is idempotent.
         "task": "certificates.tasks.resume_stalled_batches",

@@ -341,6 +341,10 @@ KENPO_CERTIFICATE_VALID_YEARS = env.int("KENPO_CERTIFICATE_VALID_YEARS", default
 KENPO_ELDERLY_COPAY_RATIO = env.str("KENPO_ELDERLY_COPAY_RATIO", default="2割")
 # Pages of one merged print file (a merged PDF costs ~0.5 MB RAM per page to render).
 KENPO_PRINT_FILE_MAX_PAGES = env.int("KENPO_PRINT_FILE_MAX_PAGES", default=300)
+# Sheets rendered as one WeasyPrint document inside a print file: the pages of a chunk share
+# one font subset (~4 KB a page instead of ~56 KB for single PDFs); more sheets, more memory
+# (bench/pdf.py measures both).
+KENPO_PRINT_CHUNK_SHEETS = env.int("KENPO_PRINT_CHUNK_SHEETS", default=50)
 # Where the staff see how many reminders and renders failed, etc.
 KENPO_ACTIVATION_CODE_VALID_DAYS = env.int("KENPO_ACTIVATION_CODE_VALID_DAYS", default=90)
 # Where members book a renewal at their municipal office (eligibility/links.py); default: the card site.

@@ -17,12 +17,13 @@ from audit.services import record
 from eligibility.models import Person
 from eligibility.selectors import today as local_today
 
-from ..models import BatchItem, EligibilityCertificate, IssueBatch
-from .certificates import _describe, _new_certificates, _void_current, certificate_render
+from ..models import BatchItem, EligibilityCertificate, IssueBatch, PrintFile
+from .certificates import _new_certificates, _void_current, mailing_problem
 
 log = logging.getLogger(__name__)
 Cert = EligibilityCertificate
-CHUNK_SIZE = 25
+# Persons issued per task (set-based INSERTs; the PDFs are made per print file).
+CHUNK_SIZE = 200
 
 
 @transaction.atomic
@@ -50,7 +51,7 @@ def batch_start(*, candidates: QuerySet[Person], started_by, filter_description:
     return batch
 
 
-def batch_chunks(*, batch_id: int, states=(BatchItem.State.PENDING, BatchItem.State.ISSUED)) -> list[list[int]]:
+def batch_chunks(*, batch_id: int, states=(BatchItem.State.PENDING,)) -> list[list[int]]:
     ids = list(
         BatchItem.objects.filter(batch_id=batch_id, state__in=states)
         .order_by("pk").values_list("pk", flat=True)
@@ -64,14 +65,13 @@ def _lease() -> timedelta:
 
 
 def batch_process_chunk(*, batch_id: int, item_ids: list[int], today: date | None = None) -> int:
-    """Issue and render the items of one chunk. Idempotent and resumable: items are
-    claimed with a conditional UPDATE; an item already issued is only rendered."""
+    """Issue the certificates of one chunk's items (their PDFs are made with the batch's
+    print files). Idempotent and resumable: items are claimed with a conditional UPDATE."""
     today = today or local_today()
     token = uuid.uuid4().hex
     now = timezone.now()
     claimed = (
-        BatchItem.objects.filter(batch_id=batch_id, pk__in=item_ids,
-                                 state__in=[BatchItem.State.PENDING, BatchItem.State.ISSUED])
+        BatchItem.objects.filter(batch_id=batch_id, pk__in=item_ids, state=BatchItem.State.PENDING)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .update(claim_token=token, claimed_until=now + _lease())
     )
@@ -79,21 +79,7 @@ def batch_process_chunk(*, batch_id: int, item_ids: list[int], today: date | Non
         return 0
     batch = IssueBatch.objects.get(pk=batch_id)
     _issue_claimed(batch=batch, token=token, today=today)
-    done = 0
-    items = BatchItem.objects.filter(claim_token=token, state=BatchItem.State.ISSUED).select_related(
-        "certificate__reissue_request"
-    )
-    for item in items.order_by("pk"):
-        try:
-            if item.certificate.status == Cert.Status.QUEUED:
-                certificate_render(certificate=item.certificate)
-            state, error = BatchItem.State.RENDERED, ""
-            done += 1
-        except Exception as exc:  # one bad sheet must not stop the batch
-            log.exception("certificate render failed (batch %s, item %s)", batch_id, item.pk)
-            state, error = BatchItem.State.FAILED, _describe(exc)
-            Cert.objects.filter(pk=item.certificate_id).update(render_error=error)
-        BatchItem.objects.filter(pk=item.pk, claim_token=token).update(state=state, error=error)
+    done = BatchItem.objects.filter(claim_token=token, state=BatchItem.State.ISSUED).count()
     BatchItem.objects.filter(claim_token=token).update(claim_token="", claimed_until=None)
     batch_refresh(batch_id=batch_id)
     return done
@@ -127,9 +113,11 @@ def _issue_items(*, batch: IssueBatch, items: list[BatchItem], today: date) -> N
     from ..selectors import valid_certificates
 
     holding = set(valid_certificates(today=today).filter(person_id__in=person_ids).values_list("person_id", flat=True))
-    not_eligible = {pk for pk, p in persons.items() if not p.is_eligible_on(today)}
-    skip = {i.pk: ("有効な資格確認書を既に持っています" if i.person_id in holding else "資格がありません")
-            for i in items if i.person_id in holding | not_eligible}
+    not_eligible = {pk for pk, p in persons.items() if not p.is_eligible_on(today) or p.last_eligible_day() < today}
+    unmailable = {pk: problem for pk, p in persons.items() if (problem := mailing_problem(p))}
+    skip = {i.pk: ("有効な資格確認書を既に持っています" if i.person_id in holding
+                   else "資格がありません" if i.person_id in not_eligible else unmailable[i.person_id])
+            for i in items if i.person_id in holding | not_eligible | unmailable.keys()}
     for item_id, reason in skip.items():
         BatchItem.objects.filter(pk=item_id).update(state=BatchItem.State.SKIPPED, error=reason)
     todo = [i for i in items if i.pk not in skip]
@@ -159,8 +147,8 @@ def batch_refresh(*, batch_id: int) -> IssueBatch:
         skipped_count=counts.get(BatchItem.State.SKIPPED, 0),
         last_progress_at=timezone.now(),
     )
-    open_items = counts.get(BatchItem.State.PENDING, 0) + counts.get(BatchItem.State.ISSUED, 0)
-    if open_items == 0:
+    # Issuing is done once nothing is pending; the print files then render the sheets.
+    if counts.get(BatchItem.State.PENDING, 0) == 0:
         moved = IssueBatch.objects.filter(pk=batch_id, status=IssueBatch.Status.RUNNING).update(
             status=IssueBatch.Status.ASSEMBLING
         )
@@ -173,8 +161,11 @@ def batch_refresh(*, batch_id: int) -> IssueBatch:
 
 @transaction.atomic
 def batch_retry_failed(*, batch: IssueBatch, by, request=None) -> int:
-    """Send the failed items back to work (a new attempt renders the same certificate)."""
+    """Send the failed items back to work: a certificate that failed to render goes into a
+    new print file of the batch (the same certificate, rendered again)."""
     items = BatchItem.objects.filter(batch=batch, state=BatchItem.State.FAILED)
+    Cert.objects.filter(batch_item__in=items.filter(certificate__isnull=False)).update(print_file=None,
+                                                                                       render_error="")
     retried = items.filter(certificate__isnull=False).update(
         state=BatchItem.State.ISSUED, error="", claim_token="", claimed_until=None
     )
@@ -203,10 +194,9 @@ def batches_resume_stalled(*, now=None, stalled_after: timedelta = timedelta(min
     ):
         IssueBatch.objects.filter(pk=batch.pk).update(last_progress_at=timezone.now())
         if batch.status == IssueBatch.Status.ASSEMBLING:
-            unmerged = list(batch.print_files.filter(pdf="").values_list("pk", flat=True))
-            if not batch.print_files.exists():
-                tasks.assemble_print_files.delay(batch.pk)
-            for print_file_id in unmerged:
+            # Planning again plans only what is in no file yet; unrendered files render again.
+            tasks.assemble_print_files.delay(batch.pk)
+            for print_file_id in batch.print_files.filter(rendered_at__isnull=True).values_list("pk", flat=True):
                 tasks.assemble_print_file.delay(print_file_id)
         else:
             BatchItem.objects.filter(batch=batch, claimed_until__lt=now).update(claim_token="", claimed_until=None)
@@ -214,11 +204,11 @@ def batches_resume_stalled(*, now=None, stalled_after: timedelta = timedelta(min
                 tasks.process_chunk.delay(batch.pk, chunk)
             batch_refresh(batch_id=batch.pk)
         resumed.append(batch.pk)
-    # Approved requests' certificates whose render message was lost (rendering is idempotent).
-    for certificate_id in Cert.objects.filter(
-        batch__isnull=True, status=Cert.Status.QUEUED, queued_at__lt=now - stalled_after
+    # The day's print files whose render message was lost (rendering is idempotent).
+    for print_file_id in PrintFile.objects.filter(
+        batch__isnull=True, rendered_at__isnull=True, created_at__lt=now - stalled_after
     ).values_list("pk", flat=True)[:1000]:
-        tasks.render_certificate.delay(certificate_id)
+        tasks.assemble_print_file.delay(print_file_id)
     return resumed
 
 

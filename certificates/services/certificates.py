@@ -11,15 +11,18 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from audit.services import record
 from eligibility import dashboard_cache, rules
 from eligibility.models import Person
 from eligibility.selectors import today as local_today
 
 from .. import notifications, pdf
 from ..models import (
+    Basis,
+    DeliveryRoute,
     EligibilityCertificate,
     IllegalTransition,
     ReissueRequest,
@@ -39,6 +42,19 @@ def next_serials(count: int, *, year: int) -> list[str]:
         counter.value += count
         counter.save(update_fields=["value"])
     return [f"{year}-{n:07d}" for n in range(first, first + count)]
+
+
+class CertificateRefused(Exception):
+    """A certificate that must not be issued; the message says why, in the staff's words."""
+
+
+def mailing_problem(person: Person) -> str:
+    """Why a certificate for ``person`` could not be delivered, or "" (R8: 任意継続 members
+    get it by post at the address the roster carries; without one it cannot be mailed)."""
+    household = person.household
+    if delivery_route_for(household) == DeliveryRoute.POST and not household.address.strip():
+        return "送付先の住所が名簿にありません（郵便番号・住所を登録してから交付してください）"
+    return ""
 
 
 def _insured_by_household(persons: list[Person]) -> dict[int, Person]:
@@ -96,8 +112,13 @@ def _void_current(*, person_ids, by, reason: str) -> int:
 
 
 def certificates_void_ended_eligibility(*, today: date) -> int:
-    """R8: void every certificate whose holder's eligibility has ended (資格喪失), in one UPDATE."""
-    ended = Person.objects.filter(eligible_until__lte=today).values("pk")
+    """R8: void every certificate whose holder's eligibility has ended (資格喪失日 reached,
+    turned 75 (R11), or 任意継続 over), in one UPDATE."""
+    ended = Person.objects.filter(
+        Q(eligible_until__lte=today)
+        | Q(birth_date__lte=rules.add_months(today, -12 * rules.LATE_ELDERLY_AGE))
+        | Q(household__voluntary_continuation=True, household__voluntary_continuation_ends_on__lt=today)
+    ).values("pk")
     return (
         Cert.objects.filter(person_id__in=ended)
         .exclude(status=Cert.Status.VOID)
@@ -109,9 +130,16 @@ def certificates_void_ended_eligibility(*, today: date) -> int:
 def certificate_issue(
     *, person: Person, basis: str, issued_by, reissue_request: ReissueRequest | None = None, today: date | None = None
 ) -> Cert:
-    """Issue one certificate; the person's previous one is voided in the same transaction."""
+    """Issue one certificate; the person's previous one is voided in the same transaction.
+
+    Refused (``CertificateRefused``) for a person without eligibility today, and for one
+    it could not be mailed to. The PDF is made in the day's print file (``print_files``)."""
     today = today or local_today()
     person = Person.objects.select_related("household__society", "household__employer").get(pk=person.pk)
+    if not person.is_eligible_on(today) or person.last_eligible_day() < today:
+        raise CertificateRefused("資格がないため交付できません")
+    if problem := mailing_problem(person):
+        raise CertificateRefused(problem)
     # Lock the person's row so two issues for one person queue up instead of colliding.
     list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
     _void_current(person_ids=[person.pk], by=issued_by, reason=Cert.VoidReason.REPLACED)
@@ -161,40 +189,59 @@ def certificates_transition(*, queryset: QuerySet[Cert], from_status: str, to: s
     return moved
 
 
-def certificate_render(*, certificate: Cert) -> bool:
-    """Render a queued certificate's PDF and mark it rendered. False if it was not queued
-    (already rendered, or voided meanwhile): rendering twice is harmless, moving twice is not."""
-    if certificate.status != Cert.Status.QUEUED:
-        return False
+@transaction.atomic
+def certificate_issue_single(*, person: Person, basis: str, by, request=None, today: date | None = None) -> Cert:
+    """A clerk issues (or re-issues) one certificate from the person's page. It goes into
+    the day's print file of its delivery route; audited."""
+    certificate = certificate_issue(person=person, basis=basis, issued_by=by, today=today)
+    record(action="issue", request=request, actor=by, obj=certificate,
+           summary=f"資格確認書 {certificate.serial} を1枚交付（{Basis(basis).label}）")
+    return certificate
+
+
+@transaction.atomic
+def certificates_void(*, queryset: QuerySet[Cert], reason: str, by, request=None) -> int:
+    """Void every certificate in ``queryset`` that is not void yet, for a reason a clerk
+    chose (``STAFF_VOID_REASONS``); each one audited. Returns how many were voided."""
+    if reason not in Cert.STAFF_VOID_REASONS:
+        raise ValueError("unknown void reason")
+    ids = list(queryset.exclude(status=Cert.Status.VOID).select_for_update().values_list("pk", flat=True))
+    moved = Cert.objects.filter(pk__in=ids).exclude(status=Cert.Status.VOID).update(
+        status=Cert.Status.VOID, voided_at=timezone.now(), voided_by=by, void_reason=reason)
+    label = Cert.VoidReason(reason).label
+    for certificate in Cert.objects.filter(pk__in=ids).select_related("person__household"):
+        record(action="change", request=request, actor=by, obj=certificate,
+               summary=f"資格確認書 {certificate.serial} を無効にした（{label}）", details={"void_reason": reason})
+    dashboard_cache.forget_persons(Cert.objects.filter(pk__in=ids).values_list("person_id", flat=True))
+    return moved
+
+
+class CertificateVoid(Exception):
+    """A voided certificate is never served as printable (R8)."""
+
+
+def certificate_pdf(*, certificate: Cert) -> bytes:
+    """The single-certificate PDF (download, re-print): rendered from the snapshot on first
+    use and kept, so the same certificate is the same file byte for byte every time."""
+    if certificate.status == Cert.Status.VOID:
+        raise CertificateVoid(certificate.serial)
+    if certificate.pdf:
+        try:
+            with certificate.pdf.open("rb") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            pass  # not on this host's storage: the snapshot renders it again, identically
     content = pdf.render_certificates([certificate.snapshot])
     name = f"certificates/{certificate.issued_on:%Y/%m}/{certificate.serial}.pdf"
     if default_storage.exists(name):
         default_storage.delete(name)
     name = default_storage.save(name, ContentFile(content))
-    with transaction.atomic():
-        moved = Cert.objects.filter(pk=certificate.pk, status=Cert.Status.QUEUED).update(
-            status=Cert.Status.RENDERED, pdf=name, rendered_at=timezone.now(), render_error=""
-        )
-        if moved:
-            dashboard_cache.forget_persons([certificate.person_id])
-        if moved and certificate.reissue_request_id:
-            # requests import this module to issue: imported here, not at the top
-            from .requests import request_mark_issued
-
-            request_mark_issued(request_id=certificate.reissue_request_id, note=certificate.serial)
-    return bool(moved)
+    Cert.objects.filter(pk=certificate.pk).update(pdf=name)
+    certificate.pdf.name = name
+    return content
 
 
-def certificate_render_by_id(certificate_id: int) -> bool:
-    certificate = Cert.objects.select_related("reissue_request__requested_by").get(pk=certificate_id)
-    try:
-        return certificate_render(certificate=certificate)
-    except Exception as exc:
-        Cert.objects.filter(pk=certificate_id).update(render_error=_describe(exc))
-        raise
-
-
-def _describe(exc: Exception) -> str:
+def describe_error(exc: Exception) -> str:
     # Never the snapshot (it holds 記号・番号): the exception's type and message only.
     return f"{type(exc).__name__}: {exc}"[:500]
 

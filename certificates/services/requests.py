@@ -65,6 +65,31 @@ def request_submit(*, person: Person, requested_by, reason: str, noticed_on=None
 
 
 @transaction.atomic
+def request_enter_paper(*, person: Person, reason: str, received_on, by, noticed_on=None, details: str = "",
+                        request=None) -> ReissueRequest:
+    """A clerk enters a paper application (申請書) on the member's behalf, with the day the
+    society received it; it then goes through the same review as one made online."""
+    if not person.is_eligible_on(received_on):
+        raise RequestRefused("not eligible")
+    if ReissueRequest.objects.filter(person=person, status__in=ReissueRequest.OPEN).exists():
+        raise RequestRefused("open request exists")
+    try:
+        with transaction.atomic():
+            req = ReissueRequest.objects.create(
+                person=person, requested_by=None, entered_by=by, received_on=received_on, reason=reason,
+                noticed_on=noticed_on, details=details,
+            )
+    except IntegrityError:
+        raise RequestRefused("open request exists") from None
+    ReissueRequestEvent.objects.create(request=req, status=req.status, by=by,
+                                       note=f"紙の申請書（{received_on:%Y-%m-%d} 受付）を職員が入力")
+    record(action="change", request=request, actor=by, obj=req,
+           summary=f"紙の交付申請を代理入力（{received_on:%Y-%m-%d} 受付）")
+    dashboard_cache.forget_persons([person.pk])
+    return req
+
+
+@transaction.atomic
 def request_withdraw(*, req: ReissueRequest, by, request=None) -> ReissueRequest:
     _request_move(request=req, to=ReissueRequest.Status.WITHDRAWN, by=by)
     record(action="change", request=request, actor=by, obj=req, summary="資格確認書の交付申請を取り下げ")
@@ -73,14 +98,12 @@ def request_withdraw(*, req: ReissueRequest, by, request=None) -> ReissueRequest
 
 @transaction.atomic
 def request_approve(*, req: ReissueRequest, by, request=None) -> Cert:
-    """Approve: issue a certificate (voiding the old one) and queue its PDF."""
+    """Approve: issue a certificate (voiding the old one); it is printed in the day's print
+    file of its delivery route. ``CertificateRefused`` (nothing changed) if it cannot be issued."""
     _request_move(request=req, to=ReissueRequest.Status.APPROVED, by=by,
                   reviewed_by=by, reviewed_at=timezone.now())
     certificate = certificate_issue(person=req.person, basis=Basis.APPLICATION, issued_by=by, reissue_request=req)
     record(action="issue", request=request, actor=by, obj=req, summary=f"交付申請を承認（{certificate.serial}）")
-    from .. import tasks
-
-    transaction.on_commit(lambda: tasks.render_certificate.delay(certificate.pk))
     return certificate
 
 
