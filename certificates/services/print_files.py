@@ -187,8 +187,8 @@ def _render_chunks(chunks: list[list[dict]]) -> tuple[list[bytes], dict[int, int
             content, anchors = pdf.render_pages(chunk)
         except Exception as exc:
             failed = _failing_sheets(chunk)
-            if not failed:
-                raise
+            if not failed or len(failed) == sum(1 for page in chunk if "cover" not in page):
+                raise  # not one bad sheet but the rendering itself: the task retries
             log.warning("print file chunk failed (%s); %d sheet(s) left out", type(exc).__name__, len(failed))
             raise _SheetsFailed(failed) from exc
         for anchor, page in anchors.items():

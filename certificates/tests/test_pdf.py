@@ -17,10 +17,7 @@ def _text(content: bytes) -> str:
 
 def _issue_and_render(person, today):
     cert = services.certificate_issue(person=person, basis=Basis.CUTOFF, issued_by=None, today=today)
-    services.certificate_render(certificate=cert)
-    cert.refresh_from_db()
-    with cert.pdf.open("rb") as f:
-        return cert, f.read()
+    return cert, services.certificate_pdf(certificate=cert)
 
 
 def test_the_pdf_of_an_insured_person_shows_every_r8_field_in_japanese(insured_and_dependent_72, today):

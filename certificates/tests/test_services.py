@@ -11,6 +11,7 @@ from certificates.models import (
     BatchItem,
     EligibilityCertificate,
     IllegalTransition,
+    PrintFile,
     ReissueRequest,
 )
 from certificates.selectors import ex_officio_candidates
@@ -107,14 +108,19 @@ def test_a_batch_issues_each_candidate_once_even_when_a_chunk_runs_twice(insured
     with django_capture_on_commit_callbacks():
         assert services.batch_process_chunk(batch_id=batch.pk, item_ids=chunk, today=today) == 5
         assert services.batch_process_chunk(batch_id=batch.pk, item_ids=chunk, today=today) == 0
-    assert Cert.objects.filter(batch=batch, status="rendered").count() == 5
+    assert Cert.objects.filter(batch=batch, status="queued").count() == 5
     batch.refresh_from_db()
-    assert (batch.rendered_count, batch.remaining, batch.status) == (5, 0, "assembling")
-    with django_capture_on_commit_callbacks(execute=True):  # one merge task per file
+    assert (batch.rendered_count, batch.status) == (0, "assembling")
+    with django_capture_on_commit_callbacks(execute=True):  # one render task per file
         assert services.batch_assemble_print_files(batch_id=batch.pk) == 1
+        assert services.batch_assemble_print_files(batch_id=batch.pk) == 0  # nothing planned twice
     batch.refresh_from_db()
     employers = Cert.objects.filter(batch=batch).values("employer").distinct().count()
-    assert batch.status == "done" and batch.print_files.get().pages == 5 + employers  # a cover sheet each
+    print_file = batch.print_files.get()
+    assert batch.status == "done" and print_file.pages == 5 + employers  # a cover sheet each
+    assert (batch.rendered_count, batch.remaining) == (5, 0)
+    assert Cert.objects.filter(batch=batch, status="rendered", print_file=print_file).count() == 5
+    assert print_file.pdf.size <= 10 * 1024 * print_file.pages  # the pages share their fonts
 
 
 def test_a_batch_skips_someone_who_got_a_certificate_meanwhile(insured_and_dependent_72, today,
@@ -130,23 +136,70 @@ def test_a_batch_skips_someone_who_got_a_certificate_meanwhile(insured_and_depen
     assert Cert.objects.filter(person=dependent).exclude(status="void").count() == 1
 
 
-def test_a_failed_render_is_listed_with_its_reason_and_can_be_retried(insured_and_dependent_72, today, monkeypatch,
-                                                                      django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks():
+def _failing_for(name: str, monkeypatch):
+    """Make every render that holds ``name``'s sheet fail, as a sheet with bad data would."""
+    real_pages, real_single = pdf.render_pages, pdf.render_certificates
+
+    def pages(items):
+        if any(i.get("name") == name for i in items):
+            raise OSError("bad sheet")
+        return real_pages(items)
+
+    def single(snapshots):
+        if any(s.get("name") == name for s in snapshots):
+            raise OSError("bad sheet")
+        return real_single(snapshots)
+
+    monkeypatch.setattr(pdf, "render_pages", pages)
+    monkeypatch.setattr(pdf, "render_certificates", single)
+    return real_pages, real_single
+
+
+def test_a_bad_sheet_is_left_out_listed_with_its_reason_and_retried(insured_and_dependent_72, today, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    insured, dependent = insured_and_dependent_72
+    with django_capture_on_commit_callbacks(execute=True):
         batch = services.batch_start(candidates=ex_officio_candidates(today=today), started_by=None)
-    real = pdf.render_certificates
-    monkeypatch.setattr(pdf, "render_certificates", lambda s: (_ for _ in ()).throw(OSError("disk full")))
-    chunk = services.batch_chunks(batch_id=batch.pk)[0]
-    with django_capture_on_commit_callbacks():
-        services.batch_process_chunk(batch_id=batch.pk, item_ids=chunk, today=today)
-    failed = BatchItem.objects.filter(batch=batch, state="failed")
-    assert failed.count() == 2 and failed.first().error == "OSError: disk full"
-    monkeypatch.setattr(pdf, "render_certificates", real)
-    with django_capture_on_commit_callbacks():
-        assert services.batch_retry_failed(batch=batch, by=None) == 2
-        services.batch_process_chunk(batch_id=batch.pk, item_ids=chunk, today=today)
+        real_pages, real_single = _failing_for(dependent.name_for_print, monkeypatch)
+    failed = BatchItem.objects.get(batch=batch, state="failed")
+    assert failed.person == dependent and failed.error == "OSError: bad sheet"
+    assert BatchItem.objects.get(batch=batch, person=insured).state == "rendered"  # the rest is printed
+    (first,) = batch.print_files.all()
+    assert first.pages == 2 and first.certificate_count == 1  # a cover and the insured person's sheet
+    assert Cert.objects.get(batch=batch, person=dependent).render_error == "OSError: bad sheet"
+    monkeypatch.setattr(pdf, "render_pages", real_pages)
+    monkeypatch.setattr(pdf, "render_certificates", real_single)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.batch_retry_failed(batch=batch, by=None) == 1
+    batch.refresh_from_db()
+    assert batch.status == "done" and batch.print_files.count() == 2
     assert Cert.objects.filter(batch=batch, status="rendered").count() == 2
     assert Cert.objects.filter(batch=batch).count() == 2  # the retry rendered the same certificates
+
+
+def test_a_failed_print_file_shows_its_error_and_renders_when_tried_again(insured_and_dependent_72, today,
+                                                                          monkeypatch,
+                                                                          django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():
+        batch = services.batch_start(candidates=ex_officio_candidates(today=today), started_by=None)
+    with django_capture_on_commit_callbacks():
+        services.batch_process_chunk(batch_id=batch.pk, item_ids=services.batch_chunks(batch_id=batch.pk)[0],
+                                     today=today)
+        services.batch_assemble_print_files(batch_id=batch.pk)
+    (print_file,) = batch.print_files.all()
+    real = pdf.render_pages
+    monkeypatch.setattr(pdf, "render_pages", lambda items: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(pdf, "render_certificates", lambda items: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        services.print_file_assemble(print_file_id=print_file.pk)
+    print_file.refresh_from_db()
+    assert (print_file.error, print_file.attempts, print_file.rendered_at) == ("OSError: disk full", 1, None)
+    monkeypatch.setattr(pdf, "render_pages", real)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.print_file_assemble(print_file_id=print_file.pk) == 3
+    print_file.refresh_from_db()
+    assert (print_file.error, print_file.attempts) == ("", 2)
+    assert BatchItem.objects.filter(batch=batch, state="rendered").count() == 2
 
 
 def test_print_files_are_split_at_the_page_limit_and_ordered_by_employer(today, settings,
@@ -159,7 +212,8 @@ def test_print_files_are_split_at_the_page_limit_and_ordered_by_employer(today, 
         for i in range(3):
             person(household=HouseholdFactory(employer=employer, society=employer.society), card=NO_CARD,
                    given_name=f"{code}-{i}")
-    voluntary = HouseholdFactory(employer=employer, society=employer.society, voluntary_continuation=True)
+    voluntary = HouseholdFactory(employer=employer, society=employer.society, voluntary_continuation=True,
+                                 postal_code="105-0011", address="東京都港区芝公園4-2-8")
     person(household=voluntary, card=NO_CARD, given_name="任意継続")
     with django_capture_on_commit_callbacks():
         batch = services.batch_start(candidates=ex_officio_candidates(today=today), started_by=None)
@@ -194,7 +248,8 @@ def test_a_stalled_batch_is_resumed_without_issuing_twice(insured_and_dependent_
     with django_capture_on_commit_callbacks():
         for batch_id, chunk in queued:
             services.batch_process_chunk(batch_id=batch_id, item_ids=chunk, today=today)
-    assert Cert.objects.filter(batch=batch, status="rendered").count() == 2
+    assert Cert.objects.filter(batch=batch).count() == 2
+    assert BatchItem.objects.filter(batch=batch, state="issued").count() == 2
 
 
 def test_approving_a_request_issues_a_certificate_and_mails_the_member(alice, alice_person, staff,
@@ -205,8 +260,12 @@ def test_approving_a_request_issues_a_certificate_and_mails_the_member(alice, al
     with django_capture_on_commit_callbacks(execute=True):
         cert = services.request_approve(req=req, by=staff)
     req.refresh_from_db()
+    assert req.status == "approved" and cert.status == "queued" and cert.basis == "application"
+    with django_capture_on_commit_callbacks(execute=True):  # the day's print file
+        assert services.daily_print_files_make(day=cert.issued_on) == 1
+    req.refresh_from_db()
     cert.refresh_from_db()
-    assert req.status == "issued" and cert.status == "rendered" and cert.basis == "application"
+    assert req.status == "issued" and cert.status == "rendered" and cert.print_file.day == cert.issued_on
     assert [e.status for e in req.events.all()] == ["submitted", "approved", "issued"]
     assert len(mail.outbox) == 3
     for message in mail.outbox:
@@ -250,8 +309,8 @@ def test_certificates_of_people_who_left_are_voided(insured_and_dependent_72, to
     assert (ended.status, ended.void_reason, kept.status) == ("void", "eligibility_ended", "queued")
 
 
-def test_a_lost_render_of_an_approved_request_is_queued_again(alice, alice_person, staff, monkeypatch,
-                                                              django_capture_on_commit_callbacks):
+def test_a_lost_render_of_the_days_print_file_is_queued_again(alice, alice_person, staff, monkeypatch,
+                                                                django_capture_on_commit_callbacks):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -259,14 +318,16 @@ def test_a_lost_render_of_an_approved_request_is_queued_again(alice, alice_perso
     from certificates import tasks
 
     req = services.request_submit(person=alice_person, requested_by=alice, reason="card_lost")
+    cert = services.request_approve(req=req, by=staff)
     with django_capture_on_commit_callbacks():  # the render message is lost
-        cert = services.request_approve(req=req, by=staff)
+        services.daily_print_files_make(day=cert.issued_on)
+    (print_file,) = PrintFile.objects.filter(batch__isnull=True)
     queued = []
-    monkeypatch.setattr(tasks.render_certificate, "delay", queued.append)
+    monkeypatch.setattr(tasks.assemble_print_file, "delay", queued.append)
     services.batches_resume_stalled()
     assert queued == []
     services.batches_resume_stalled(now=timezone.now() + timedelta(minutes=20))
-    assert queued == [cert.pk]
+    assert queued == [print_file.pk]
 
 
 def test_an_unfinished_print_file_is_merged_again_on_resume(insured_and_dependent_72, today, monkeypatch,

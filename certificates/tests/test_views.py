@@ -107,6 +107,7 @@ def test_the_member_sees_that_the_certificate_was_mailed_but_cannot_download_it(
     req = services.request_submit(person=alice_person, requested_by=alice, reason="card_lost")
     with django_capture_on_commit_callbacks(execute=True):
         cert = services.request_approve(req=req, by=staff_user())
+        services.daily_print_files_make(day=cert.issued_on)
     for to in ("printed", "mailed"):
         cert = services.certificate_transition(certificate=EligibilityCertificate.objects.get(pk=cert.pk), to=to)
     client.force_login(alice)
@@ -132,7 +133,9 @@ def test_staff_approve_in_one_click_from_the_list(client, staff, alice, alice_pe
         response = client.post(reverse("certificates:review_approve", args=[req.pk]), {"next": "queue"})
     assert response.url == reverse("certificates:review_queue")
     req.refresh_from_db()
-    assert req.status == "issued" and req.certificates.get().status == "rendered"
+    # Printed with the day's print file, not downloaded one by one.
+    assert req.status == "approved" and req.certificates.get().status == "queued"
+    assert "本日分の印刷用ファイル" in client.get(response.url).content.decode()
 
 
 def test_staff_reject_with_a_standard_reason_from_the_detail(client, staff, alice, alice_person):
@@ -155,9 +158,8 @@ def test_review_needs_the_permission(client, alice, alice_person):
 
 def test_downloads_are_logged(client, staff, insured_and_dependent_72, today):
     cert = services.certificate_issue(person=insured_and_dependent_72[0], basis=Basis.CUTOFF, issued_by=None)
-    services.certificate_render(certificate=cert)
     response = client.get(reverse("certificates:certificate_pdf", args=[cert.pk]))
-    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
     entry = AuditEntry.objects.get(action="download")
     assert entry.actor == staff and entry.object_id == str(cert.pk)
     assert entry.household == insured_and_dependent_72[0].household
@@ -222,7 +224,7 @@ def test_issuing_for_everyone_matching_the_filter_starts_a_batch(client, staff, 
     assert "1 / 1" in page and 'http-equiv="refresh"' not in page
     print_file = batch.print_files.get()
     download = client.get(reverse("certificates:print_file_pdf", args=[print_file.pk]))
-    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    assert download.content.startswith(b"%PDF")
     assert AuditEntry.objects.filter(action="download", object_id=str(print_file.pk)).exists()
     client.post(reverse("certificates:batch_mark", args=[batch.pk]), {"to": "printed"})
     assert set(batch.certificates.values_list("status", flat=True)) == {"printed"}
