@@ -1,6 +1,8 @@
 """The clerk's certificate tools in the admin: print files (the day's and the batches'),
 the certificates on a person's page, and a certificate's printed data as a table."""
 
+from datetime import date
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -38,6 +40,8 @@ def snapshot_rows(snapshot: dict) -> list[dict]:
             value = "はい" if value else "いいえ"
         elif key == "delivery_route":
             value = ROUTES.get(value, value)
+        elif key in DATE_KEYS:
+            value = date.fromisoformat(value)
         rows.append({"label": label, "value": value, "is_date": key in DATE_KEYS})
     return rows
 
