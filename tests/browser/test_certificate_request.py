@@ -81,7 +81,15 @@ def test_member_requests_after_losing_the_card_and_staff_approve_print_and_mail(
     staff_page.click(f"form[action='/certificates/staff/requests/{req.pk}/approve/'] button")
     assert "承認しました" in staff_page.content()
     certificate = EligibilityCertificate.objects.get(person=alice_person)
-    assert certificate.status == "rendered"
+    assert certificate.status == "queued"  # printed with the day's print file
+
+    # The day's print file is made by the daily job; staff can make it now.
+    staff_page.goto(f"{live_server.url}/admin/certificates/printfile/")
+    staff_page.click("text=本日分（バッチ外）の印刷用ファイルを今すぐ作成")
+    staff_page.wait_for_load_state()
+    assert "印刷用ファイル" in staff_page.content()
+    certificate.refresh_from_db()
+    assert certificate.status == "rendered" and certificate.print_file is not None
 
     # They download the PDF, then mark it printed and mailed from the certificate list.
     staff_page.goto(f"{live_server.url}/certificates/staff/requests/{req.pk}/")
@@ -136,8 +144,8 @@ def test_staff_go_from_the_ex_officio_list_to_a_printed_employer_sorted_batch(
     with page.expect_download() as download:
         page.click("text=ファイル 1")
     assert download.value.suggested_filename.endswith("-001.pdf")
-    page.click("button:has-text('印刷済みにする')")
-    page.click("button:has-text('発送済みにする')")
+    page.click("button:has-text('バッチ全体を印刷済みにする')")
+    page.click("button:has-text('バッチ全体を発送済みにする')")
     assert set(EligibilityCertificate.objects.values_list("status", flat=True)) == {"mailed"}
     # The print file: each employer's cover sheet, then its certificates, employers in code order.
     from pypdf import PdfReader
