@@ -245,7 +245,7 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
 class EligibilityCertificateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("serial", "person", "basis", "status", "issued_on", "valid_until", "delivery_route", "batch",
                     "pdf_link")
-    list_filter = ("status", "basis", "delivery_route", "issued_on")
+    list_filter = ("status", "basis", "delivery_route", "issued_on", ("render_error", admin.EmptyFieldListFilter))
     name_search_field = "person__search_text"
     search_fields = ("serial", "person__search_text")
     search_help_text = "交付番号・氏名・カナで検索"

@@ -194,6 +194,7 @@ def certificate_issue_single(*, person: Person, basis: str, by, request=None, to
     """A clerk issues (or re-issues) one certificate from the person's page. It goes into
     the day's print file of its delivery route; audited."""
     certificate = certificate_issue(person=person, basis=basis, issued_by=by, today=today)
+    dashboard_cache.forget_persons([person.pk])
     record(action="issue", request=request, actor=by, obj=certificate,
            summary=f"資格確認書 {certificate.serial} を1枚交付（{Basis(basis).label}）")
     return certificate

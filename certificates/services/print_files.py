@@ -238,7 +238,11 @@ def print_file_assemble(*, print_file_id: int) -> int:
         PrintFile.objects.filter(pk=print_file.pk).update(error=describe_error(exc))
         raise
     rendered = [pk for pk in certificates if pk not in failed]
+    voided = set(ids) - set(certificates)
     with transaction.atomic():
+        # Voided after the file was planned: never printed.
+        BatchItem.objects.filter(certificate_id__in=voided, state=BatchItem.State.ISSUED).update(
+            state=BatchItem.State.SKIPPED, error="交付後に無効にしたため印刷しません")
         if content:
             print_file.pdf.save(_file_name(print_file), ContentFile(content), save=False)
         PrintFile.objects.filter(pk=print_file.pk).update(
