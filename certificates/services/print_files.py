@@ -245,11 +245,15 @@ def print_file_assemble(*, print_file_id: int) -> int:
             state=BatchItem.State.SKIPPED, error="交付後に無効にしたため印刷しません")
         if content:
             print_file.pdf.save(_file_name(print_file), ContentFile(content), save=False)
-        PrintFile.objects.filter(pk=print_file.pk).update(
+        finished = PrintFile.objects.filter(pk=print_file.pk, rendered_at__isnull=True).update(
             pdf=print_file.pdf.name or "", pages=pages, error="", certificate_count=len(rendered),
             rendered_at=timezone.now(),
             page_of={str(k): v for k, v in page_of.items()},
         )
+        if not finished:  # a redelivered message: another worker finished this file first
+            if content:
+                print_file.pdf.delete(save=False)
+            return PrintFile.objects.get(pk=print_file.pk).pages
         _mark_rendered(print_file=print_file, rendered=rendered, failed=failed)
     if print_file.batch_id:
         _finish_batch_if_rendered(batch_id=print_file.batch_id)
