@@ -17,7 +17,7 @@ Cert = EligibilityCertificate
 
 
 def _text(content: bytes) -> str:
-    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).replace(" ", "").replace("\n", "")
+    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).replace(" ", "").replace("\n", "").replace("\u3000", "")
 
 
 @pytest.fixture

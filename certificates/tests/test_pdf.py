@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def _text(content: bytes) -> str:
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
-    return text.replace(" ", "").replace("\n", "")
+    return text.replace(" ", "").replace("\n", "").replace("\u3000", "")
 
 
 def _issue_and_render(person, today):
