@@ -173,9 +173,9 @@ def phase_print_file(n: int, queue) -> None:
 def phase_throughput(n: int, queue) -> None:
     ours_print_file(20)
     queue.put(("ready", os.getpid()))
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     ours_print_file(n, start=1000)
-    queue.put(("done", time.perf_counter() - start, peak_rss_mb()))
+    queue.put(("done", time.perf_counter() - start, peak_rss_mb(), 1000 * (time.process_time() - start_cpu) / n))
 
 
 def run(target, n: int):
@@ -188,7 +188,7 @@ def run(target, n: int):
     return result
 
 
-def workers(count: int, n: int) -> tuple[float, float]:
+def workers(count: int, n: int) -> tuple[float, float, float]:
     """Sheets per second of ``count`` processes each rendering a print file of ``n``, started together."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
@@ -198,26 +198,36 @@ def workers(count: int, n: int) -> tuple[float, float]:
     for _ in procs:
         assert queue.get(timeout=600)[0] == "ready"
     start = time.perf_counter()
-    peaks = []
+    peaks, cpu = [], []
     for _ in procs:
         message = queue.get(timeout=3600)
         assert message[0] == "done"
         peaks.append(message[2])
+        cpu.append(message[3])
     wall = time.perf_counter() - start
     for p in procs:
         p.join()
-    return count * n / wall, max(peaks)
+    return count * n / wall, max(peaks), max(cpu)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts")
+    parser.add_argument("--workers-only", action="store_true", help="only 3. (1 vs 2 processes)")
     args = parser.parse_args()
     compare, file_pages, per_worker = (60, 100, 50) if args.quick else (150, settings.KENPO_PRINT_FILE_MAX_PAGES, 150)
     chunk = settings.KENPO_PRINT_CHUNK_SHEETS
     print(f"harfbuzz-subset available: {pdf.harfbuzz_subset_available()}; cores: {os.cpu_count()}; "
           f"load average before: {os.getloadavg()[0]:.2f}; KENPO_PRINT_CHUNK_SHEETS={chunk}")
     print("(on a shared machine wall times swing with the load; the CPU times of 1. and 2. do not)")
+    if args.workers_only:
+        per_worker = 50 if args.quick else 150
+        one, _peak, cpu_one = workers(1, per_worker)
+        two, _peak, cpu_two = workers(2, per_worker)
+        print(f"3. 1 process {one:.1f} sheets/s, 2 processes {two:.1f} sheets/s, speed-up {two / one:.2f}x "
+              f"(load average {os.getloadavg()[0]:.2f}); CPU per sheet alone {cpu_one:.1f} ms, each of two "
+              f"at once {cpu_two:.1f} ms")
+        return
 
     c = run(phase_compare, compare)
     ms, cpu, kb = c["ms"], c["cpu_ms"], c["kb_per_page"]
@@ -238,11 +248,13 @@ def main() -> None:
           f"{f['ms_per_sheet']:.1f} ms/sheet CPU, {f['kb_per_page']:.1f} KB/page, peak RSS {f['peak_rss_mb']:.0f} MB "
           f"(target <= 400 MB)")
 
-    one, peak_one = workers(1, per_worker)
-    two, peak_two = workers(2, per_worker)
+    one, peak_one, cpu_one = workers(1, per_worker)
+    two, peak_two, cpu_two = workers(2, per_worker)
     print(f"3. throughput (print files of {per_worker}): 1 process {one:.1f} sheets/s, 2 processes {two:.1f} sheets/s, "
           f"speed-up {two / one:.2f}x (target >= 1.8x; needs two idle cores: load average now "
-          f"{os.getloadavg()[0]:.2f}); peak RSS {max(peak_one, peak_two):.0f} MB")
+          f"{os.getloadavg()[0]:.2f}); peak RSS {max(peak_one, peak_two):.0f} MB; CPU per sheet alone "
+          f"{cpu_one:.1f} ms, each of two at once {cpu_two:.1f} ms (no shared work: equal CPU means the "
+          f"speed-up is the idle cores')")
     print(f"\n300,000 certificates at {two:.1f}/s (2 processes on this machine): {300_000 / two / 3600:.1f} h, "
           f"print files ≈ {300_000 * f['kb_per_page'] / 1024 / 1024:.1f} GB")
 
