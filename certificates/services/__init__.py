@@ -2,7 +2,7 @@
 
 - ``certificates``: serial numbers, issuing one certificate, the state machine, voids, rendering;
 - ``batches``: ex-officio batches (start, claimed chunks, progress, retry, resume);
-- ``print_files``: planning and merging the print files of a batch;
+- ``print_files``: print files (a batch's, and the day's for single issues), rendered in chunks;
 - ``requests``: members' re-issue requests and their review.
 
 Callers use ``from certificates import services`` and the names below.
