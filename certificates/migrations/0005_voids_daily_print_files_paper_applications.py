@@ -18,7 +18,7 @@ def existing_print_files_rendered(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0003_print_file_plan'),
+        ('certificates', '0004_reason_no_card'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
