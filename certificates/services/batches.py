@@ -17,7 +17,7 @@ from audit.services import record
 from eligibility.models import Person
 from eligibility.selectors import today as local_today
 
-from ..models import BatchItem, EligibilityCertificate, IssueBatch, PrintFile
+from ..models import Basis, BatchItem, EligibilityCertificate, IssueBatch, PrintFile
 from .certificates import _new_certificates, _void_current, mailing_problem
 
 log = logging.getLogger(__name__)
@@ -110,9 +110,13 @@ def _issue_items(*, batch: IssueBatch, items: list[BatchItem], today: date) -> N
     # Locked in id order, so two overlapping batches wait for each other instead of deadlocking.
     persons = {p.pk: p for p in Person.objects.filter(pk__in=person_ids).order_by("pk")
                .select_related("household__society", "household__employer").select_for_update(of=("self",))}
-    from ..selectors import valid_certificates
+    from ..selectors import renewal_horizon, valid_certificates
 
-    holding = set(valid_certificates(today=today).filter(person_id__in=person_ids).values_list("person_id", flat=True))
+    # R6.5: a certificate due for renewal does not hold back its renewal (it is replaced below).
+    renewing = [i.person_id for i in items if i.basis == Basis.RENEWAL]
+    holding = set(valid_certificates(today=today).filter(person_id__in=person_ids)
+                  .exclude(person_id__in=renewing, valid_until__lte=renewal_horizon(today=today))
+                  .values_list("person_id", flat=True))
     not_eligible = {pk for pk, p in persons.items() if not p.is_eligible_on(today) or p.last_eligible_day() < today}
     unmailable = {pk: problem for pk, p in persons.items() if (problem := mailing_problem(p))}
     skip = {i.pk: ("有効な資格確認書を既に持っています" if i.person_id in holding
@@ -123,8 +127,11 @@ def _issue_items(*, batch: IssueBatch, items: list[BatchItem], today: date) -> N
     todo = [i for i in items if i.pk not in skip]
     if not todo:
         return
-    # Expired (but not voided) certificates are replaced.
-    _void_current(person_ids=[i.person_id for i in todo], by=batch.started_by, reason=Cert.VoidReason.REPLACED)
+    # Certificates due for renewal are voided as 更新; expired (but not voided) ones as replaced.
+    renewed = [i.person_id for i in todo if i.basis == Basis.RENEWAL]
+    _void_current(person_ids=renewed, by=batch.started_by, reason=Cert.VoidReason.RENEWED)
+    _void_current(person_ids=[i.person_id for i in todo if i.person_id not in renewed], by=batch.started_by,
+                  reason=Cert.VoidReason.REPLACED)
     certificates = _new_certificates(
         persons=[persons[i.person_id] for i in todo], bases={i.person_id: i.basis for i in todo},
         issued_by=batch.started_by, today=today, batch=batch,

@@ -89,7 +89,9 @@ def population(db):
     # ... at the day before 資格喪失日, or at 任意継続's end.
     who("喪失日で終わる", eligible_until=date(2027, 1, 10), card=NO_CARD, until=date(2027, 1, 9))
     who("喪失日前に終わる", eligible_until=date(2027, 1, 10), card=NO_CARD, until=date(2027, 1, 8))
-    continuing = {"voluntary_continuation": True, "voluntary_continuation_ends_on": date(2027, 1, 10)}
+    # 任意継続 members get their certificate by post: the roster carries their address (R8).
+    continuing = {"voluntary_continuation": True, "voluntary_continuation_ends_on": date(2027, 1, 10),
+                  "postal_code": "105-0011", "address": "東京都港区芝公園4-2-8"}
     who("任意継続で終わる", household=HouseholdFactory(**continuing), card=NO_CARD, until=date(2027, 1, 10))
     who("任意継続前に終わる", household=HouseholdFactory(**continuing), card=NO_CARD, until=date(2027, 1, 9))
     who("任意継続終了後", household=HouseholdFactory(voluntary_continuation=True,
