@@ -10,7 +10,6 @@ settings (``KENPO_CONTACT_NAME`` / ``KENPO_CONTACT_PHONE``).
 
 import logging
 
-from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
@@ -28,10 +27,13 @@ PAGES = {
 
 
 def contact() -> dict:
-    """The society's name and phone: from the database if it answers, else the settings."""
+    """The society's name and phone: from the one contact lookup (eligibility.contact) if
+    the database answers, else the settings. An error page must render whatever failed."""
     fallback = {"name": settings.KENPO_CONTACT_NAME, "phone": settings.KENPO_CONTACT_PHONE}
     try:
-        society = apps.get_model("eligibility", "Society").objects.order_by("pk").only("name", "phone").first()
+        from eligibility.contact import society as current_society
+
+        society = current_society()
     except Exception:
         return fallback
     if society is None:

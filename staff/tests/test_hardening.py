@@ -88,6 +88,7 @@ ID_KINDS = {
     "certificates/request/<int:person_id>/": "person",
     "certificates/requests/<int:pk>/": "request",
     "reminders/<int:pk>/": "reminder",
+    "my/notices/<int:pk>/": "person",
 }
 # Valid values for the other parts, so the household's own URL really opens.
 SLUGS = {"reason": "card_lost"}
