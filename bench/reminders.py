@@ -109,8 +109,8 @@ def smtp_floor(port: int, n: int, message: bytes) -> float:
 
 
 def sample_message() -> bytes:
-    row = Reminder.objects.select_related("person").filter(status=Reminder.Status.PENDING).first()
-    return services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>").message().as_bytes(linesep="\r\n")
+    row = Reminder.objects.select_related("person__card").filter(status=Reminder.Status.PENDING).first()
+    return services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>").raw
 
 
 def make_logins(n: int) -> list[int]:

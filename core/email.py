@@ -1,8 +1,12 @@
 """What every e-mail of the site shares: one subject style, and the member's language.
 
-Minimal version on the ``member`` branch (the ``reminders`` branch carries the full one,
-with the language each login last used): ``subject()`` is the only place the prefix is
-written; ``languages_of()`` knows no language yet, so callers write Japanese then English.
+* ``subject(text, language=)``: 【けんぽポータル】… in Japanese, ``[Kenpo Portal] …`` in
+  English — the only place the prefix is written. Call it for every subject
+  (allauth's through ``AccountAdapter`` below).
+* ``languages_of(user_ids)``: the language each login last used the portal in
+  (``core.models.MemberLanguage``, kept by ``core.middleware.RememberLanguageMiddleware``).
+  A login not seen since has none: write to it in Japanese followed by English
+  (``core.email_language.render_in``).
 """
 
 from django.conf import settings
@@ -25,8 +29,16 @@ def subject(text: str, *, language: str | None = None) -> str:
 
 
 def languages_of(user_ids) -> dict[int, str]:
-    """The language each login last used the portal in; unknown ones are left out."""
-    return {}
+    """The language each of these logins last used the portal in (one query); unknown ones are left out."""
+    from .models import MemberLanguage
+
+    return dict(MemberLanguage.objects.filter(user_id__in=list(user_ids)).values_list("user_id", "language"))
+
+
+def remember_language(*, user_id: int, language: str) -> None:
+    from .models import MemberLanguage
+
+    MemberLanguage.objects.update_or_create(user_id=user_id, defaults={"language": site_language(language)})
 
 
 class AccountAdapter(RateLimitedAccountAdapter):

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.NoStoreForLoggedInMiddleware",  # personal pages stay out of every cache
+    "core.middleware.RememberLanguageMiddleware",  # the language e-mails are written in
     "django.contrib.messages.middleware.MessageMiddleware",
     "staff.middleware.AdminSearchGuardMiddleware",  # before anything puts the URL in a `next`
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -345,6 +346,9 @@ KENPO_PRINT_FILE_MAX_PAGES = env.int("KENPO_PRINT_FILE_MAX_PAGES", default=300)
 # one font subset (~4 KB a page instead of ~56 KB for single PDFs); more sheets, more memory
 # (bench/pdf.py measures both).
 KENPO_PRINT_CHUNK_SHEETS = env.int("KENPO_PRINT_CHUNK_SHEETS", default=50)
+# Reminders (reminders/README.md): a sending claim older than this (seconds) is taken
+# over by another worker; the worker that held it stops before its next e-mail.
+KENPO_REMINDER_SENDING_TIMEOUT = env.int("KENPO_REMINDER_SENDING_TIMEOUT", default=1800)
 # Where the staff see how many reminders and renders failed, etc.
 KENPO_ACTIVATION_CODE_VALID_DAYS = env.int("KENPO_ACTIVATION_CODE_VALID_DAYS", default=90)
 # Where members book a renewal at their municipal office (eligibility/links.py); default: the card site.

@@ -43,7 +43,7 @@ class ReminderAdmin(AuditedModelAdmin):
     def short_error(self, obj: Reminder) -> str:
         return obj.last_error[:80]
 
-    @admin.action(description="選択した送信失敗のお知らせを再送する", permissions=["change"])
+    @admin.action(description="選択した送信失敗・送信結果不明のお知らせを再送する", permissions=["change"])
     def retry_failed(self, request, queryset):
         count = services.retry_failed(reminders=queryset, request=request)
         self.message_user(request, f"{count}件を再送します。", messages.SUCCESS)

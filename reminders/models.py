@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from eligibility.models import Household, Person
 
-from .stages import Stage, Subject, key_dates
+from .stages import Stage, Subject, key_dates, what_expires
 
 
 class Reminder(models.Model):
@@ -26,8 +26,9 @@ class Reminder(models.Model):
     class Status(models.TextChoices):
         """pending → sending (claimed) → sent; on SMTP errors back to pending, then failed.
 
-        ``skipped``: nothing to e-mail (opted out, no linked login, or the expiry
-        changed before sending); the dashboard notice still shows.
+        ``skipped``: nothing to e-mail (opted out, no login that may see the row, or the
+        expiry changed before sending); the dashboard notice still shows. ``sent`` only
+        when every login that may see the row has it in ``delivered_to``.
         """
 
         PENDING = "pending", _("送信待ち")
@@ -35,6 +36,9 @@ class Reminder(models.Model):
         SENT = "sent", _("送信済み")
         FAILED = "failed", _("送信失敗")
         SKIPPED = "skipped", _("メール不要")
+        # The SMTP server may have kept the message (no reply after the data): never
+        # re-sent automatically; staff may re-send it with the same Message-ID.
+        UNCERTAIN = "uncertain", _("送信結果不明")
 
     # No database-level foreign keys: the scan inserts rows for persons it has just
     # joined, and checking 100k keys at commit (each taking a KEY SHARE lock on the
@@ -54,14 +58,15 @@ class Reminder(models.Model):
     due_on = models.DateField("お知らせ日")
     created_at = models.DateTimeField("作成日時", db_default=Now())
 
-    status = models.CharField("送信状況", max_length=8, choices=Status.choices, db_default=Status.PENDING)
+    status = models.CharField("送信状況", max_length=12, choices=Status.choices, db_default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField("送信試行回数", db_default=0)
     next_attempt_at = models.DateTimeField("次の送信予定", db_default=Now())
     enqueued_at = models.DateTimeField("キュー投入日時", null=True, blank=True)
     claim_token = models.UUIDField("送信処理ID", null=True, blank=True)
     claimed_at = models.DateTimeField("送信開始日時", null=True, blank=True)
     sent_at = models.DateTimeField("送信日時", null=True, blank=True)
-    # User ids (",3,7,") whose e-mail listing this row the SMTP server accepted.
+    # User ids (",3,,7,") whose e-mail listing this row the SMTP server accepted; ",?7,":
+    # the server may have accepted it (no reply after the data), not re-sent.
     delivered_to = models.CharField("送信先（ユーザーID）", max_length=200, blank=True, db_default="")
     message_id = models.CharField("Message-ID", max_length=200, blank=True, db_default="")
     last_error = models.TextField("最後のエラー", blank=True, db_default="", editable=False)  # system-written
@@ -91,6 +96,14 @@ class Reminder(models.Model):
     def dates(self) -> dict:
         """expires_on, renewal_opens, grace_ends of this row's expiry (from the rules)."""
         return key_dates(self.expires_on)
+
+    @property
+    def expiring(self) -> str:
+        """What ends on ``expires_on``: "ecert" (電子証明書) or "card" (マイナンバーカード); "" for a 資格確認書."""
+        card = getattr(self.person, "card", None) if self.subject == Subject.MY_NUMBER else None
+        if card is None:
+            return ""
+        return what_expires(ecert_expires_on=card.ecert_expires_on, card_expires_on=card.card_expires_on)
 
     @property
     def audit_household(self) -> Household:

@@ -7,6 +7,7 @@ from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.db.models import Count, QuerySet
 
+from core.email import languages_of
 from eligibility.models import MemberLink, Person
 from eligibility.selectors import persons_for_link, persons_for_member
 
@@ -19,12 +20,14 @@ class Login:
     email: str
     person_id: int
     sees_household: bool
+    # The language this login last used the portal in; None: never seen (ja, then en).
+    language: str | None = None
 
 
 def recipients_for(*, household_ids: list[int]) -> dict[int, list[Login]]:
     """The linked, active logins of these households with a verified primary address.
 
-    Two queries for any number of households. An insured person's login sees the
+    Three queries for any number of households. An insured person's login sees the
     household; a dependent's own login only themself (eligibility.models.MemberLink).
     """
     links = list(
@@ -36,22 +39,27 @@ def recipients_for(*, household_ids: list[int]) -> dict[int, list[Login]]:
         EmailAddress.objects.filter(user_id__in=[link[0] for link in links], verified=True, primary=True)
         .values_list("user_id", "email")
     )
+    languages = languages_of(emails)
     result: dict[int, list[Login]] = {}
     for user_id, person_id, household_id, relationship in links:
         if user_id in emails:
             result.setdefault(household_id, []).append(
                 Login(user_id=user_id, email=emails[user_id], person_id=person_id,
-                      sees_household=relationship == Person.Relationship.SELF)
+                      sees_household=relationship == Person.Relationship.SELF, language=languages.get(user_id))
             )
     return result
 
 
 def certificate_model():
-    """資格確認書, when the certificates app is installed (reminders work without it)."""
-    try:
-        return apps.get_model("certificates", "EligibilityCertificate")
-    except LookupError:
+    """資格確認書, when the certificates app is installed (reminders work without it).
+
+    Decided by INSTALLED_APPS alone, never by catching a failed lookup: when the app
+    is installed, a missing or renamed model raises LookupError here (loudly), instead
+    of silently switching the 資格確認書 reminders off. No import of the higher app.
+    """
+    if not apps.is_installed("certificates"):
         return None
+    return apps.get_model("certificates", "EligibilityCertificate")
 
 
 def valid_certificates(rows: list[Reminder]) -> set[tuple[int, date]]:

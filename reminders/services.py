@@ -21,15 +21,16 @@ the recipient), so mail systems and staff can recognise the duplicate.
 
 import hashlib
 import logging
+import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import Case, CharField, F, Q, Value, When
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.services import record
@@ -37,7 +38,7 @@ from eligibility import dashboard_cache
 from eligibility.models import Household
 from eligibility.selectors import eligible_on
 
-from . import stages
+from . import mail, stages
 from .models import Reminder
 from .selectors import certificate_model, recipients_for, still_relevant, valid_certificates
 
@@ -183,15 +184,28 @@ def enqueue_due(*, now: datetime | None = None) -> int:
 
 # --- Sending ------------------------------------------------------------------------
 
+# A holder re-confirms (extends) its claim in the database when it last did so longer
+# ago than this, measured on its own clock from before that UPDATE; until then nobody
+# can have taken the rows over (that needs claimed_at older than SENDING_TIMEOUT).
+LEASE_REFRESH = SENDING_TIMEOUT / 4
+
+SKIP_MOOT = "送信前に状況が変わりました（更新・資格喪失など）"
+SKIP_OPTED_OUT = "メール不要の設定"
+SKIP_UNSEEN = "このお知らせを見られるログインがありません（ポータルには表示されます）"
+UNCERTAIN = ("送信結果が不明です（メールサーバーの応答がないまま切れました。受け取られた可能性があります）。"
+             "自動では再送しません：")
+
 
 @dataclass
 class SendOutcome:
     emails: int = 0
     sent_rows: int = 0
     skipped_rows: int = 0
+    uncertain_rows: int = 0
     retry_households: list[int] = field(default_factory=list)
     failed_rows: int = 0
     retry_in: timedelta | None = None
+    claim_lost: bool = False
 
 
 def claim(*, household_ids: list[int], now: datetime | None = None) -> tuple[uuid.UUID, int]:
@@ -204,6 +218,37 @@ def claim(*, household_ids: list[int], now: datetime | None = None) -> tuple[uui
     return token, count
 
 
+class Lease:
+    """The claim of one batch: checked before each household and each e-mail.
+
+    Cheap while fresh (a clock read); past ``LEASE_REFRESH`` one UPDATE extends
+    ``claimed_at`` of every row still held, and fewer rows than held means another
+    worker took some over (this one was frozen or stalled past SENDING_TIMEOUT).
+    """
+
+    def __init__(self, *, token: uuid.UUID, row_ids, confirmed_at: float):
+        self.token = token
+        self.held = set(row_ids)
+        self.confirmed_at = confirmed_at
+        self.lost = False
+
+    def still_mine(self) -> bool:
+        if self.lost:
+            return False
+        if time.monotonic() - self.confirmed_at < LEASE_REFRESH.total_seconds():
+            return True
+        started = time.monotonic()
+        extended = Reminder.objects.filter(claim_token=self.token, id__in=self.held).update(claimed_at=timezone.now())
+        if extended < len(self.held):
+            self.lost = True
+            return False
+        self.confirmed_at = started
+        return True
+
+    def release(self, row_ids) -> None:
+        self.held.difference_update(row_ids)
+
+
 def message_id_for(*, row_ids: list[int], user_id: int) -> str:
     """The same rows to the same login always get the same Message-ID (no identifier in it)."""
     digest = hashlib.sha256(f"{sorted(row_ids)}:{user_id}:{settings.SECRET_KEY}".encode()).hexdigest()[:32]
@@ -211,65 +256,70 @@ def message_id_for(*, row_ids: list[int], user_id: int) -> str:
     return f"<reminder.{digest}@{domain}>"
 
 
-def render_email(*, rows: list[Reminder], to: str, message_id: str) -> EmailMultiAlternatives:
-    """The message for one login: every person due, Japanese first, then English.
+def render_email(*, rows: list[Reminder], to: str, message_id: str, language: str | None = None,
+                 day: date | None = None) -> mail.Built:
+    """The message for one login: every listed person, in the login's language (unknown:
+    Japanese, then English). Names and dates only: never 記号・番号 or any id (R9)."""
+    day = day or timezone.localdate()
+    rows = sorted(rows, key=lambda r: (r.person.branch_number, r.subject, r.stage))
+    return mail.build(names=[r.person.name for r in rows], items=[mail.item_for(r, day=day) for r in rows],
+                      languages=mail.languages_for(language), to=to, message_id=message_id)
 
-    Names and dates only: never 記号・番号, branch numbers or any database id (R9).
+
+def _ids(ids) -> str:
+    return ", ".join(str(int(i)) for i in ids)
+
+
+def _record(*, token: uuid.UUID, marked=(), entry: str = "", message_id: str = "",
+            final: dict[tuple[str, str], list[int]] | None = None, now: datetime | None = None) -> int:
+    """One UPDATE, only on rows still claimed with ``token``; returns how many it matched.
+
+    ``marked`` rows get ``entry`` appended to delivered_to (``,7,`` accepted by the SMTP
+    server for login 7, ``,?7,`` maybe accepted) and ``message_id``; ``final`` rows
+    ({(status, note): ids}) get their final status and are released. Raw SQL because it
+    runs once per e-mail (the ORM took longer to build it than the database to run it).
     """
-    items = [
-        {"name": row.person.name, "stage": row.stage, "subject": row.subject, **stages.key_dates(row.expires_on),
-         "certificate_valid_until": row.expires_on}
-        for row in sorted(rows, key=lambda r: (r.person.branch_number, r.subject, r.stage))
-    ]
-    context = {
-        "items": items,
-        "site_url": settings.SITE_URL.rstrip("/"),
-        "ex_officio_lapsed": getattr(settings, "KENPO_EX_OFFICIO_LAPSED", True),
-    }
-    email = EmailMultiAlternatives(
-        subject="【けんぽポータル】マイナ保険証・資格確認書の期限のお知らせ / Expiry reminder",
-        body=render_to_string("email/reminders/reminder.txt", context),
-        to=[to],
-        headers={"Message-ID": message_id},
-    )
-    email.attach_alternative(render_to_string("email/reminders/reminder.html", context), "text/html")
-    return email
-
-
-def _mark_delivered(
-    *, token: uuid.UUID, household_id: int, row_ids: list[int], user_id: int, message_id: str, finish: bool
-) -> int:
-    """Record that ``user_id`` got these rows; with ``finish``, mark the household's rows sent.
-
-    One UPDATE either way, written in SQL because it runs once per e-mail (the ORM
-    took longer to build it than the database to run it). Returns the rows marked sent.
-    """
-    table = Reminder._meta.db_table
-    id_list = ", ".join(str(int(i)) for i in row_ids)
-    token_value = Reminder._meta.get_field("claim_token").get_db_prep_value(token, connection)
-    delivered = (f"delivered_to = CASE WHEN id IN ({id_list}) THEN delivered_to || %s ELSE delivered_to END, "
-                 f"message_id = CASE WHEN id IN ({id_list}) THEN %s ELSE message_id END")
-    params: list = [f",{user_id},", message_id]
-    if finish:
-        sql = (f"UPDATE {table} SET {delivered}, status = %s, sent_at = %s, claim_token = NULL, last_error = '' "  # noqa: S608
-               "WHERE claim_token = %s AND household_id = %s")
-        params += [Reminder.Status.SENT.value, connection.ops.adapt_datetimefield_value(timezone.now()),
-                   token_value, household_id]
-    else:
-        sql = f"UPDATE {table} SET {delivered} WHERE claim_token = %s AND id IN ({id_list})"  # noqa: S608
-        params += [token_value]
+    sets: list[str] = []
+    params: list = []
+    touched = set(marked)
+    if marked:
+        ids = _ids(marked)
+        sets += [f"delivered_to = CASE WHEN id IN ({ids}) THEN delivered_to || %s ELSE delivered_to END",
+                 f"message_id = CASE WHEN id IN ({ids}) THEN %s ELSE message_id END"]
+        params += [entry, message_id]
+    final = {key: ids for key, ids in (final or {}).items() if ids}
+    if final:
+        whens = []
+        for ids in final.values():
+            touched.update(ids)
+            whens.append(f"WHEN id IN ({_ids(ids)}) THEN %s")
+        done = _ids(set().union(*final.values()))
+        sets += [f"status = CASE {' '.join(whens)} ELSE status END",
+                 f"last_error = CASE {' '.join(whens)} ELSE last_error END",
+                 f"claim_token = CASE WHEN id IN ({done}) THEN NULL ELSE claim_token END",
+                 f"sent_at = CASE WHEN id IN ({done}) THEN %s ELSE sent_at END"]
+        params += [status for status, _note in final]
+        params += [note[:2000] for _status, note in final]
+        params.append(connection.ops.adapt_datetimefield_value(now or timezone.now()))
+    if not touched:
+        return 0
+    params.append(Reminder._meta.get_field("claim_token").get_db_prep_value(token, connection))
+    sql = f"UPDATE {Reminder._meta.db_table} SET {', '.join(sets)} WHERE claim_token = %s AND id IN ({_ids(touched)})"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount if finish else 0
+        matched = cursor.rowcount
+    if matched < len(touched):
+        raise mail.ClaimLost
+    return matched
 
 
 def _backoff(attempts: int) -> timedelta:
     return BACKOFF_BASE * (4 ** max(attempts - 1, 0))
 
 
-def _record_failure(*, token: uuid.UUID, household_id: int, error: str, now: datetime) -> tuple[int, int]:
+def _record_failure(*, token: uuid.UUID, row_ids, error: str, now: datetime) -> tuple[int, int]:
     """Back to pending with a backoff, or failed after MAX_ATTEMPTS; (retried, failed) rows."""
-    mine = Reminder.objects.filter(claim_token=token, household_id=household_id, status=Reminder.Status.SENDING)
+    mine = Reminder.objects.filter(claim_token=token, id__in=list(row_ids), status=Reminder.Status.SENDING)
     failed = mine.filter(attempts__gte=MAX_ATTEMPTS - 1).update(
         status=Reminder.Status.FAILED, attempts=F("attempts") + 1, last_error=error[:2000], claim_token=None
     )
@@ -282,15 +332,142 @@ def _record_failure(*, token: uuid.UUID, household_id: int, error: str, now: dat
     return retried, failed
 
 
+def _release(token: uuid.UUID) -> int:
+    """Rows this claim still holds go back to pending, for the next sweep (claim lost, time limit)."""
+    return Reminder.objects.filter(claim_token=token, status=Reminder.Status.SENDING).update(
+        status=Reminder.Status.PENDING, claim_token=None, enqueued_at=None
+    )
+
+
+@dataclass
+class _Batch:
+    lease: Lease
+    day: date
+    now: datetime
+    recipients: dict
+    wants_email: dict
+    certificates: set
+    mailer: mail.Mailer
+    outcome: SendOutcome
+
+
+def _final_statuses(rows: list[Reminder], seers: dict[int, list], error: str) -> tuple[dict, list[int]]:
+    """Each row's final status from its delivered_to, or (second value) the rows to retry.
+
+    A row no login may see: skipped. Accepted for every login that may see it: sent.
+    Every such login accepted or uncertain: uncertain. Any login still without it: retry.
+    """
+    final: dict[tuple[str, str], list[int]] = {}
+    retry = []
+    for row in rows:
+        logins = seers[row.id]
+        if not logins:
+            final.setdefault((Reminder.Status.SKIPPED.value, SKIP_UNSEEN), []).append(row.id)
+        elif all(f",{login.user_id}," in row.delivered_to for login in logins):
+            final.setdefault((Reminder.Status.SENT.value, ""), []).append(row.id)
+        elif all(f",{login.user_id}," in row.delivered_to or f",?{login.user_id}," in row.delivered_to
+                 for login in logins):
+            final.setdefault((Reminder.Status.UNCERTAIN.value, UNCERTAIN + (error or "")), []).append(row.id)
+        else:
+            retry.append(row.id)
+    return final, retry
+
+
+def _count(outcome: SendOutcome, final: dict) -> None:
+    for (status, _note), ids in final.items():
+        if status == Reminder.Status.SENT:
+            outcome.sent_rows += len(ids)
+        elif status == Reminder.Status.SKIPPED:
+            outcome.skipped_rows += len(ids)
+        elif status == Reminder.Status.UNCERTAIN:
+            outcome.uncertain_rows += len(ids)
+
+
+def _send_household(batch: _Batch, household_id: int, rows: list[Reminder]) -> None:
+    """One e-mail per login of the household, each recorded at once; then every row's final status.
+
+    The last e-mail's UPDATE also sets the final statuses (one statement per e-mail in
+    the common case). Raises ``mail.ClaimLost`` the moment the rows are no longer ours.
+    """
+    token, outcome = batch.lease.token, batch.outcome
+    relevant = [r for r in rows if still_relevant(r, day=batch.day, certificates=batch.certificates)]
+    given: dict[tuple[str, str], list[int]] = {}
+    if len(relevant) < len(rows):
+        given[(Reminder.Status.SKIPPED.value, SKIP_MOOT)] = [r.id for r in rows if r not in relevant]
+    if not batch.wants_email.get(household_id):
+        given[(Reminder.Status.SKIPPED.value, SKIP_OPTED_OUT)] = [r.id for r in relevant]
+        relevant = []
+    logins = batch.recipients.get(household_id, [])
+    seers = {r.id: [lg for lg in logins if lg.sees_household or lg.person_id == r.person_id] for r in relevant}
+    messages = []
+    for login in logins:
+        todo = [r for r in relevant if login in seers[r.id]
+                and f",{login.user_id}," not in r.delivered_to and f",?{login.user_id}," not in r.delivered_to]
+        if todo:
+            messages.append((login, todo))
+
+    failure = ""  # an SMTP error that left a login without its e-mail: retried later
+    uncertain = ""
+    finished = False
+    for index, (login, todo) in enumerate(messages):
+        ids = [r.id for r in todo]
+        message_id = message_id_for(row_ids=ids, user_id=login.user_id)
+        built = render_email(rows=todo, to=login.email, message_id=message_id, language=login.language, day=batch.day)
+        entry, interrupted = f",{login.user_id},", None
+        try:
+            batch.mailer.send(built, still_mine=batch.lease.still_mine)
+        except mail.MaybeDelivered as exc:
+            entry, uncertain = f",?{login.user_id},", str(exc)
+            logger.warning("reminder e-mail maybe delivered (no reply after the data); not retried: %s", exc)
+            if isinstance(exc.__cause__, SoftTimeLimitExceeded):
+                interrupted = exc.__cause__
+        except (mail.ClaimLost, SoftTimeLimitExceeded):
+            raise
+        except Exception as exc:  # nothing delivered to this login: the others still get theirs
+            failure = f"{type(exc).__name__}: {exc}"
+            logger.warning("reminder e-mail for a household failed: %s", type(exc).__name__)
+            continue
+        for row in todo:
+            row.delivered_to += entry
+        final = None
+        if index == len(messages) - 1 and not failure and interrupted is None:
+            final, _retry = _final_statuses(relevant, seers, uncertain)
+            final = {**given, **final}
+        # Recorded at once: the window for a duplicate is this one UPDATE.
+        _record(token=token, marked=ids, entry=entry, message_id=message_id, final=final, now=batch.now)
+        if not entry.startswith(",?"):
+            outcome.emails += 1
+        if interrupted is not None:
+            raise interrupted
+        if final is not None:
+            _count(outcome, final)
+            finished = True
+    if finished:
+        return
+    final, retry = _final_statuses(relevant, seers, uncertain)
+    final = {**given, **final}
+    _record(token=token, final=final, now=batch.now)
+    _count(outcome, final)
+    if retry:
+        retried, failed = _record_failure(token=token, row_ids=retry, error=failure or "送信されませんでした",
+                                          now=batch.now)
+        outcome.failed_rows += failed
+        if retried:
+            outcome.retry_households.append(household_id)
+
+
 def send_households(*, household_ids: list[int], now: datetime | None = None) -> SendOutcome:
     """Claim, send and record the reminders of these households: one e-mail per login.
 
     An insured person's login gets every person of the household due; a dependent's
-    own login gets only their own. Households that opted out, or have no linked
-    login, are marked ``skipped`` (the dashboard notice still shows).
+    own login gets only their own. Rows no login may see, of households that opted
+    out, or made moot, are ``skipped`` (the dashboard notice still shows). The claim is
+    checked before each household and each e-mail: once another worker has taken it
+    over, this one stops. Celery's soft time limit is never swallowed.
     """
     now = now or timezone.now()
     outcome = SendOutcome()
+    claimed_clock = time.monotonic()
     token, claimed = claim(household_ids=household_ids, now=now)
     if not claimed:
         return outcome
@@ -298,72 +475,35 @@ def send_households(*, household_ids: list[int], now: datetime | None = None) ->
     by_household: dict[int, list[Reminder]] = {}
     for row in rows:
         by_household.setdefault(row.household_id, []).append(row)
-    wants_email = dict(Household.objects.filter(id__in=by_household).values_list("id", "email_reminders"))
-    recipients = recipients_for(household_ids=list(by_household))
-    certificates = valid_certificates(rows)
-    day = timezone.localdate(now)
-
-    mail = get_connection()
+    batch = _Batch(
+        lease=Lease(token=token, row_ids=[r.id for r in rows], confirmed_at=claimed_clock),
+        day=timezone.localdate(now), now=now,
+        recipients=recipients_for(household_ids=list(by_household)),
+        wants_email=dict(Household.objects.filter(id__in=by_household).values_list("id", "email_reminders")),
+        certificates=valid_certificates(rows), mailer=mail.mailer(), outcome=outcome,
+    )
     try:
         for household_id, household_rows in by_household.items():
-            relevant = [r for r in household_rows if still_relevant(r, day=day, certificates=certificates)]
-            moot = [r.id for r in household_rows if r not in relevant]
-            if moot:
-                outcome.skipped_rows += Reminder.objects.filter(claim_token=token, id__in=moot).update(
-                    status=Reminder.Status.SKIPPED, last_error="送信前に状況が変わりました（更新・資格喪失など）", claim_token=None
-                )
-            logins = recipients.get(household_id, []) if wants_email.get(household_id) else []
-            if not logins:
-                outcome.skipped_rows += Reminder.objects.filter(
-                    claim_token=token, household_id=household_id
-                ).update(status=Reminder.Status.SKIPPED, claim_token=None, sent_at=now,
-                         last_error="" if wants_email.get(household_id) else "メール不要の設定")
-                continue
-            messages = []
-            for login in logins:
-                visible = [
-                    r.id for r in relevant
-                    if (login.sees_household or r.person_id == login.person_id)
-                    and f",{login.user_id}," not in r.delivered_to
-                ]
-                if visible:
-                    messages.append((login, visible))
+            if not batch.lease.still_mine():
+                raise mail.ClaimLost
             try:
-                if messages:
-                    mail.open()  # one SMTP connection for the whole batch (a no-op if open, or not SMTP)
-                for index, (login, visible) in enumerate(messages):
-                    message_id = message_id_for(row_ids=visible, user_id=login.user_id)
-                    rows_for_login = [r for r in relevant if r.id in visible]
-                    mail.send_messages([render_email(rows=rows_for_login, to=login.email, message_id=message_id)])
-                    # Recorded at once: the window for a duplicate is this one UPDATE.
-                    # The household's last e-mail also marks its rows sent, in the same UPDATE.
-                    last = index == len(messages) - 1
-                    sent = _mark_delivered(token=token, household_id=household_id, row_ids=visible,
-                                           user_id=login.user_id, message_id=message_id, finish=last)
-                    outcome.emails += 1
-                    outcome.sent_rows += sent
-            except Exception as exc:
-                logger.warning("reminder e-mail for a household failed: %s", type(exc).__name__)
-                try:
-                    mail.close()
-                except Exception:  # noqa: S110
-                    pass
-                retried, failed = _record_failure(
-                    token=token, household_id=household_id, error=f"{type(exc).__name__}: {exc}", now=now
-                )
+                _send_household(batch, household_id, household_rows)
+            except (mail.ClaimLost, SoftTimeLimitExceeded):
+                raise
+            except Exception as exc:  # a database or template error: this household is retried later
+                logger.exception("reminders of a household could not be sent")
+                retried, failed = _record_failure(token=token, row_ids=[r.id for r in household_rows],
+                                                  error=f"{type(exc).__name__}: {exc}", now=now)
                 outcome.failed_rows += failed
                 if retried:
                     outcome.retry_households.append(household_id)
-                continue
-            if not messages:  # everything was delivered before a crash: only the mark was missing
-                outcome.sent_rows += Reminder.objects.filter(claim_token=token, household_id=household_id).update(
-                    status=Reminder.Status.SENT, sent_at=timezone.now(), claim_token=None, last_error=""
-                )
-    finally:
-        try:
-            mail.close()
-        except Exception:  # noqa: S110
-            pass
+            batch.lease.release(r.id for r in household_rows)
+    except mail.ClaimLost:
+        outcome.claim_lost = True
+        logger.warning("reminder claim taken over by another worker: stopped, %s rows released", _release(token))
+    except SoftTimeLimitExceeded:
+        _release(token)
+        raise
     if outcome.retry_households:
         attempts = Reminder.objects.filter(
             household_id__in=outcome.retry_households, status=Reminder.Status.PENDING
@@ -376,13 +516,22 @@ def send_households(*, household_ids: list[int], now: datetime | None = None) ->
 
 
 def retry_failed(*, reminders, request=None) -> int:
-    """Staff: failed rows go back to pending with fresh attempts, and are sent now."""
-    count = reminders.filter(status=Reminder.Status.FAILED).update(
+    """Staff: failed rows go back to pending with fresh attempts, and are sent now.
+
+    Uncertain rows too (staff checked the mail server's log and found the message was
+    not delivered): the logins marked "maybe" get it again, with the same Message-ID
+    when the rows are the same, so a mail system or the member can recognise a copy.
+    """
+    uncertain = list(reminders.filter(status=Reminder.Status.UNCERTAIN))
+    for row in uncertain:
+        row.delivered_to = re.sub(r",\?\d+,", "", row.delivered_to)
+    Reminder.objects.bulk_update(uncertain, ["delivered_to"])
+    count = reminders.filter(status__in=[Reminder.Status.FAILED, Reminder.Status.UNCERTAIN]).update(
         status=Reminder.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), enqueued_at=None,
         claim_token=None,
     )
     if request is not None:
-        record(action="change", request=request, summary=f"送信失敗の期限のお知らせ{count}件を再送")
+        record(action="change", request=request, summary=f"送信失敗・送信結果不明の期限のお知らせ{count}件を再送")
     transaction.on_commit(enqueue_due)
     return count
 

@@ -105,3 +105,23 @@ def key_dates(expiry: date) -> dict[str, date]:
         "renewal_opens": rules.renewal_opens(expiry),
         "grace_ends": rules.grace_ends(expiry),
     }
+
+
+def what_expires(*, ecert_expires_on: date | None, card_expires_on: date | None) -> str:
+    """Which thing ends on the effective expiry: ``"ecert"`` (電子証明書, renewable on the
+    card) when it ends strictly before the card, else ``"card"`` (マイナンバーカード itself,
+    which takes the certificate with it). An unknown certificate date means the card's."""
+    if ecert_expires_on is not None and (card_expires_on is None or ecert_expires_on < card_expires_on):
+        return "ecert"
+    return "card"
+
+
+# (policy, R3) J-LIS mails the expiry notice (有効期限通知書) about 2–3 months before the
+# expiry: from 2 months before, it has surely been mailed.
+JLIS_NOTICE_SURELY_MAILED_MONTHS = 2
+
+
+def jlis_notice_surely_mailed(expiry: date, day: date) -> bool:
+    """True from 2 months before ``expiry``: say "was mailed", never "will be mailed"."""
+    return day >= rules.add_months(expiry, -JLIS_NOTICE_SURELY_MAILED_MONTHS)
+

@@ -12,12 +12,18 @@ from aiosmtpd.controller import Controller
 
 
 class Sink:
-    """Keeps every accepted message; ``mail_delay`` stalls before DATA (to kill a sender there)."""
+    """Keeps every accepted message.
+
+    ``mail_delay`` stalls the reply to MAIL (to kill or freeze a sender there);
+    ``data_delay`` keeps the message, then stalls the reply after its final "." — as a
+    slow relay that times the sender out yet delivers.
+    """
 
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.mail_delay = 0.0
+        self.data_delay = 0.0
         self.mail_started = threading.Event()
         self._lock = threading.Lock()
 
@@ -33,6 +39,8 @@ class Sink:
         with self._lock:
             self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         return "250 Message accepted for delivery"
 
 

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_scans_the_given_day_once_however_often_it_runs(alice, alice_person):
-    call_command("scan_reminders", "--date", "2026-08-14", stdout=StringIO())
-    call_command("scan_reminders", "--date", "2026-08-14", stdout=StringIO())
+    call_command("scan_reminders", "--date", "2026-08-15", stdout=StringIO())
+    call_command("scan_reminders", "--date", "2026-08-15", stdout=StringIO())
     assert Reminder.objects.filter(person=alice_person, stage="renewal_open").count() == 1
 
 

@@ -36,8 +36,8 @@ def test_it_creates_each_stage_on_its_day_and_nothing_in_between():
 
 def test_running_the_scan_twice_on_a_day_creates_nothing_the_second_time():
     person_expiring(EXPIRY)
-    assert services.scan(day=date(2026, 8, 14))["renewal_open"] == 1
-    assert services.scan(day=date(2026, 8, 14))["renewal_open"] == 0
+    assert services.scan(day=date(2026, 8, 15))["renewal_open"] == 1
+    assert services.scan(day=date(2026, 8, 15))["renewal_open"] == 0
     assert Reminder.objects.count() == 1
 
 
@@ -49,14 +49,14 @@ def test_a_person_past_several_stages_gets_only_the_latest_one():
 
 def test_a_missed_day_is_caught_up_on_the_next_scan():
     person = person_expiring(EXPIRY)
-    services.scan(day=date(2026, 8, 16))  # the scan of Aug 14 and 15 never ran
+    services.scan(day=date(2026, 8, 16))  # the scan of Aug 15 never ran
     assert stages_of(person) == ["renewal_open"]
 
 
 def test_it_ignores_persons_no_longer_eligible_and_unregistered_cards():
     person_expiring(EXPIRY, eligible_until=date(2026, 8, 1))
     person_expiring(EXPIRY, registered=False)
-    services.scan(day=date(2026, 8, 14))
+    services.scan(day=date(2026, 8, 15))
     assert Reminder.objects.count() == 0
 
 
@@ -64,7 +64,7 @@ def test_the_earlier_of_card_and_certificate_drives_one_reminder():
     person = person_expiring(EXPIRY)
     person.card.card_expires_on = date(2026, 12, 1)
     person.card.save()
-    services.scan(day=date(2026, 8, 14))
+    services.scan(day=date(2026, 8, 15))
     services.scan(day=date(2026, 9, 1))
     assert list(Reminder.objects.values_list("stage", "expires_on")) == [("renewal_open", EXPIRY)]
 
@@ -74,7 +74,7 @@ def test_the_scan_is_a_few_statements_whatever_the_number_of_persons():
     for branch in range(12):
         person_expiring(EXPIRY, household=household, branch_number=f"{branch:02d}")
     with CaptureQueriesContext(connection) as queries:
-        created = services.scan(day=date(2026, 8, 14))
+        created = services.scan(day=date(2026, 8, 15))
     assert created["renewal_open"] == 12
     assert len(queries) <= 8
 
@@ -127,15 +127,15 @@ def test_two_scans_at_the_same_time_create_each_row_once(monkeypatch):
 
 def test_the_certificate_stage_needs_the_certificates_model_or_is_skipped():
     person_expiring(EXPIRY)
-    created = services.scan(day=date(2026, 8, 14))
+    created = services.scan(day=date(2026, 8, 15))
     assert set(created) >= {"renewal_open", "expired", "grace_ending", "lapsed"}
 
 
 def test_the_scan_for_a_day_runs_from_the_admin(staff_client):
     person_expiring(EXPIRY)
-    response = staff_client.post("/admin/reminders/reminder/scan/", {"day": "2026-08-14"})
+    response = staff_client.post("/admin/reminders/reminder/scan/", {"day": "2026-08-15"})
     assert response.status_code == 302
-    staff_client.post("/admin/reminders/reminder/scan/", {"day": "2026-08-14"})
+    staff_client.post("/admin/reminders/reminder/scan/", {"day": "2026-08-15"})
     assert Reminder.objects.count() == 1
     assert staff_client.get("/admin/reminders/reminder/scan/").status_code == 200
     assert staff_client.get("/admin/reminders/reminder/counts/").status_code == 200
@@ -144,7 +144,7 @@ def test_the_scan_for_a_day_runs_from_the_admin(staff_client):
 
 def test_the_day_after_scan_catches_a_renewal_window_learned_today():
     person = person_expiring(EXPIRY + timedelta(days=30))
-    services.scan(day=date(2026, 8, 14))
+    services.scan(day=date(2026, 8, 15))
     assert stages_of(person) == []
 
 

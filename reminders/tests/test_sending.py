@@ -15,7 +15,7 @@ from .helpers import person_expiring
 pytestmark = pytest.mark.django_db
 
 EXPIRY = date(2026, 11, 14)
-RENEWAL_DAY = date(2026, 8, 14)
+RENEWAL_DAY = date(2026, 8, 15)
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_the_email_is_japanese_with_an_english_part_and_era_dates(smtp, family):
     send(household)
     text, html = body_of(smtp.to("hanako@example.jp")[0])
     assert "令和8年11月14日 (2026-11-14)" in text  # the expiry
-    assert "令和8年8月14日 (2026-08-14)" in text  # renewal opens
+    assert "令和8年8月15日 (2026-08-15)" in text  # renewal opens
     assert "市区町村の窓口" in text and "J-LIS" in text
     assert "[English]" in text and "2026-11-14 (Reiwa 8)" in text
     assert 'lang="en"' in html
@@ -166,11 +166,11 @@ def test_a_retry_after_a_partial_delivery_does_not_resend_to_the_first_login(smt
     real = services.render_email
     calls = []
 
-    def fail_for_the_second(*, rows, to, message_id):
+    def fail_for_the_second(*, to, **kwargs):
         calls.append(to)
         if to == "ichiro@example.jp" and calls.count(to) == 1:
             raise OSError("connection reset")
-        return real(rows=rows, to=to, message_id=message_id)
+        return real(to=to, **kwargs)
 
     monkeypatch.setattr(services, "render_email", fail_for_the_second)
     send(household)
@@ -201,7 +201,7 @@ def test_a_reminder_made_moot_by_a_renewal_before_sending_is_skipped(smtp, famil
 
 
 @pytest.mark.parametrize("stage, expected_ja, expected_en", [
-    ("renewal_open", "から、お住まいの市区町村の窓口で更新できます", "renew it at your city office"),
+    ("renewal_open", "から、お住まいの市区町村の窓口で電子証明書を更新できます", "renew the certificate at your city office"),
     ("expired", "令和9年2月28日 (2027-02-28) までは", "Until 2027-02-28 (Reiwa 9)"),
     ("grace_ending", "令和9年2月28日 (2027-02-28) で猶予期間が終わります", "grace period ends on 2027-02-28"),
     ("lapsed", "資格確認書を、申請なしでけんぽからお送りします", "without application"),
@@ -210,10 +210,10 @@ def test_every_stage_says_what_to_do_with_its_dates(stage, expected_ja, expected
     person = person_expiring(EXPIRY)
     row = Reminder(person=person, household=person.household, subject="my_number", stage=stage,
                    expires_on=EXPIRY, due_on=RENEWAL_DAY)
-    email = services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>")
-    ja, en = email.body.split("[English]")
+    email = services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>", day=RENEWAL_DAY)
+    ja, en = email.text.split("[English]")
     assert expected_ja in ja and expected_en in en
-    assert expected_ja in email.alternatives[0][0]
+    assert expected_ja in email.html
 
 
 def test_a_certificate_reminder_quotes_its_valid_until():
@@ -221,7 +221,7 @@ def test_a_certificate_reminder_quotes_its_valid_until():
     row = Reminder(person=person, household=person.household, subject="certificate", stage="certificate_ending",
                    expires_on=date(2030, 11, 30), due_on=date(2030, 9, 30))
     email = services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>")
-    assert "資格確認書の有効期限は 令和12年11月30日 (2030-11-30) です" in email.body
+    assert "資格確認書の有効期限は 令和12年11月30日 (2030-11-30) です" in email.text
 
 
 def test_a_reminder_of_a_person_whose_eligibility_ended_before_sending_is_skipped(smtp, family):

@@ -11,23 +11,23 @@ from reminders.stages import Stage, Subject, current_stage, expiry_range, stage_
 # expiry → (renewal_open, expired, grace_ending, lapsed)
 CASES = {
     # RULES.md test vectors (ecert column)
-    date(2026, 11, 14): (date(2026, 8, 14), date(2026, 11, 15), date(2027, 1, 28), date(2027, 3, 1)),
-    date(2024, 10, 10): (date(2024, 7, 10), date(2024, 10, 11), date(2024, 12, 31), date(2025, 2, 1)),
-    # month-end clamp: Sep 31 does not exist
-    date(2020, 12, 31): (date(2020, 9, 30), date(2021, 1, 1), date(2021, 2, 28), date(2021, 4, 1)),
+    date(2026, 11, 14): (date(2026, 8, 15), date(2026, 11, 15), date(2027, 1, 28), date(2027, 3, 1)),
+    date(2024, 10, 10): (date(2024, 7, 11), date(2024, 10, 11), date(2024, 12, 31), date(2025, 2, 1)),
+    # month-end clamp: Sep 31 does not exist → Sep 30, opens the day after
+    date(2020, 12, 31): (date(2020, 10, 1), date(2021, 1, 1), date(2021, 2, 28), date(2021, 4, 1)),
     # Feb 28 policy date for a Feb 29 birthday; grace ends May 31
-    date(2025, 2, 28): (date(2024, 11, 28), date(2025, 3, 1), date(2025, 4, 30), date(2025, 6, 1)),
+    date(2025, 2, 28): (date(2024, 11, 29), date(2025, 3, 1), date(2025, 4, 30), date(2025, 6, 1)),
     # Feb 29 itself, in a leap year
-    date(2024, 2, 29): (date(2023, 11, 29), date(2024, 3, 1), date(2024, 4, 30), date(2024, 6, 1)),
-    # renewal opens on Feb 29 / Feb 28 from a May 31 expiry
-    date(2024, 5, 31): (date(2024, 2, 29), date(2024, 6, 1), date(2024, 7, 31), date(2024, 9, 1)),
-    date(2025, 5, 31): (date(2025, 2, 28), date(2025, 6, 1), date(2025, 7, 31), date(2025, 9, 1)),
+    date(2024, 2, 29): (date(2023, 11, 30), date(2024, 3, 1), date(2024, 4, 30), date(2024, 6, 1)),
+    # a May 31 expiry: clamped to Feb 29 / Feb 28, so renewal opens on Mar 1
+    date(2024, 5, 31): (date(2024, 3, 1), date(2024, 6, 1), date(2024, 7, 31), date(2024, 9, 1)),
+    date(2025, 5, 31): (date(2025, 3, 1), date(2025, 6, 1), date(2025, 7, 31), date(2025, 9, 1)),
     # grace ending in February (expiry in November): one month before Feb 28 is Jan 28
-    date(2025, 11, 30): (date(2025, 8, 30), date(2025, 12, 1), date(2026, 1, 28), date(2026, 3, 1)),
+    date(2025, 11, 30): (date(2025, 8, 31), date(2025, 12, 1), date(2026, 1, 28), date(2026, 3, 1)),
     # grace ending in a leap February
-    date(2027, 11, 10): (date(2027, 8, 10), date(2027, 11, 11), date(2028, 1, 29), date(2028, 3, 1)),
+    date(2027, 11, 10): (date(2027, 8, 11), date(2027, 11, 11), date(2028, 1, 29), date(2028, 3, 1)),
     # year end
-    date(2025, 12, 31): (date(2025, 9, 30), date(2026, 1, 1), date(2026, 2, 28), date(2026, 4, 1)),
+    date(2025, 12, 31): (date(2025, 10, 1), date(2026, 1, 1), date(2026, 2, 28), date(2026, 4, 1)),
 }
 
 
@@ -52,7 +52,7 @@ def test_each_stage_is_current_from_its_own_date():
 
 
 def test_nothing_is_due_before_renewal_opens():
-    assert current_stage(date(2026, 11, 14), date(2026, 8, 13)) is None
+    assert current_stage(date(2026, 11, 14), date(2026, 8, 14)) is None
 
 
 def test_a_person_learned_late_gets_only_the_latest_stage_not_a_backlog():

@@ -83,8 +83,8 @@ def kill_worker_tree(proc: subprocess.Popen) -> None:
 
 def test_the_beat_tasks_send_each_reminder_once_even_when_run_twice(family, worker, smtp):
     worker()
-    daily_scan.delay("2026-08-14")
-    daily_scan.delay("2026-08-14")  # two beats by mistake
+    daily_scan.delay("2026-08-15")
+    daily_scan.delay("2026-08-15")  # two beats by mistake
     assert wait_until(all_sent)
     send_pending.delay()
     send_batch.delay([family.pk])
@@ -95,7 +95,7 @@ def test_the_beat_tasks_send_each_reminder_once_even_when_run_twice(family, work
 
 
 def test_a_worker_killed_between_claim_and_send_loses_nothing_and_doubles_nothing(family, worker, smtp):
-    services.scan(day=date(2026, 8, 14))
+    services.scan(day=date(2026, 8, 15))
     smtp.sink.mail_delay = 60  # the worker hangs in SMTP before any message is handed over
     proc = worker()
     send_pending.delay()
@@ -115,7 +115,7 @@ def test_a_worker_killed_between_claim_and_send_loses_nothing_and_doubles_nothin
 
 
 def test_a_message_lost_by_the_broker_is_sent_by_the_sweeper(family, worker, smtp):
-    services.scan(day=date(2026, 8, 14))
+    services.scan(day=date(2026, 8, 15))
     services.households_to_enqueue()  # enqueued… but the broker lost the message
     worker()
     send_pending.delay()
@@ -128,7 +128,7 @@ def test_a_message_lost_by_the_broker_is_sent_by_the_sweeper(family, worker, smt
 
 
 def test_smtp_refusing_then_recovering_sends_once(family, worker, smtp):
-    services.scan(day=date(2026, 8, 14))
+    services.scan(day=date(2026, 8, 15))
     smtp.refuse()
     worker()
     send_pending.delay()

@@ -1,0 +1,282 @@
+"""Reminder e-mails: built once per language and stage, sent over one SMTP connection per worker.
+
+* ``build()`` makes the raw message. The body of each combination of (languages, items)
+  is rendered once per process (``_bodies``, an LRU cache) with placeholders where the
+  names go; only the names, the address, the Message-ID and the date change between
+  two members. The MIME is written directly (two base64 parts), not with
+  ``email.message``, which cost more than the SMTP exchange itself.
+* ``Mailer`` keeps one Django e-mail backend per worker process; for SMTP it keeps its
+  connection open across tasks and speaks MAIL/RCPT/DATA itself, so it knows *where* a
+  failure happened:
+
+  - before the message's final "." was written: nothing was delivered (``raise`` as is);
+  - after it (no reply, a timeout, a reset): the server may have kept the message
+    (``MaybeDelivered``) — never retried automatically (reminders/README.md);
+  - ``still_mine()`` is asked right before the message is written; when the claim was
+    taken over, the connection is dropped mid-DATA (the server discards the message)
+    and ``ClaimLost`` is raised.
+
+Any other Django backend (console, locmem, file) gets the same bytes through
+``send_messages``; there every failure counts as "nothing delivered".
+"""
+
+import base64
+import html
+import os
+import re
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from email.header import Header
+from email.utils import formataddr, formatdate, parseaddr
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
+from django.template.loader import render_to_string
+
+from core.email import subject as subject_line
+
+from . import stages
+
+SUBJECT = {"ja": "マイナ保険証・資格確認書の期限のお知らせ", "en": "Expiry reminder for your My Number insurance card"}
+BOUNDARY = "=_kenpo_reminder_="  # never in base64 text, whose lines never start with "--"
+BILINGUAL = ("ja", "en")  # a login whose language is unknown: Japanese, then English
+
+
+class ClaimLost(Exception):
+    """The rows were taken over by another worker: nothing was sent, stop now."""
+
+
+class MaybeDelivered(Exception):
+    """The connection failed after the message's final ".": the server may have kept it."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """Everything one person's paragraph says, except the name (so it can be cached)."""
+
+    stage: str
+    subject: str
+    expires_on: date
+    expiring: str  # "ecert" (電子証明書) or "card" (マイナンバーカード); "" for a 資格確認書
+    notice_mailed: bool  # J-LIS's expiry notice has surely been mailed already (R3)
+    ex_officio_lapsed: bool
+
+
+def item_for(row, *, day: date) -> Item:
+    """The paragraph of one reminder row (its person's card loaded) as sent on ``day``."""
+    card = getattr(row.person, "card", None) if row.subject == stages.Subject.MY_NUMBER else None
+    expiring = ""
+    if card is not None:
+        expiring = stages.what_expires(ecert_expires_on=card.ecert_expires_on, card_expires_on=card.card_expires_on)
+    return Item(
+        stage=row.stage, subject=row.subject, expires_on=row.expires_on, expiring=expiring,
+        notice_mailed=stages.jlis_notice_surely_mailed(row.expires_on, day),
+        ex_officio_lapsed=getattr(settings, "KENPO_EX_OFFICIO_LAPSED", True),
+    )
+
+
+def languages_for(language: str | None) -> tuple[str, ...]:
+    return (language,) if language in BILINGUAL else BILINGUAL
+
+
+_NAME = re.compile(r"@@NAME(\d+)@@")
+
+
+@lru_cache(maxsize=4096)
+def _bodies(languages: tuple[str, ...], items: tuple[Item, ...], site_url: str) -> tuple[str, str]:
+    """The plain-text and HTML bodies with ``@@NAMEi@@`` where the i-th person's name goes."""
+    context = {
+        "languages": languages,
+        "items": [
+            {"name": f"@@NAME{index}@@", "stage": item.stage, "subject": item.subject, "expiring": item.expiring,
+             "notice_mailed": item.notice_mailed, "ex_officio_lapsed": item.ex_officio_lapsed,
+             "certificate_valid_until": item.expires_on, **stages.key_dates(item.expires_on)}
+            for index, item in enumerate(items)
+        ],
+        "site_url": site_url,
+    }
+    return (render_to_string("email/reminders/reminder.txt", context),
+            render_to_string("email/reminders/reminder.html", context))
+
+
+@lru_cache(maxsize=8)
+def _subject_header(languages: tuple[str, ...]) -> str:
+    text = " / ".join(subject_line(SUBJECT[language], language=language) for language in languages)
+    return Header(text, "utf-8", maxlinelen=76, header_name="Subject").encode(linesep="\r\n")
+
+
+@lru_cache(maxsize=8)
+def _from_header(from_email: str) -> tuple[str, str]:
+    """(the From header, the envelope sender) of DEFAULT_FROM_EMAIL."""
+    name, address = parseaddr(from_email)
+    return formataddr((name, address), charset="utf-8") if name else address, sanitize_address(address, "utf-8")
+
+
+def _base64(text: str) -> str:
+    return base64.encodebytes(text.encode()).decode("ascii").replace("\n", "\r\n")
+
+
+@dataclass(frozen=True)
+class Built:
+    to: str
+    from_address: str
+    raw: bytes  # the whole message, CRLF line ends
+    text: str
+    html: str
+    subject: str
+
+
+def build(*, names: list[str], items: list[Item], languages: tuple[str, ...], to: str, message_id: str) -> Built:
+    """One login's message: every listed person (name + item, in this order), in ``languages``.
+
+    Names and dates only: never 記号・番号, branch numbers or any database id (R9).
+    """
+    text, markup = _bodies(languages, tuple(items), settings.SITE_URL.rstrip("/"))
+    text = _NAME.sub(lambda m: names[int(m.group(1))], text)
+    escaped = [html.escape(name) for name in names]
+    markup = _NAME.sub(lambda m: escaped[int(m.group(1))], markup)
+    from_header, from_address = _from_header(settings.DEFAULT_FROM_EMAIL)
+    to_address = sanitize_address(to, "utf-8")
+    subject = _subject_header(languages)
+    raw = (
+        f"From: {from_header}\r\nTo: {to_address}\r\nSubject: {subject}\r\n"
+        f"Date: {formatdate(localtime=True)}\r\nMessage-ID: {message_id}\r\n"
+        f"MIME-Version: 1.0\r\nContent-Language: {', '.join(languages)}\r\n"
+        f'Content-Type: multipart/alternative; boundary="{BOUNDARY}"\r\n\r\n'
+        f'--{BOUNDARY}\r\nContent-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        f"{_base64(text)}"
+        f'--{BOUNDARY}\r\nContent-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        f"{_base64(markup)}"
+        f"--{BOUNDARY}--\r\n"
+    ).encode("ascii")
+    return Built(to=to_address, from_address=from_address, raw=raw, text=text, html=markup,
+                 subject=" / ".join(subject_line(SUBJECT[language], language=language) for language in languages))
+
+
+class _Prebuilt:
+    """What Django's non-SMTP backends call on ``message()``: the bytes already built."""
+
+    def __init__(self, raw: bytes):
+        self.raw = raw
+
+    def as_bytes(self, *args, **kwargs) -> bytes:
+        return self.raw
+
+    def as_string(self, *args, **kwargs) -> str:
+        return self.raw.decode("ascii")
+
+    def get_charset(self):
+        return None
+
+
+class PrebuiltEmail(EmailMessage):
+    def __init__(self, built: Built):
+        super().__init__(subject=built.subject, body=built.text, from_email=built.from_address, to=[built.to])
+        self.alternatives = [(built.html, "text/html")]
+        self._raw = built.raw
+
+    def message(self, *args, **kwargs):
+        return _Prebuilt(self._raw)
+
+
+_DOT = re.compile(rb"(?m)^\.")
+
+
+class Mailer:
+    """One per worker process (``mailer()``): Django's backend, its SMTP connection kept open."""
+
+    def __init__(self):
+        self.backend = get_connection()
+        self.key = _backend_key()
+
+    def close(self) -> None:
+        try:
+            self.backend.close()
+        except Exception:  # noqa: S110 - closing a broken connection
+            pass
+
+    def send(self, built: Built, *, still_mine: Callable[[], bool]) -> None:
+        if not isinstance(self.backend, SmtpBackend):
+            if not still_mine():
+                raise ClaimLost
+            self.backend.send_messages([PrebuiltEmail(built)])
+            return
+        self._send_smtp(built, still_mine)
+
+    def _mail_from(self, built: Built) -> tuple[int, bytes]:
+        self.backend.connection.ehlo_or_helo_if_needed()
+        return self.backend.connection.mail(built.from_address)
+
+    def _send_smtp(self, built: Built, still_mine: Callable[[], bool]) -> None:
+        reused = self.backend.connection is not None
+        if not reused:
+            self.backend.open()
+        try:
+            code, reply = self._mail_from(built)
+        except OSError:  # SMTPServerDisconnected is one
+            if not reused:
+                raise
+            # An idle pooled connection the server closed: once more, on a fresh one.
+            self.close()
+            self.backend.open()
+            code, reply = self._mail_from(built)
+        connection = self.backend.connection
+        try:
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, reply, built.from_address)
+            code, reply = connection.rcpt(built.to)
+            if code not in (250, 251):
+                raise smtplib.SMTPRecipientsRefused({built.to: (code, reply)})
+            connection.putcmd("data")
+            code, reply = connection.getreply()
+            if code != 354:
+                raise smtplib.SMTPDataError(code, reply)
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+            try:
+                connection.rset()  # refused before the data: the connection stays usable
+            except Exception:
+                self.close()
+            raise
+        except BaseException:
+            self.close()
+            raise
+        if not still_mine():
+            self.close()  # mid-DATA, without the final ".": the server discards the message
+            raise ClaimLost
+        try:
+            connection.send(_DOT.sub(b"..", built.raw) + b".\r\n")
+        except BaseException:
+            self.close()  # the final "." never left: nothing delivered
+            raise
+        try:
+            code, reply = connection.getreply()
+        except Exception as exc:
+            self.close()
+            raise MaybeDelivered(f"{type(exc).__name__}: {exc}") from exc
+        if code != 250:  # refused after the data: not delivered
+            raise smtplib.SMTPDataError(code, reply)
+
+
+def _backend_key() -> tuple:
+    return (os.getpid(), settings.EMAIL_BACKEND, getattr(settings, "EMAIL_HOST", ""),
+            getattr(settings, "EMAIL_PORT", ""), getattr(settings, "EMAIL_HOST_USER", ""),
+            getattr(settings, "EMAIL_USE_TLS", False), getattr(settings, "EMAIL_USE_SSL", False),
+            getattr(settings, "EMAIL_TIMEOUT", None))
+
+
+_mailer: Mailer | None = None
+
+
+def mailer() -> Mailer:
+    """This process's mailer; a new one after a fork or a change of e-mail settings."""
+    global _mailer
+    if _mailer is None or _mailer.key != _backend_key():
+        if _mailer is not None and _mailer.key[0] == os.getpid():
+            _mailer.close()
+        _mailer = Mailer()
+    return _mailer
