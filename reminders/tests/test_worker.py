@@ -1,28 +1,34 @@
 """Real Celery workers on Redis, a real SMTP server: faults lose nothing and double nothing.
 
 Time passing (the claim timeout, the re-enqueue delay) is simulated by moving the
-rows' timestamps back, since the worker processes read their own settings.
+rows' timestamps back, since the worker processes read their own settings — except
+where a worker is frozen: its own clock must really pass the (shortened) claim timeout.
+"Nothing was sent" is proved by ``drained()``: a task queued behind everything the
+worker had to do has run, and only then is the sink counted.
 """
 
 import os
 import signal
 import subprocess
 import time
+import uuid
 from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
+from kenpo_portal.celery import app as celery_app
 from reminders import services
 from reminders.models import Reminder
 from reminders.tasks import daily_scan, send_batch, send_pending
-from tests.factories import HouseholdFactory, verified_member
+from tests.factories import HouseholdFactory, PersonFactory, verified_member
 
 from .helpers import person_expiring
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 EXPIRY = date(2026, 11, 14)
+RENEWAL_DAY = date(2026, 8, 15)
 
 
 @pytest.fixture
@@ -42,15 +48,30 @@ def worker(celery_worker_process, smtp):
     # closed pool registered for the same URL: start the next test with fresh ones.
     from kombu import pools
 
-    from kenpo_portal.celery import app
-
     pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
-    def start():
-        return celery_worker_process(queues="default", extra_env={"EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}"})
+    def start(queues="default", **env):
+        return celery_worker_process(queues=queues, extra_env={
+            "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}", **{k: str(v) for k, v in env.items()}})
     return start
+
+
+@pytest.fixture
+def drained(celery_broker):
+    """``drained(queue)``: every task queued on ``queue`` before the call — and every task
+    those queued — has finished (one live worker on that queue, one process)."""
+    import redis
+
+    client = redis.Redis.from_url(celery_broker)
+
+    def wait(queue="default", timeout=60.0):
+        for _ in range(2):  # the second ping queues behind what the first round's tasks queued
+            key = f"drained-{uuid.uuid4().hex}"
+            celery_app.send_task("kenpo_portal.ping", kwargs={"key": key}, queue=queue)
+            assert wait_until(lambda key=key: client.exists(f"kenpo:1:{key}"), timeout), "the worker is stuck"
+    return wait
 
 
 def wait_until(condition, timeout=40.0):
@@ -58,12 +79,16 @@ def wait_until(condition, timeout=40.0):
     while time.monotonic() < deadline:
         if condition():
             return True
-        time.sleep(0.2)
+        time.sleep(0.1)
     return condition()
 
 
 def all_sent(n=3):
     return Reminder.objects.filter(status="sent").count() == n
+
+
+def nothing_left():
+    return not Reminder.objects.filter(status__in=["pending", "sending"]).exists()
 
 
 def time_passes(*fields_to_move):
@@ -73,15 +98,28 @@ def time_passes(*fields_to_move):
         Reminder.objects.filter(**{f"{name}__isnull": False}).update(**{name: timezone.now() - back})
 
 
-def kill_worker_tree(proc: subprocess.Popen) -> None:
+def worker_tree(proc: subprocess.Popen) -> list[int]:
     children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-    for pid in children:
-        os.kill(int(pid), signal.SIGKILL)
+    return [proc.pid, *(int(pid) for pid in children)]
+
+
+def signal_tree(proc: subprocess.Popen, sig: int) -> None:
+    for pid in worker_tree(proc):
+        os.kill(pid, sig)
+
+
+def kill_worker_tree(proc: subprocess.Popen) -> None:
+    for pid in worker_tree(proc)[1:]:
+        os.kill(pid, signal.SIGKILL)
     proc.kill()
     proc.wait(timeout=10)
 
 
-def test_the_beat_tasks_send_each_reminder_once_even_when_run_twice(family, worker, smtp):
+def no_row_sent_without_a_recipient():
+    return not Reminder.objects.filter(status="sent", delivered_to="").exists()
+
+
+def test_the_beat_tasks_send_each_reminder_once_even_when_run_twice(family, worker, smtp, drained):
     worker()
     daily_scan.delay("2026-08-15")
     daily_scan.delay("2026-08-15")  # two beats by mistake
@@ -89,12 +127,12 @@ def test_the_beat_tasks_send_each_reminder_once_even_when_run_twice(family, work
     send_pending.delay()
     send_batch.delay([family.pk])
     send_batch.delay([family.pk])  # a task delivered twice
-    time.sleep(3)
+    drained()
     assert sorted(m["To"] for m in smtp.messages) == ["hanako@example.jp", "ichiro@example.jp"]
     assert Reminder.objects.count() == 3
 
 
-def test_a_worker_killed_between_claim_and_send_loses_nothing_and_doubles_nothing(family, worker, smtp):
+def test_a_worker_killed_between_claim_and_send_loses_nothing_and_doubles_nothing(family, worker, smtp, drained):
     services.scan(day=date(2026, 8, 15))
     smtp.sink.mail_delay = 60  # the worker hangs in SMTP before any message is handed over
     proc = worker()
@@ -105,25 +143,27 @@ def test_a_worker_killed_between_claim_and_send_loses_nothing_and_doubles_nothin
     smtp.sink.mail_delay = 0
     worker()
     send_pending.delay()  # the claim is fresh: nobody touches it yet
-    time.sleep(3)
+    drained()
     assert smtp.messages == []
+    assert set(Reminder.objects.values_list("status", flat=True)) == {"sending"}
     time_passes("claimed_at", "enqueued_at")
     send_pending.delay()
     assert wait_until(all_sent)
-    time.sleep(1)
+    drained()
     assert sorted(m["To"] for m in smtp.messages) == ["hanako@example.jp", "ichiro@example.jp"]
 
 
-def test_a_message_lost_by_the_broker_is_sent_by_the_sweeper(family, worker, smtp):
+def test_a_message_lost_by_the_broker_is_sent_by_the_sweeper(family, worker, smtp, drained):
     services.scan(day=date(2026, 8, 15))
     services.households_to_enqueue()  # enqueued… but the broker lost the message
     worker()
     send_pending.delay()
-    time.sleep(3)
+    drained()
     assert smtp.messages == [] and Reminder.objects.filter(status="pending").count() == 3
     time_passes("enqueued_at")
     send_pending.delay()
     assert wait_until(all_sent)
+    drained()
     assert len(smtp.messages) == 2
 
 
@@ -140,3 +180,90 @@ def test_smtp_refusing_then_recovering_sends_once(family, worker, smtp):
     send_pending.delay()
     assert wait_until(all_sent)
     assert len(smtp.messages) == 2
+
+
+# --- Issue 15: the three ways exactly-once broke under faults ---------------------------
+
+
+def test_rows_no_login_may_see_end_skipped_never_sent_and_keep_their_notice(transactional_db, worker, smtp, drained):
+    # Only an adult dependent has a login; the insured person and the spouse are due.
+    lone = HouseholdFactory()
+    person_expiring(EXPIRY, household=lone, branch_number="00", given_name="花子")
+    son = PersonFactory(household=lone, branch_number="02", relationship="child", given_name="一郎")
+    verified_member(son, "ichiro@example.jp")  # nothing due for him
+    # Another household where the dependent with a login is due as well.
+    both = HouseholdFactory()
+    person_expiring(EXPIRY, household=both, branch_number="00", given_name="正")
+    daughter = person_expiring(EXPIRY, household=both, branch_number="02", relationship="child", given_name="葵")
+    verified_member(daughter, "aoi@example.jp")
+    services.scan(day=RENEWAL_DAY)
+    worker()
+    send_pending.delay()
+    assert wait_until(nothing_left)
+    drained()
+    assert [m["To"] for m in smtp.messages] == ["aoi@example.jp"]
+    assert Reminder.objects.get(person=daughter).status == "sent"
+    skipped = Reminder.objects.exclude(person=daughter)
+    assert set(skipped.values_list("status", flat=True)) == {"skipped"}
+    assert all("見られるログインがありません" in row.last_error for row in skipped)
+    assert no_row_sent_without_a_recipient()
+    assert Reminder.objects.filter(dismissed_at__isnull=True).count() == 3  # the notices stay
+
+
+def test_a_frozen_worker_sends_nothing_after_its_claim_was_taken_over(transactional_db, worker, smtp, drained):
+    emails = [f"member{n}@example.jp" for n in range(12)]
+    for n, address in enumerate(emails):
+        verified_member(person_expiring(EXPIRY, household=HouseholdFactory(), given_name=f"{n}"), address)
+    services.scan(day=RENEWAL_DAY)
+    smtp.sink.mail_delay = 0.5
+    # A claim older than 4 s is taken over (the lease is re-checked after 1 s).
+    first = worker(queues="default,first-only", KENPO_REMINDER_SENDING_TIMEOUT=4)
+    send_pending.delay()  # one batch: all 12 households
+    assert wait_until(lambda: len(smtp.messages) >= 3)
+    smtp.sink.mail_started.clear()
+    assert smtp.sink.mail_started.wait(10)  # the worker waits for the reply to MAIL…
+    signal_tree(first, signal.SIGSTOP)  # …and is frozen there (not a mock: SIGSTOP)
+    smtp.sink.mail_delay = 0
+    sent_before = len(smtp.messages)
+    assert 3 <= sent_before < 12
+    # Really past the timeout on every clock: the frozen worker's own too.
+    assert wait_until(lambda: Reminder.objects.filter(
+        status="sending", claimed_at__lt=timezone.now() - timedelta(seconds=4.5)).exists(), timeout=20)
+    time_passes("enqueued_at")
+    worker(KENPO_REMINDER_SENDING_TIMEOUT=4)  # the second worker takes the rows over and sends them
+    send_pending.delay()
+    assert wait_until(nothing_left)
+    assert len(smtp.messages) == 12
+    signal_tree(first, signal.SIGCONT)
+    drained("first-only")  # the thawed worker has finished its batch
+    assert sorted(m["To"] for m in smtp.messages) == sorted(emails)  # no second copy
+    assert Reminder.objects.filter(status="sent").count() == 12
+    assert no_row_sent_without_a_recipient()
+    assert first.poll() is None  # it stopped its batch, it did not die
+
+
+def test_a_timeout_after_the_final_dot_is_never_resent_automatically(family, worker, smtp, drained):
+    smtp.sink.data_delay = 3  # keeps each message, answers after the sender gave up
+    services.scan(day=RENEWAL_DAY)
+    worker(EMAIL_TIMEOUT=1)
+    send_pending.delay()
+    assert wait_until(lambda: set(Reminder.objects.values_list("status", flat=True)) == {"uncertain"})
+    assert len(smtp.messages) == 2
+    assert "自動では再送しません" in Reminder.objects.first().last_error
+    smtp.sink.data_delay = 0
+    # Much later: the sweeper and a stray task find nothing to send.
+    Reminder.objects.update(next_attempt_at=timezone.now())
+    time_passes("enqueued_at", "claimed_at")
+    send_pending.delay()
+    send_batch.delay([family.pk])
+    drained()
+    assert len(smtp.messages) == 2
+    # Staff read the relay's log, found them undelivered, and re-send: the same Message-IDs.
+    first_ids = sorted(m["Message-ID"] for m in smtp.messages)
+    services.retry_failed(reminders=Reminder.objects.all())
+    assert wait_until(lambda: all_sent(3))
+    drained()
+    assert len(smtp.messages) == 4
+    assert sorted(m["Message-ID"] for m in smtp.messages[2:]) == first_ids
+    assert no_row_sent_without_a_recipient()
+
