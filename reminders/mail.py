@@ -26,7 +26,7 @@ import os
 import re
 import smtplib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
@@ -39,6 +39,7 @@ from django.core.mail.message import sanitize_address
 from django.template.loader import render_to_string
 
 from core.email import subject as subject_line
+from core.wareki import format_member_date
 
 from . import stages
 
@@ -57,14 +58,18 @@ class MaybeDelivered(Exception):
 
 @dataclass(frozen=True)
 class Item:
-    """Everything one person's paragraph says, except the name (so it can be cached)."""
+    """One person's paragraph: its wording (cached per process) and its expiry (substituted)."""
 
     stage: str
     subject: str
-    expires_on: date
     expiring: str  # "ecert" (電子証明書) or "card" (マイナンバーカード); "" for a 資格確認書
     notice_mailed: bool  # J-LIS's expiry notice has surely been mailed already (R3)
     ex_officio_lapsed: bool
+    expires_on: date = field(compare=False)
+
+    @property
+    def wording(self) -> tuple:
+        return (self.stage, self.subject, self.expiring, self.notice_mailed, self.ex_officio_lapsed)
 
 
 def item_for(row, *, day: date) -> Item:
@@ -84,24 +89,37 @@ def languages_for(language: str | None) -> tuple[str, ...]:
     return (language,) if language in BILINGUAL else BILINGUAL
 
 
-_NAME = re.compile(r"@@NAME(\d+)@@")
+# Where a person's name and dates go in a cached body: @@<index>:<field>@@.
+_PLACEHOLDER = re.compile(r"@@(\d+):(\w+)@@")
+DATES = ("expires_on", "renewal_opens", "grace_ends", "certificate_valid_until")
 
 
 @lru_cache(maxsize=4096)
-def _bodies(languages: tuple[str, ...], items: tuple[Item, ...], site_url: str) -> tuple[str, str]:
-    """The plain-text and HTML bodies with ``@@NAMEi@@`` where the i-th person's name goes."""
-    context = {
-        "languages": languages,
-        "items": [
-            {"name": f"@@NAME{index}@@", "stage": item.stage, "subject": item.subject, "expiring": item.expiring,
-             "notice_mailed": item.notice_mailed, "ex_officio_lapsed": item.ex_officio_lapsed,
-             "certificate_valid_until": item.expires_on, **stages.key_dates(item.expires_on)}
-            for index, item in enumerate(items)
-        ],
-        "site_url": site_url,
-    }
+def _bodies(languages: tuple[str, ...], wordings: tuple[tuple, ...], site_url: str) -> tuple[str, str]:
+    """The plain-text and HTML bodies for these paragraphs, with placeholders for names and dates.
+
+    Keyed on the wording only (stage, what expires, …), so a whole day's e-mails share
+    a handful of renders whatever the names and expiry dates.
+    """
+    items = []
+    for index, (stage, subject, expiring, notice_mailed, ex_officio_lapsed) in enumerate(wordings):
+        item = {"name": f"@@{index}:name@@", "stage": stage, "subject": subject, "expiring": expiring,
+                "notice_mailed": notice_mailed, "ex_officio_lapsed": ex_officio_lapsed}
+        item.update({f"{name}_{lang}": f"@@{index}:{name}_{lang}@@" for name in DATES for lang in BILINGUAL})
+        items.append(item)
+    context = {"languages": languages, "items": items, "site_url": site_url}
     return (render_to_string("email/reminders/reminder.txt", context),
             render_to_string("email/reminders/reminder.html", context))
+
+
+@lru_cache(maxsize=4096)
+def _date(day: date, language: str) -> str:
+    return format_member_date(day, language)
+
+
+def _values(name: str, item: Item) -> dict[str, str]:
+    dates = {**stages.key_dates(item.expires_on), "certificate_valid_until": item.expires_on}
+    return {"name": name, **{f"{key}_{lang}": _date(dates[key], lang) for key in DATES for lang in BILINGUAL}}
 
 
 @lru_cache(maxsize=8)
@@ -115,6 +133,14 @@ def _from_header(from_email: str) -> tuple[str, str]:
     """(the From header, the envelope sender) of DEFAULT_FROM_EMAIL."""
     name, address = parseaddr(from_email)
     return formataddr((name, address), charset="utf-8") if name else address, sanitize_address(address, "utf-8")
+
+
+def _address(address: str) -> str:
+    """A plain ASCII address as is (Django's sanitize_address costs ~0.5 ms; allauth
+    validated the address); anything else (IDN, a display name) through it."""
+    if address.isascii() and "<" not in address and not any(c in address for c in "\r\n\t ,"):
+        return address
+    return sanitize_address(address, "utf-8")
 
 
 def _base64(text: str) -> str:
@@ -136,12 +162,12 @@ def build(*, names: list[str], items: list[Item], languages: tuple[str, ...], to
 
     Names and dates only: never 記号・番号, branch numbers or any database id (R9).
     """
-    text, markup = _bodies(languages, tuple(items), settings.SITE_URL.rstrip("/"))
-    text = _NAME.sub(lambda m: names[int(m.group(1))], text)
-    escaped = [html.escape(name) for name in names]
-    markup = _NAME.sub(lambda m: escaped[int(m.group(1))], markup)
+    text, markup = _bodies(languages, tuple(item.wording for item in items), settings.SITE_URL.rstrip("/"))
+    values = [_values(name, item) for name, item in zip(names, items, strict=True)]
+    text = _PLACEHOLDER.sub(lambda m: values[int(m[1])][m[2]], text)
+    markup = _PLACEHOLDER.sub(lambda m: html.escape(values[int(m[1])][m[2]]), markup)
     from_header, from_address = _from_header(settings.DEFAULT_FROM_EMAIL)
-    to_address = sanitize_address(to, "utf-8")
+    to_address = _address(to)
     subject = _subject_header(languages)
     raw = (
         f"From: {from_header}\r\nTo: {to_address}\r\nSubject: {subject}\r\n"
@@ -245,8 +271,13 @@ class Mailer:
         except BaseException:
             self.close()
             raise
-        if not still_mine():
+        try:
+            mine = still_mine()
+        except BaseException:
             self.close()  # mid-DATA, without the final ".": the server discards the message
+            raise
+        if not mine:
+            self.close()
             raise ClaimLost
         try:
             connection.send(_DOT.sub(b"..", built.raw) + b".\r\n")
