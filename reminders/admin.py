@@ -61,7 +61,10 @@ class ReminderAdmin(AuditedModelAdmin):
         form = ScanForm(request.POST or None, initial={"day": today_in_japan()})
         if request.method == "POST" and form.is_valid():
             created = services.scan_by_staff(day=form.cleaned_data["day"], request=request)
-            services.enqueue_due()
+            try:
+                services.enqueue_due()
+            except services.BrokerDown as down:
+                self.message_user(request, str(down), messages.WARNING)
             total = sum(created.values())
             self.message_user(request, f"{form.cleaned_data['day']:%Y-%m-%d} の確認を実行しました：新しいお知らせ {total} 件"
                                        f"（{', '.join(f'{k}: {v}' for k, v in created.items())}）。", messages.SUCCESS)

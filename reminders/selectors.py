@@ -50,6 +50,9 @@ def recipients_for(*, household_ids: list[int]) -> dict[int, list[Login]]:
     return result
 
 
+CERTIFICATE_MODEL = ("certificates", "EligibilityCertificate")
+
+
 def certificate_model():
     """資格確認書, when the certificates app is installed (reminders work without it).
 
@@ -57,9 +60,9 @@ def certificate_model():
     is installed, a missing or renamed model raises LookupError here (loudly), instead
     of silently switching the 資格確認書 reminders off. No import of the higher app.
     """
-    if not apps.is_installed("certificates"):
+    if not apps.is_installed(CERTIFICATE_MODEL[0]):
         return None
-    return apps.get_model("certificates", "EligibilityCertificate")
+    return apps.get_model(*CERTIFICATE_MODEL)
 
 
 def valid_certificates(rows: list[Reminder]) -> set[tuple[int, date]]:

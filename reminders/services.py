@@ -105,7 +105,7 @@ def scan(*, day: date) -> dict[str, int]:
     # ranges are disjoint: one statement, one pass over the persons, for all four.
     ranges = {stage: stages.expiry_range(stage, day) for stage in stages.MY_NUMBER_STAGES}
     ranges = {stage: bounds for stage, bounds in ranges.items() if bounds is not None}
-    created: dict[str, int] = dict.fromkeys((s.value for s in stages.MY_NUMBER_STAGES), 0)
+    created: dict[str, int] = dict.fromkeys((s.value for s in stages.Stage), 0)
     if ranges:
         in_a_range = Q()
         for bounds in ranges.values():
@@ -173,15 +173,42 @@ def households_to_enqueue(*, now: datetime | None = None, limit: int = 20_000) -
     return ids
 
 
+class BrokerDown(Exception):
+    """The rows are saved, but their sending could not be queued: the sweeper will send them."""
+
+    message = ("お知らせは保存しました。メッセージブローカー（Redis）に接続できないため、いまは送信を予約できませんでした。"
+               "ブローカーが戻れば、15分ごとの確認（send_pending）で自動的に送信されます。 / "
+               "The reminders are saved. The message broker (Redis) cannot be reached, so their sending could "
+               "not be queued now; once it is back, the sweeper (send_pending, every 15 minutes) sends them.")
+
+
 def enqueue_due(*, now: datetime | None = None) -> int:
-    """Send every claimable row: one task per HOUSEHOLDS_PER_TASK households, after commit."""
+    """Send every claimable row: one task per HOUSEHOLDS_PER_TASK households, after commit.
+
+    With the broker down, the households not queued are left for the next sweep and
+    ``BrokerDown`` is raised (after the commit: the rows are saved either way).
+    """
+    ids = households_to_enqueue(now=now)
+    if ids:
+        transaction.on_commit(lambda: _publish(ids))
+    return len(ids)
+
+
+def _publish(ids: list[int]) -> None:
+    from kombu.exceptions import KombuError
+
     from .tasks import send_batch
 
-    ids = households_to_enqueue(now=now)
     for start in range(0, len(ids), HOUSEHOLDS_PER_TASK):
-        chunk = ids[start:start + HOUSEHOLDS_PER_TASK]
-        transaction.on_commit(lambda chunk=chunk: send_batch.delay(chunk))
-    return len(ids)
+        try:
+            send_batch.delay(ids[start:start + HOUSEHOLDS_PER_TASK])
+        except (KombuError, OSError) as exc:
+            # Not queued: the next sweep must not wait REENQUEUE_AFTER for these.
+            Reminder.objects.filter(household_id__in=ids[start:], status=Reminder.Status.PENDING).update(
+                enqueued_at=None)
+            logger.warning("reminder sending not queued, broker unreachable (%s); left for the sweeper",
+                           type(exc).__name__)
+            raise BrokerDown(BrokerDown.message) from None
 
 
 # --- Sending ------------------------------------------------------------------------
@@ -594,8 +621,15 @@ def retry_failed(*, reminders, request=None) -> int:
     )
     if request is not None:
         record(action="change", request=request, summary=f"送信失敗・送信結果不明の期限のお知らせ{count}件を再送")
-    transaction.on_commit(enqueue_due)
+    transaction.on_commit(_enqueue_or_leave_to_the_sweeper)
     return count
+
+
+def _enqueue_or_leave_to_the_sweeper() -> None:
+    try:
+        enqueue_due()
+    except BrokerDown:
+        pass  # logged; the rows are pending and the sweeper sends them
 
 
 def dismiss(*, reminder: Reminder) -> None:

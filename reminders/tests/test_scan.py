@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from reminders import services
@@ -125,10 +126,31 @@ def test_two_scans_at_the_same_time_create_each_row_once(monkeypatch):
     assert Reminder.objects.count() == 30
 
 
-def test_the_certificate_stage_needs_the_certificates_model_or_is_skipped():
+def test_the_certificate_stage_runs_when_the_certificates_app_is_installed():
+    person = person_expiring(date(2035, 1, 1))
+    make_certificate(person, valid_until=date(2030, 11, 30))
+    created = services.scan(day=date(2030, 9, 30))
+    assert created["certificate_ending"] == 1
+    assert Reminder.objects.get().subject == "certificate"
+
+
+def test_without_the_certificates_app_the_certificate_stage_is_skipped(settings):
+    from django.apps import apps
+
     person_expiring(EXPIRY)
-    created = services.scan(day=date(2026, 8, 15))
-    assert set(created) >= {"renewal_open", "expired", "grace_ending", "lapsed"}
+    installed = [app.name for app in apps.get_app_configs() if app.name != "certificates"]
+    with override_settings(INSTALLED_APPS=installed):
+        created = services.scan(day=date(2026, 8, 15))
+    assert created["certificate_ending"] == 0 and created["renewal_open"] == 1
+
+
+def test_a_missing_certificate_model_fails_loudly_instead_of_switching_reminders_off(monkeypatch):
+    from reminders import selectors
+
+    person_expiring(EXPIRY)
+    monkeypatch.setattr(selectors, "CERTIFICATE_MODEL", ("certificates", "RenamedCertificate"))
+    with pytest.raises(LookupError):
+        services.scan(day=date(2026, 8, 15))
 
 
 def test_the_scan_for_a_day_runs_from_the_admin(staff_client):
@@ -142,10 +164,13 @@ def test_the_scan_for_a_day_runs_from_the_admin(staff_client):
     assert staff_client.get("/admin/reminders/reminder/?stage__exact=renewal_open").status_code == 200
 
 
-def test_the_day_after_scan_catches_a_renewal_window_learned_today():
-    person = person_expiring(EXPIRY + timedelta(days=30))
+def test_a_renewal_window_not_yet_open_creates_nothing_until_the_day_it_opens():
+    person = person_expiring(EXPIRY + timedelta(days=30))  # 2026-12-14: opens 2026-09-15
     services.scan(day=date(2026, 8, 15))
+    services.scan(day=date(2026, 9, 14))
     assert stages_of(person) == []
+    services.scan(day=date(2026, 9, 15))
+    assert stages_of(person) == ["renewal_open"]
 
 
 def make_certificate(person, *, valid_until, status="mailed", serial="T-0001"):
