@@ -1,7 +1,8 @@
 """Sending through a real SMTP server on 127.0.0.1: one e-mail per login, exactly once."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -266,3 +267,97 @@ def test_it_sends_through_any_django_mail_backend_not_only_smtp(settings, family
         assert sorted(m.to[0] for m in mail.outbox) == ["hanako@example.jp", "ichiro@example.jp"]
     else:
         assert "hanako@example.jp" in capsys.readouterr().out
+
+
+# --- What the e-mail says (issue 11) and how it fails (issue 15) -------------------------
+
+
+def test_it_says_exactly_which_expires_the_e_certificate_or_the_card(smtp, family):
+    household, _insured, spouse, _son = family
+    spouse.card.card_expires_on = EXPIRY  # the card itself ends that day (a minor's card, say)
+    spouse.card.save()
+    send(household)
+    text, html = body_of(smtp.to("hanako@example.jp")[0])
+    hanako, ken = text.split("■ 佐藤 健")[0], text.split("■ 佐藤 健")[1].split("■")[0]
+    assert "マイナンバーカードの電子証明書" in hanako and "電子証明書を更新できます" in hanako
+    assert "マイナンバーカード（カードそのもの）の有効期限は" in ken and "事前の申請が必要" in ken
+    for content in (text, html):
+        assert "またはカード" not in content and "or the card" not in content
+
+
+def test_on_the_day_renewal_opens_the_jlis_notice_is_still_to_come(smtp, family):
+    household, *_ = family
+    that_morning = datetime(2026, 8, 15, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    Reminder.objects.update(next_attempt_at=that_morning)
+    send(household, now=that_morning)  # sent the day renewal opens: three months before the expiry
+    text, _ = body_of(smtp.to("hanako@example.jp")[0])
+    ja, en = text.split("[English]")
+    assert "有効期限の2〜3か月前に、J-LIS" in ja and "J-LIS mails an expiry notice" in en
+
+
+def test_sent_late_it_never_says_the_jlis_notice_will_be_mailed():
+    person = person_expiring(EXPIRY)
+    row = Reminder(person=person, household=person.household, subject="my_number", stage="renewal_open",
+                   expires_on=EXPIRY, due_on=RENEWAL_DAY)
+    email = services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>",
+                                  day=date(2026, 9, 14))  # exactly two months before the expiry
+    assert "すでに郵送されています" in email.text and "has already mailed" in email.text
+    assert "郵送されます" not in email.text and "J-LIS mails" not in email.text
+
+
+@pytest.mark.parametrize("language, subject, present, absent", [
+    ("ja", "【けんぽポータル】マイナ保険証・資格確認書の期限のお知らせ", "更新できる期間に入りました", "[English]"),
+    ("en", "[Kenpo Portal] Expiry reminder for your My Number insurance card", "renewal is open", "更新"),
+    (None, "【けんぽポータル】マイナ保険証・資格確認書の期限のお知らせ / [Kenpo Portal] Expiry reminder",
+     "[English]", "@@"),
+])
+def test_it_is_written_in_the_members_language_with_the_sites_subject_style(
+    smtp, family, language, subject, present, absent
+):
+    from core.email import remember_language
+
+    household, insured, *_ = family
+    if language:
+        remember_language(user_id=insured.member_links.get().user_id, language=language)
+    send(household)
+    message = smtp.to("hanako@example.jp")[0]
+    text, html = body_of(message)
+    assert message["Subject"].startswith(subject)
+    assert present in text and absent not in text
+    assert f'<html lang="{language or "ja"}">' in html
+
+
+def test_a_timeout_after_the_final_dot_marks_the_rows_uncertain_and_never_retries(smtp, family, settings):
+    household, *_ = family
+    settings.EMAIL_TIMEOUT = 1
+    smtp.sink.data_delay = 2  # the relay keeps the message but answers too late
+    outcome = send(household)
+    assert outcome.uncertain_rows == 3 and outcome.emails == 0 and not outcome.retry_households
+    assert len(smtp.messages) == 2
+    assert set(Reminder.objects.values_list("status", flat=True)) == {"uncertain"}
+    smtp.sink.data_delay = 0
+    assert send(household, now=timezone.now() + timedelta(days=1)).emails == 0
+    assert len(smtp.messages) == 2
+
+
+def test_the_soft_time_limit_is_never_swallowed_and_releases_the_claim(smtp, family, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from reminders import mail
+
+    household, *_ = family
+
+    def out_of_time(self, built, *, still_mine):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(mail.Mailer, "send", out_of_time)
+    with pytest.raises(SoftTimeLimitExceeded):
+        send(household)
+    assert set(Reminder.objects.values_list("status", "claim_token")) == {("pending", None)}
+
+
+def test_a_row_is_never_sent_without_a_recipient(smtp, family):
+    household, *_ = family
+    send(household)
+    assert not Reminder.objects.filter(status="sent", delivered_to="").exists()
+    assert Reminder.objects.filter(status="sent").count() == 3
