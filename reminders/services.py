@@ -1,22 +1,21 @@
 """Writes of the reminders app: the daily scan, claiming and sending, staff actions.
 
-Exactly once, from database state:
+Exactly once, from database state (reminders/README.md says where it cannot be):
 
 * The scan inserts rows with ``INSERT … SELECT … ON CONFLICT DO NOTHING`` on the
   unique key (person, subject, expiry, stage): running it twice, or twice at the
   same time, inserts nothing the second time.
 * Sending claims rows with a conditional ``UPDATE … WHERE status = 'pending'``
-  (healthchecks' style): a task delivered twice finds nothing left to claim.
-* Each e-mail is recorded as delivered (``delivered_to``) right after the SMTP
-  server accepted it, row by row, recipient by recipient; a retry skips those.
+  (healthchecks' style): a task delivered twice finds nothing left to claim. The
+  claim is a lease, checked before each household and right before each message's
+  final "."; a worker that lost it (frozen past SENDING_TIMEOUT, taken over) stops.
+* Each e-mail is recorded (``delivered_to``) right after the SMTP server accepted
+  it; the next message's final "." waits for that commit. A retry skips those logins.
+* A row is ``sent`` only when every login that may see it got it; ``skipped`` when
+  none may; ``uncertain`` when the server may have kept a message (no reply after
+  the data) — never re-sent automatically.
 * A row left in ``sending`` (worker killed) is claimable again after
-  ``SENDING_TIMEOUT``, longer than Celery's hard time limit, so the first worker is
-  surely dead. The sweeper (``send_pending``) re-enqueues anything unsent.
-
-The one window left (at-least-once, documented in README): a worker killed after the
-SMTP server accepted a message and before the UPDATE that records it — a few
-milliseconds. Its re-send carries the same Message-ID (derived from the rows and
-the recipient), so mail systems and staff can recognise the duplicate.
+  ``SENDING_TIMEOUT``. The sweeper (``send_pending``) re-enqueues anything unsent.
 """
 
 import hashlib
@@ -54,6 +53,9 @@ MAX_ATTEMPTS = getattr(settings, "KENPO_REMINDER_MAX_ATTEMPTS", 5)
 # Retry n waits BACKOFF_BASE * 4**(n-1): 2 min, 8 min, 32 min, ~2 h.
 BACKOFF_BASE = timedelta(seconds=getattr(settings, "KENPO_REMINDER_BACKOFF_BASE", 120))
 HOUSEHOLDS_PER_TASK = 50
+# Delivery marks commit without waiting for the disk flush (see _record); False trades
+# about a third of the sending rate for no duplicates after a database-server crash.
+MARK_WITHOUT_FLUSH = getattr(settings, "KENPO_REMINDER_MARK_WITHOUT_FLUSH", True)
 
 
 # --- The scan --------------------------------------------------------------------
@@ -339,7 +341,8 @@ def _record(*, token: uuid.UUID, marked=(), entry: str = "", message_id: str = "
         # for the disk flush (most of its time). It is visible to every worker at once and
         # survives a crash of this worker; a crash of the database server itself may lose
         # the last ~0.6 s of marks (3 × wal_writer_delay): see reminders/README.md.
-        sql = "SET LOCAL synchronous_commit TO off; " + sql
+        if MARK_WITHOUT_FLUSH:
+            sql = "SET LOCAL synchronous_commit TO off; " + sql
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         matched = cursor.rowcount
