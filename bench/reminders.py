@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kenpo_bench \\
     REDIS_URL=redis://127.0.0.1:6379/13 \\
-        .venv/bin/python bench/reminders.py [--emails 10000] [--workers 2] [--skip-send]
+        .venv/bin/python bench/reminders.py [--emails 10000] [--workers 2] [--skip-send] [--kills 20]
 
 Needs a database filled by ``python manage.py seed_demo --persons 1000000`` (the
 lead's generator spreads expiries like a real society). It DELETES every reminder
@@ -203,11 +203,108 @@ def bench_send(emails: int, workers: int) -> None:
     print(f"rows: {dict(Reminder.objects.values_list('status').annotate(n=django.db.models.Count('id')))}")
 
 
+class RecipientSink:
+    def __init__(self):
+        self.recipients: list[str] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.recipients.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+def start_workers(port: int, count: int) -> list[subprocess.Popen]:
+    env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{port}", "CELERY_TASK_ALWAYS_EAGER": "0",
+           "LOG_LEVEL": "WARNING", "DJANGO_DEBUG": "0"}
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "celery", "-A", "kenpo_portal", "worker", "-Q", "default",
+                          "--concurrency", "1", "--pool", "prefork", "--loglevel", "WARNING", "-n", f"kill{i}@%h",
+                          "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                         cwd=BASE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for i in range(count)
+    ]
+    from kenpo_portal.celery import app
+
+    ready_by = time.perf_counter() + 120
+    while len(app.control.ping(timeout=0.5) or []) < count and time.perf_counter() < ready_by:
+        time.sleep(0.2)
+    return procs
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    for pid in [proc.pid, *map(int, children)]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=10)
+
+
+def bench_kills(kills: int) -> None:
+    """SIGKILL a sending worker (its whole tree) at random moments; count the duplicate e-mails.
+
+    Uses the bench logins of the send benchmark: their rows are sent again from scratch.
+    """
+    import random
+
+    from django.utils import timezone
+
+    from kenpo_portal.celery import app
+
+    households = list(Reminder.objects.filter(household__in=Person.objects.filter(
+        member_links__user__username__startswith="bench-rem-").values("household_id"))
+        .values_list("household_id", flat=True).distinct())
+    Reminder.objects.filter(household_id__in=households).update(
+        status=Reminder.Status.PENDING, delivered_to="", message_id="", claim_token=None, enqueued_at=None,
+        next_attempt_at=timezone.now(), attempts=0)
+    expected = len(households)
+    sink = RecipientSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.control.purge()
+    done = 0
+    try:
+        while done < kills and Reminder.objects.filter(status__in=["pending", "sending"]).exists():
+            [proc] = start_workers(port, 1)
+            before = len(sink.recipients)
+            services.enqueue_due()
+            started_by = time.perf_counter() + 60
+            while len(sink.recipients) == before and time.perf_counter() < started_by:  # sending has started
+                time.sleep(0.01)
+            time.sleep(random.uniform(0.05, 1.0))  # a random moment while sending
+            kill_tree(proc)
+            done += 1
+            print(f"  kill {done}: {len(sink.recipients):,} e-mails so far", flush=True)
+            app.control.purge()
+            # The dead worker's claim is taken over at once (as after SENDING_TIMEOUT), and the
+            # purged tasks' rows are enqueued again at once (as after REENQUEUE_AFTER).
+            Reminder.objects.filter(status=Reminder.Status.SENDING).update(
+                claimed_at=timezone.now() - timedelta(hours=2))
+            Reminder.objects.filter(status__in=["pending", "sending"]).update(enqueued_at=None)
+        [proc] = start_workers(port, 1)
+        services.enqueue_due()
+        deadline = time.perf_counter() + 600
+        while Reminder.objects.filter(status__in=["pending", "sending"]).exists() and time.perf_counter() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    finally:
+        controller.stop()
+    duplicates = len(sink.recipients) - len(set(sink.recipients))
+    print(f"kills: {done} SIGKILLs at random moments while sending → {duplicates} duplicate e-mails "
+          f"({duplicates / max(done, 1):.0%} of kills); {len(set(sink.recipients)):,} of {expected:,} logins "
+          f"got theirs; rows: {dict(Reminder.objects.filter(household_id__in=households).values_list('status').annotate(n=django.db.models.Count('id')))}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--emails", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-send", action="store_true")
+    parser.add_argument("--kills", type=int, default=0, help="after sending: SIGKILL a worker N times, count duplicates")
     args = parser.parse_args()
 
     day = today()
@@ -233,6 +330,8 @@ def main():
           f"({daily / next_floor:.1f}× its floor of {next_floor * 1000:.0f} ms)")
     if not args.skip_send:
         bench_send(args.emails, args.workers)
+        if args.kills:
+            bench_kills(args.kills)
 
 
 if __name__ == "__main__":
