@@ -149,7 +149,8 @@ def _base64(text: str) -> str:
 
 @dataclass(frozen=True)
 class Built:
-    to: str
+    to: str  # the To header
+    envelope_to: str  # the bare address for RCPT
     from_address: str
     raw: bytes  # the whole message, CRLF line ends
     text: str
@@ -180,7 +181,8 @@ def build(*, names: list[str], items: list[Item], languages: tuple[str, ...], to
         f"{_base64(markup)}"
         f"--{BOUNDARY}--\r\n"
     ).encode("ascii")
-    return Built(to=to_address, from_address=from_address, raw=raw, text=text, html=markup,
+    envelope_to = to_address if to_address is to else sanitize_address(parseaddr(to)[1], "utf-8")
+    return Built(to=to_address, envelope_to=envelope_to, from_address=from_address, raw=raw, text=text, html=markup,
                  subject=" / ".join(subject_line(SUBJECT[language], language=language) for language in languages))
 
 
@@ -235,8 +237,12 @@ class Mailer:
         self._send_smtp(built, still_mine)
 
     def _mail_from(self, built: Built) -> tuple[int, bytes]:
-        self.backend.connection.ehlo_or_helo_if_needed()
-        return self.backend.connection.mail(built.from_address)
+        connection = self.backend.connection
+        connection.ehlo_or_helo_if_needed()
+        # smtplib's mail()/rcpt() parse the address again on every call (~0.1 ms); ours
+        # are plain ASCII addresses already (``_address``).
+        connection.putcmd("mail", f"FROM:<{built.from_address}>")
+        return connection.getreply()
 
     def _send_smtp(self, built: Built, still_mine: Callable[[], bool]) -> None:
         reused = self.backend.connection is not None
@@ -255,9 +261,10 @@ class Mailer:
         try:
             if code != 250:
                 raise smtplib.SMTPSenderRefused(code, reply, built.from_address)
-            code, reply = connection.rcpt(built.to)
+            connection.putcmd("rcpt", f"TO:<{built.envelope_to}>")
+            code, reply = connection.getreply()
             if code not in (250, 251):
-                raise smtplib.SMTPRecipientsRefused({built.to: (code, reply)})
+                raise smtplib.SMTPRecipientsRefused({built.envelope_to: (code, reply)})
             connection.putcmd("data")
             code, reply = connection.getreply()
             if code != 354:

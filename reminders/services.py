@@ -10,7 +10,7 @@ Exactly once, from database state (reminders/README.md says where it cannot be):
   claim is a lease, checked before each household and right before each message's
   final "."; a worker that lost it (frozen past SENDING_TIMEOUT, taken over) stops.
 * Each e-mail is recorded (``delivered_to``) right after the SMTP server accepted
-  it; the next message's final "." waits for that commit. A retry skips those logins.
+  it, before the next one is sent. A retry skips those logins.
 * A row is ``sent`` only when every login that may see it got it; ``skipped`` when
   none may; ``uncertain`` when the server may have kept a message (no reply after
   the data) — never re-sent automatically.
@@ -20,11 +20,9 @@ Exactly once, from database state (reminders/README.md says where it cannot be):
 
 import hashlib
 import logging
-import os
 import re
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -377,43 +375,6 @@ def _release(token: uuid.UUID) -> int:
     )
 
 
-_executor: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def _record_on_own_connection(kwargs: dict) -> int:
-    return _record(**kwargs)
-
-
-class _Recorder:
-    """The recording UPDATEs of one batch: each started at once, waited for lazily.
-
-    On PostgreSQL outside a transaction an UPDATE runs on a thread of its own (its own
-    database connection) while this thread starts the next e-mail (MAIL, RCPT, DATA);
-    that e-mail's final "." waits for it (``wait()``, from the lease check), so never
-    more than one accepted message is unrecorded: the window stays one message.
-    """
-
-    def __init__(self):
-        self.threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
-        self.pending: Future | None = None
-
-    def submit(self, **kwargs) -> None:
-        self.wait()
-        if not self.threaded:
-            _record(**kwargs)
-            return
-        global _executor
-        if _executor is None or _executor[0] != os.getpid():  # one per (forked) worker process
-            _executor = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="reminder-record"))
-        self.pending = _executor[1].submit(_record_on_own_connection, kwargs)
-
-    def wait(self) -> None:
-        """Until the last UPDATE committed; raises what it raised (``mail.ClaimLost``, a database error)."""
-        if self.pending is not None:
-            future, self.pending = self.pending, None
-            future.result()
-
-
 @dataclass
 class _Batch:
     lease: Lease
@@ -424,12 +385,6 @@ class _Batch:
     certificates: set
     mailer: mail.Mailer
     outcome: SendOutcome
-    recorder: _Recorder = field(default_factory=_Recorder)
-
-    def ready_to_send(self) -> bool:
-        """Right before a message's final ".": the previous one is recorded, the claim still ours."""
-        self.recorder.wait()
-        return self.lease.still_mine()
 
 
 def _final_statuses(rows: list[Reminder], seers: dict[int, list], error: str) -> tuple[dict, list[int]]:
@@ -496,7 +451,7 @@ def _send_household(batch: _Batch, household_id: int, rows: list[Reminder]) -> N
         built = render_email(rows=todo, to=login.email, message_id=message_id, language=login.language, day=batch.day)
         entry, interrupted = f",{login.user_id},", None
         try:
-            batch.mailer.send(built, still_mine=batch.ready_to_send)
+            batch.mailer.send(built, still_mine=batch.lease.still_mine)
         except mail.MaybeDelivered as exc:
             entry, uncertain = f",?{login.user_id},", str(exc)
             logger.warning("reminder e-mail maybe delivered (no reply after the data); not retried: %s", exc)
@@ -514,9 +469,8 @@ def _send_household(batch: _Batch, household_id: int, rows: list[Reminder]) -> N
         if index == len(messages) - 1 and not failure and interrupted is None:
             final, _retry = _final_statuses(relevant, seers, uncertain)
             final = {**given, **final}
-        # Recorded at once (the next message waits for it): the window for a duplicate.
-        batch.recorder.submit(token=token, marked=ids, entry=entry, message_id=message_id, final=final,
-                              now=batch.now)
+        # Recorded at once: the window for a duplicate is this one UPDATE.
+        _record(token=token, marked=ids, entry=entry, message_id=message_id, final=final, now=batch.now)
         if not entry.startswith(",?"):
             outcome.emails += 1
         if interrupted is not None:
@@ -528,10 +482,9 @@ def _send_household(batch: _Batch, household_id: int, rows: list[Reminder]) -> N
         return
     final, retry = _final_statuses(relevant, seers, uncertain)
     final = {**given, **final}
-    batch.recorder.submit(token=token, final=final, now=batch.now)
+    _record(token=token, final=final, now=batch.now)
     _count(outcome, final)
     if retry:
-        batch.recorder.wait()
         retried, failed = _record_failure(token=token, row_ids=retry, error=failure or "送信されませんでした",
                                           now=batch.now)
         outcome.failed_rows += failed
@@ -578,23 +531,17 @@ def _send_households(*, household_ids: list[int], now: datetime) -> SendOutcome:
                 raise
             except Exception as exc:  # a database or template error: this household is retried later
                 logger.exception("reminders of a household could not be sent")
-                batch.recorder.wait()
                 retried, failed = _record_failure(token=token, row_ids=[r.id for r in household_rows],
                                                   error=f"{type(exc).__name__}: {exc}", now=now)
                 outcome.failed_rows += failed
                 if retried:
                     outcome.retry_households.append(household_id)
             batch.lease.release(r.id for r in household_rows)
-        batch.recorder.wait()
     except mail.ClaimLost:
-        try:
-            batch.recorder.wait()
-        except mail.ClaimLost:
-            pass
         outcome.claim_lost = True
         logger.warning("reminder claim taken over by another worker: stopped, %s rows released", _release(token))
     except SoftTimeLimitExceeded:
-        _release(token)  # waits for the recorder's row locks, then takes only rows still "sending"
+        _release(token)
         raise
     if outcome.retry_households:
         attempts = Reminder.objects.filter(

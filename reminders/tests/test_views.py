@@ -123,3 +123,12 @@ def test_a_notice_disappears_once_the_card_is_renewed():
     card.ecert_expires_on = card.card_expires_on  # renewed: now ends with the card
     card.save()
     assert notices_for(link=link, household=person.household, day=date(2026, 9, 1)) == []
+
+
+def test_a_notice_says_exactly_which_expires_never_either_or(alice, due, bob_person):
+    bob_person.card.card_expires_on = EXPIRY  # bob's card itself ends that day
+    bob_person.card.save()
+    html, _ = render_notices(alice, alice.member_link.person.household)
+    assert "マイナンバーカードの電子証明書の有効期限は" in html  # alice: the e-certificate ends first
+    assert "カードの更新には事前の申請が必要です" in html  # bob: the card itself
+    assert "またはカード" not in html
