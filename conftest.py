@@ -59,6 +59,17 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_contact():
+    """The society's contact is kept a minute per process (eligibility.contact): each test
+    reads its own database's, never one cached by the test before."""
+    from eligibility import contact
+
+    contact.forget()
+    yield
+    contact.forget()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Generated files go to a folder of their own for each test."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
