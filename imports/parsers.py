@@ -9,10 +9,13 @@ Layouts (documented on the import page and in ``imports/samples/``):
 加入者名簿 (roster)
     記号, 番号, 枝番, 氏, 名, 氏カナ, 名カナ, 性別, 生年月日, 続柄, 事業所番号,
     資格取得日, 資格喪失日, 資格確認書発行要否, 任意継続
+    and, optional (absent: the stored value is left as it is), 任意継続終了日,
+    郵便番号, 住所 (the household's direct-mail address), 個人番号登録 (済/未)
 利用登録状況 (registration status, the monthly national file)
     記号, 番号, 枝番, 利用登録状況, 基準日
 """
 
+import codecs
 import csv
 import io
 import re
@@ -24,6 +27,7 @@ from typing import Any, Literal, overload
 
 from core.mynumber import contains_my_number
 from core.wareki import ERAS
+from eligibility import rules
 from eligibility.models import Person, normalise_digits
 
 BOM = b"\xef\xbb\xbf"
@@ -60,26 +64,80 @@ def decode(data: bytes) -> tuple[str, str]:
         ) from exc
 
 
+CHUNK = 1 << 20
+
+
+def sniff(stream) -> tuple[str, int]:
+    """The encoding of a stored upload and its number of lines, read in chunks (flat memory).
+
+    Same order as ``decode``: UTF-8 (with or without BOM) first, else CP932.
+    """
+    start = stream.read(len(BOM))
+    candidates = ["utf-8-sig"] if start == BOM else ["utf-8", "cp932"]
+    stream.seek(0)
+    for encoding in candidates:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        lines = 0
+        try:
+            while chunk := stream.read(CHUNK):
+                decoder.decode(chunk)
+                lines += chunk.count(b"\n")
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            stream.seek(0)
+            continue
+        stream.seek(0)
+        return encoding, lines
+    if candidates == ["utf-8-sig"]:
+        raise ImportFileError("ファイルの文字コードがUTF-8として読めません。")
+    raise ImportFileError(
+        "ファイルの文字コードを判別できません（UTF-8 または Shift_JIS（CP932）で保存してください）。"
+    )
+
+
 def _header_key(name: str) -> str:
     # 全角/半角, spaces and brackets do not matter in a header: 「氏（カナ）」 is 「氏カナ」.
     name = unicodedata.normalize("NFKC", name or "")
     return re.sub(r"[\s()（）・\-_]", "", name)
 
 
-def read_rows(text: str, columns: dict[str, tuple[str, ...]]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(line number, {column: cell})`` for each non-blank data row.
+# C0 control characters other than tab and line breaks (NUL first): never stored, never echoed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_MESSAGE = "使えない制御文字（NULなど）が含まれています。"
 
-    ``columns`` maps each column's name to the header names accepted for it.
-    Raises ``ImportFileError`` when the header lacks a column or has an unknown one
-    (an unknown column might carry data the portal must not hold).
+
+def read_rows(
+    text, columns: dict[str, tuple[str, ...]], *, optional: frozenset[str] = frozenset()
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line number, {column: cell})`` for each non-blank data row (see ``open_rows``)."""
+    _present, rows = open_rows(text, columns, optional=optional)
+    yield from rows
+
+
+def open_rows(
+    text, columns: dict[str, tuple[str, ...]], *, optional: frozenset[str] = frozenset()
+) -> tuple[frozenset[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The columns the header has, and an iterator of ``(line number, {column: cell})``
+    for each non-blank data row.
+
+    ``text`` is the file's text or a text stream. ``columns`` maps each column's name
+    to the header names accepted for it; those in ``optional`` may be absent (and are
+    then absent from each row). Raises ``ImportFileError`` when the header lacks a
+    column or has an unknown one (an unknown column might carry data the portal must
+    not hold), or holds a control character (a NUL is also what a UTF-16 file looks like).
     """
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline="") if isinstance(text, str) else text)
     try:
         header = next(reader)
     except StopIteration:
         raise ImportFileError("ファイルが空です。") from None
     except csv.Error as exc:
         raise ImportFileError(f"1行目（見出し）をCSVとして読めません: {exc}") from None
+    if any(_CONTROL.search(title) for title in header):
+        raise ImportFileError(
+            "1行目（見出し）に" + CONTROL_MESSAGE
+            + "CSVファイルを UTF-8 または Shift_JIS（CP932）で保存し直してください（UTF-16 は読めません）。"
+        )
     lookup = {_header_key(alias): name for name, aliases in columns.items() for alias in (name, *aliases)}
     index: dict[str, int] = {}
     unknown = []
@@ -93,7 +151,7 @@ def read_rows(text: str, columns: dict[str, tuple[str, ...]]) -> Iterator[tuple[
         if name in index:
             raise ImportFileError(f"1行目（見出し）に「{name}」の列が2つあります。")
         index[name] = position
-    missing = [name for name in columns if name not in index]
+    missing = [name for name in columns if name not in index and name not in optional]
     if missing or unknown:
         parts = []
         if missing:
@@ -104,6 +162,10 @@ def read_rows(text: str, columns: dict[str, tuple[str, ...]]) -> Iterator[tuple[
             "1行目（見出し）が決められた形式と違います（" + " / ".join(parts) + "）。"
             "見出しは " + ", ".join(columns) + " としてください。"
         )
+    return frozenset(index), _data_rows(reader, index)
+
+
+def _data_rows(reader, index: dict[str, int]) -> Iterator[tuple[int, dict[str, str]]]:
     while True:
         try:
             cells = next(reader)
@@ -115,8 +177,10 @@ def read_rows(text: str, columns: dict[str, tuple[str, ...]]) -> Iterator[tuple[
         if not any(cell.strip() for cell in cells):
             continue
         row = {name: (cells[i].strip() if i < len(cells) else "") for name, i in index.items()}
-        # R9: no cell of any column may carry a 12-digit My Number.
-        if any(contains_my_number(cell) for cell in cells):
+        if any(_CONTROL.search(cell) for cell in cells):
+            row = {"__error__": CONTROL_MESSAGE}
+        # R9: no cell of any column may carry a 12-digit My Number (the project's one check).
+        elif any(contains_my_number(cell) for cell in cells):
             row["__error__"] = "個人番号（マイナンバー）のような12桁の数字が含まれています。個人番号は取り込めません。"
         yield reader.line_num, row
 
@@ -253,6 +317,42 @@ def parse_name(value: str, label: str, *, max_length: int) -> str:
     return value
 
 
+_MY_NUMBER_REGISTERED = {"1": True, "済": True, "登録済": True, "登録済み": True, "0": False, "未": False,
+                         "未登録": False}
+
+
+def parse_my_number_registered(value: str) -> bool | None:
+    """個人番号登録 (R6.4): 済 / 未 (1 / 0); blank leaves the stored value (None)."""
+    key = unicodedata.normalize("NFKC", value).strip()
+    if not key:
+        return None
+    if key not in _MY_NUMBER_REGISTERED:
+        raise RowError(f"個人番号登録「{value}」は 済 か 未（1 / 0）で入力してください。")
+    return _MY_NUMBER_REGISTERED[key]
+
+
+_POSTAL = re.compile(r"^(\d{3})-?(\d{4})$")
+
+
+def parse_postal_code(value: str) -> str:
+    """郵便番号: 7 digits, stored as 123-4567 (〒 and 全角 accepted); blank clears it."""
+    key = unicodedata.normalize("NFKC", value).strip().lstrip("〒").strip().replace("ー", "-").replace("−", "-")
+    if not key:
+        return ""
+    match = _POSTAL.match(key)
+    if not match:
+        raise RowError(f"郵便番号「{value}」は7桁の数字（例: 100-0001）にしてください。")
+    return f"{match[1]}-{match[2]}"
+
+
+def parse_address(value: str) -> str:
+    # Not NFKC-normalised, like names: it is printed on an envelope as written.
+    value = " ".join(value.split())
+    if len(value) > 200:
+        raise RowError("住所が200文字を超えています。")
+    return value
+
+
 _KANA = re.compile(r"^[ァ-ヶー・　 ]+$")
 
 
@@ -286,7 +386,13 @@ ROSTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "資格喪失日": (),
     "資格確認書発行要否": ("資格確認書", "資格確認書の発行希望"),
     "任意継続": ("任意継続被保険者",),
+    "任意継続終了日": ("任意継続の終了日", "任意継続満了日"),
+    "郵便番号": ("送付先郵便番号",),
+    "住所": ("送付先住所",),
+    "個人番号登録": ("個人番号登録状況", "マイナンバー登録"),
 }
+# Columns a roster may leave out (files made before they existed): absent, nothing changes.
+ROSTER_OPTIONAL = frozenset({"任意継続終了日", "郵便番号", "住所", "個人番号登録"})
 
 REGISTRATION_COLUMNS: dict[str, tuple[str, ...]] = {
     "記号": ("被保険者証記号", "被保険者記号"),
@@ -315,6 +421,11 @@ class RosterRow:
     eligible_until: date | None
     certificate_wanted: bool
     voluntary_continuation: bool
+    # None: the column is absent (or 個人番号登録 blank), the stored value is kept.
+    voluntary_continuation_ends_on: date | None = None
+    postal_code: str | None = None
+    address: str | None = None
+    my_number_registered: bool | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -322,6 +433,18 @@ class RosterRow:
 
     def person_fields(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in PERSON_FIELDS}
+
+    def warnings(self, *, today: date) -> list[str]:
+        """What the preview points out without refusing the row."""
+        found = []
+        turns_75_on = rules.turns_75_on(self.birth_date)
+        if self.eligible_until is None and turns_75_on <= today:
+            # R11: eligibility ends on the 75th birthday whatever the roster says.
+            found.append(
+                f"75歳の誕生日（{turns_75_on.isoformat()}）を過ぎていますが資格喪失日が空です。"
+                "75歳の誕生日で資格は終わります（後期高齢者医療）。名簿を確認してください。"
+            )
+        return found
 
 
 # The Person fields a roster row sets (and the order an update compares them in).
@@ -346,6 +469,12 @@ def roster_row(line: int, cells: dict[str, str], *, today: date) -> RosterRow:
     employer_code = unicodedata.normalize("NFKC", cells["事業所番号"]).strip()
     if len(employer_code) > 16:
         raise RowError("事業所番号が16文字を超えています。")
+    voluntary_continuation = parse_flag(cells["任意継続"], "任意継続")
+    ends_on = parse_date(cells.get("任意継続終了日", ""), "任意継続終了日", required=False)
+    if ends_on is not None and not voluntary_continuation:
+        raise RowError("任意継続終了日は任意継続の人の行にだけ入れてください。")
+    if ends_on is not None and ends_on < eligible_from:
+        raise RowError("任意継続終了日が資格取得日より前です。")
     return RosterRow(
         line=line,
         symbol=parse_digits(cells["記号"], "記号", max_length=8),
@@ -362,7 +491,11 @@ def roster_row(line: int, cells: dict[str, str], *, today: date) -> RosterRow:
         eligible_from=eligible_from,
         eligible_until=eligible_until,
         certificate_wanted=parse_flag(cells["資格確認書発行要否"], "資格確認書発行要否"),
-        voluntary_continuation=parse_flag(cells["任意継続"], "任意継続"),
+        voluntary_continuation=voluntary_continuation,
+        voluntary_continuation_ends_on=ends_on,
+        postal_code=parse_postal_code(cells["郵便番号"]) if "郵便番号" in cells else None,
+        address=parse_address(cells["住所"]) if "住所" in cells else None,
+        my_number_registered=parse_my_number_registered(cells.get("個人番号登録", "")),
     )
 
 

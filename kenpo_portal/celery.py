@@ -1,4 +1,4 @@
-"""The Celery app. Workers: ``celery -A kenpo_portal worker -Q default,pdf``;
+"""The Celery app. Workers: ``celery -A kenpo_portal worker -Q default,pdf,imports``;
 exactly one beat: ``celery -A kenpo_portal beat``.
 
 Celery is an interface, like a view: tasks take primary keys, call a service and
@@ -49,6 +49,20 @@ app.conf.beat_schedule = {
         # day's print file per delivery route, so nobody downloads them one by one.
         "task": "certificates.tasks.make_daily_print_files",
         "schedule": crontab(hour=16, minute=0),
+    },
+    "imports-expire-runs": {
+        # Uploads never confirmed are deleted after KENPO_IMPORT_RUN_EXPIRY_DAYS; so are old export files.
+        "task": "imports.tasks.expire_runs",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "exports-delete-old-files": {
+        "task": "exports.tasks.delete_old_files",
+        "schedule": crontab(hour=3, minute=20),
+    },
+    "imports-resume-stalled": {
+        # Re-queues checks and writes whose worker died; a dead write kept nothing.
+        "task": "imports.tasks.resume_stalled",
+        "schedule": crontab(minute="*/5"),
     },
     "certificates-resume-batches": {
         # Re-queues chunks of batches whose worker died; issuing is idempotent.

@@ -152,7 +152,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"certificates.tasks.*": {"queue": "pdf"}}
+CELERY_TASK_ROUTES = {
+    "certificates.tasks.*": {"queue": "pdf"},
+    # Imports and exports: long set-based jobs, kept off the reminders' queue.
+    "imports.tasks.*": {"queue": "imports"},
+    "exports.tasks.*": {"queue": "imports"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- E-mail -----------------------------------------------------------------------
@@ -353,3 +358,16 @@ KENPO_REMINDER_SENDING_TIMEOUT = env.int("KENPO_REMINDER_SENDING_TIMEOUT", defau
 KENPO_ACTIVATION_CODE_VALID_DAYS = env.int("KENPO_ACTIVATION_CODE_VALID_DAYS", default=90)
 # Where members book a renewal at their municipal office (eligibility/links.py); default: the card site.
 KENPO_RENEWAL_BOOKING_URL = env.str("KENPO_RENEWAL_BOOKING_URL", default="")
+
+# --- Imports and exports (background jobs on the "imports" queue) ------------------
+# A run never confirmed expires after this many days; its upload and staged rows are deleted.
+KENPO_IMPORT_RUN_EXPIRY_DAYS = env.int("KENPO_IMPORT_RUN_EXPIRY_DAYS", default=7)
+# The clerk gets the outcome by e-mail when a check or a write took longer than this.
+KENPO_IMPORT_EMAIL_AFTER_SECONDS = env.int("KENPO_IMPORT_EMAIL_AFTER_SECONDS", default=60)
+# A write still "in progress" after this long without its worker (the row lock is free)
+# is started again by the beat task, or by staff from the run's page.
+KENPO_IMPORT_STALLED_AFTER_SECONDS = env.int("KENPO_IMPORT_STALLED_AFTER_SECONDS", default=300)
+# Largest upload (a 1,000,000-row registration file is about 35 MB).
+KENPO_IMPORT_MAX_UPLOAD_MB = env.int("KENPO_IMPORT_MAX_UPLOAD_MB", default=200)
+# An export file is kept for download this many days, then deleted.
+KENPO_EXPORT_KEEP_DAYS = env.int("KENPO_EXPORT_KEEP_DAYS", default=2)

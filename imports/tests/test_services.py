@@ -52,7 +52,8 @@ def test_preview_writes_nothing_but_the_run(society, clerk):
     assert run.errors == []
     assert [s["key"] for s in run.samples["created"]] == ["1234-5678-00", "1234-5678-01", "1234-5678-02", "1234-9999-00"]
     assert not Person.objects.exists()
-    assert run.file.name.startswith("imports/") and run.file.read().startswith("記号".encode())
+    with run.file.open("rb") as stored:
+        assert run.file.name.startswith("imports/") and stored.read().startswith("記号".encode())
 
 
 def test_confirm_creates_households_persons_and_card_facts(society, clerk):
@@ -108,25 +109,34 @@ def test_a_bad_row_aborts_everything(society, clerk):
     run = preview(society, clerk, roster(HANAKO, TARO, bad, JIRO))
 
     assert run.errors == [{"line": 4, "message": "性別「不明」は 男/女（1/2）で入力してください。"}]
+    assert run.status == ImportRun.Status.REFUSED and run.error_count == 1
     assert not run.can_confirm
     with pytest.raises(ImportRefused):
         import_confirm(run=run, user=clerk)
     assert not Person.objects.exists() and not Household.objects.exists()
     run.refresh_from_db()
-    assert run.status == ImportRun.Status.FAILED
+    assert run.status == ImportRun.Status.REFUSED
 
 
 def test_a_failure_while_writing_rolls_everything_back(society, clerk, monkeypatch):
     run = preview(society, clerk, roster(HANAKO, TARO, ICHIRO, JIRO))
 
-    def explode(*args, **kwargs):
-        raise RuntimeError("disk full")
+    from imports import roster as roster_sql
 
-    monkeypatch.setattr(Person.objects, "bulk_update", explode)
-    monkeypatch.setattr(CardFacts.objects, "bulk_create", explode)
+    real = roster_sql.insert_select
+
+    def explode_at_the_card_facts(model, given):
+        # Households and persons are already inserted by then.
+        if model is CardFacts:
+            raise RuntimeError("disk full")
+        return real(model, given)
+
+    monkeypatch.setattr(roster_sql, "insert_select", explode_at_the_card_facts)
     with pytest.raises(ImportRefused, match="何も書き込んでいません"):
         import_confirm(run=run, user=clerk)
     assert not Household.objects.exists() and not Person.objects.exists()
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.FAILED and not run.file
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,34 @@
+"""Celery tasks (queue ``imports``, routed in settings): thin interfaces over ``services``.
+
+Tasks take ids and are safe to run twice: a run is claimed by a conditional update
+(the check) or under its row lock (the write), so a duplicate message finds it done.
+"""
+
+from celery import shared_task
+
+from . import services
+
+# A 1,000,000-row file takes minutes on a loaded machine: longer limits than the default.
+LIMITS = {"soft_time_limit": 3300, "time_limit": 3600}
+
+
+@shared_task(name="imports.tasks.check_run", **LIMITS)
+def check_run(run_id: int) -> str:
+    return services.check_run(run_id=run_id).status
+
+
+@shared_task(name="imports.tasks.write_run", **LIMITS)
+def write_run(run_id: int) -> str:
+    return services.write_run(run_id=run_id).status
+
+
+@shared_task(name="imports.tasks.expire_runs")
+def expire_runs() -> int:
+    """Runs never confirmed expire (KENPO_IMPORT_RUN_EXPIRY_DAYS); their uploads are deleted."""
+    return services.expire_runs()
+
+
+@shared_task(name="imports.tasks.resume_stalled")
+def resume_stalled() -> list[int]:
+    """Checks and writes whose worker died are queued again (a dead write kept nothing)."""
+    return services.resume_stalled()
