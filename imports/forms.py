@@ -1,11 +1,10 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from eligibility.models import Society
 
 from .models import ImportRun
-
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 class UploadForm(forms.Form):
@@ -15,8 +14,11 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("ファイルが大きすぎます（50MBまで）。 / The file is too large (50 MB at most)."))
+        limit = settings.KENPO_IMPORT_MAX_UPLOAD_MB
+        if upload.size > limit * 1024 * 1024:
+            raise forms.ValidationError(
+                _("ファイルが大きすぎます（%(n)sMBまで）。 / The file is too large (%(n)s MB at most).") % {"n": limit}
+            )
         if not upload.name.lower().endswith((".csv", ".txt")):
             raise forms.ValidationError(_("CSVファイル（.csv）を選んでください。 / Choose a CSV file (.csv)."))
         return upload

@@ -134,6 +134,9 @@ class StagedRegistrationRow(models.Model):
     class Meta:
         indexes = [models.Index(fields=["run", "line"])]
 
+    def __str__(self) -> str:
+        return f"#{self.run_id} {self.line}行目"
+
 
 class StagedRosterRow(models.Model):
     """One well-formed row of a roster file, loaded by ``COPY`` for set-based checks and writes.
@@ -162,8 +165,9 @@ class StagedRosterRow(models.Model):
     employer_code = models.CharField(max_length=16, blank=True)
     voluntary_continuation = models.BooleanField()
     voluntary_continuation_ends_on = models.DateField(null=True)
-    postal_code = models.CharField(max_length=8, null=True)
-    address = models.CharField(max_length=200, null=True)
+    # Null: the column is absent from the file (blank clears the stored value).
+    postal_code = models.CharField(max_length=8, null=True)  # noqa: DJ001
+    address = models.CharField(max_length=200, null=True)  # noqa: DJ001
     # Filled by the checks.
     is_head = models.BooleanField(default=False, db_default=False)
     household_id = models.BigIntegerField(null=True)
@@ -174,3 +178,6 @@ class StagedRosterRow(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["run", "line"]), models.Index(fields=["run", "symbol", "number"])]
+
+    def __str__(self) -> str:
+        return f"#{self.run_id} {self.line}行目"

@@ -1,5 +1,6 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 
 from audit.models import AuditEntry
 from eligibility.models import Person
@@ -29,8 +30,14 @@ def clerk(client):
     return user
 
 
+def jobs_run(client_call, *args, **kwargs):
+    """A request whose background jobs (queued on commit) run before it returns, as in the embedded default."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client_call(*args, **kwargs)
+
+
 def upload(client, society, data: bytes, kind="roster", name="roster.csv"):
-    return client.post(LIST, {"kind": kind, "society": society.pk, "file": SimpleUploadedFile(name, data)})
+    return jobs_run(client.post, LIST, {"kind": kind, "society": society.pk, "file": SimpleUploadedFile(name, data)})
 
 
 def test_a_clerk_previews_then_confirms_a_roster(client, society, clerk):
@@ -42,23 +49,25 @@ def test_a_clerk_previews_then_confirms_a_roster(client, society, clerk):
     page = client.get(f"/staff/imports/{run.pk}/").content.decode()
     assert "新しく登録する加入者" in page and "cp932" in page and "取り込む" in page
 
-    response = client.post(f"/staff/imports/{run.pk}/confirm/", follow=True)
+    response = jobs_run(client.post, f"/staff/imports/{run.pk}/confirm/")
 
-    assert "取り込みました。" in response.content.decode()
+    assert response["Location"] == f"/staff/imports/{run.pk}/"
+    assert "取り込みました。" in client.get(response["Location"]).content.decode()
     assert Person.objects.count() == 3
-    assert AuditEntry.objects.filter(action="import", actor=clerk).count() == 2  # the preview and the import
+    # The upload (with the client's address), the check's outcome and the import.
+    assert AuditEntry.objects.filter(action="import", actor=clerk).count() == 3
 
 
 def test_reimporting_shows_no_change(client, society, clerk):
     data = roster(HANAKO, TARO)
     upload(client, society, data)
-    client.post(f"/staff/imports/{ImportRun.objects.get().pk}/confirm/")
+    jobs_run(client.post, f"/staff/imports/{ImportRun.objects.get().pk}/confirm/")
 
     upload(client, society, data)
     run = ImportRun.objects.filter(status="preview").get()
     assert "変更なし" in client.get(f"/staff/imports/{run.pk}/").content.decode()
-    response = client.post(f"/staff/imports/{run.pk}/confirm/", follow=True)
-    assert "変更なし" in response.content.decode()
+    jobs_run(client.post, f"/staff/imports/{run.pk}/confirm/")
+    assert "変更なし" in client.get(f"/staff/imports/{run.pk}/").content.decode()
 
 
 def test_bad_rows_are_listed_and_there_is_nothing_to_confirm(client, society, clerk):
@@ -93,20 +102,29 @@ def test_the_page_documents_both_layouts_with_samples(client, society, clerk):
     assert client.get("/staff/imports/samples/nothing.csv").status_code == 404
 
 
-def test_the_samples_import_cleanly(society):
-    from pathlib import Path
+@pytest.mark.parametrize("employer_codes", [["0001", "0002"], []], ids=["seed_demo's employers", "no employer"])
+def test_the_samples_import_as_shipped(client, clerk, employer_codes):
+    society = SocietyFactory()
+    for code in employer_codes:
+        EmployerFactory(society=society, code=code)
 
-    from imports.services import import_confirm, import_preview
-    from tests.factories import UserFactory
-
-    user = UserFactory(username="sample", is_staff=True)
-    samples = Path(__file__).resolve().parent.parent / "samples"
-    run = import_preview(kind="roster", society=society, data=(samples / "roster.csv").read_bytes(), user=user)
-    assert run.errors == []
-    import_confirm(run=run, user=user)
-    run = import_preview(kind="registration", society=society, data=(samples / "registration.csv").read_bytes(),
-                         user=user)
-    assert run.errors == [] and run.counts == {"updated": 3}
+    for kind in ("roster", "registration"):
+        data = client.get(f"/staff/imports/samples/{kind}.csv").content
+        upload(client, society, data, kind=kind)
+        run = ImportRun.objects.order_by("-pk").first()
+        assert (run.status, run.errors) == ("preview", []), run.errors
+        jobs_run(client.post, f"/staff/imports/{run.pk}/confirm/")
+        run.refresh_from_db()
+        assert run.status == "confirmed"
+    assert run.counts == {"updated": 3}
+    jiro = Person.objects.get(given_name="次郎")
+    assert (jiro.household.postal_code, jiro.household.address) == ("100-0001", "東京都千代田区千代田1-1")
+    assert jiro.household.voluntary_continuation_ends_on.isoformat() == "2027-08-31"
+    assert not Person.objects.get(given_name="一郎").my_number_registered
+    hanako = Person.objects.get(given_name="花子")
+    assert (hanako.household.employer.code if hanako.household.employer else None) == (
+        employer_codes[0] if employer_codes else None
+    )
 
 
 @pytest.mark.parametrize("role", [VIEWER, None])
