@@ -1,12 +1,10 @@
 """Staff screens in the admin: the ex-officio list (職権交付の対象者一覧) with its CSV
 export and batch actions, certificates, batches and requests."""
 
-import csv
-
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -20,8 +18,9 @@ from eligibility import rules
 from eligibility.admin_filters import STATUS_LABELS  # the staff's words for R5, as on the dashboard
 from eligibility.admin_search import FoldedNameSearchMixin
 from eligibility.selectors import today
+from exports.services import export_start
 
-from . import selectors, services
+from . import exports, selectors, services
 from .admin_extras import (
     snapshot_rows,  # importing it registers the print files and the person inline
 )
@@ -35,14 +34,7 @@ from .models import (
     ReissueRequest,
 )
 
-CSV_HEADER = ["記号", "番号", "枝番", "氏名", "氏名（カナ）", "生年月日", "性別", "続柄", "事業所番号", "事業所名称",
-              "任意継続", "資格取得日", "交付の根拠", "マイナ保険証の状況"]
 CSV_ENCODINGS = {"utf8": "utf-8", "cp932": "cp932"}
-
-
-def _cell(text: str) -> str:
-    """Text from a roster, made safe for Excel: a leading = + - @ would start a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class BasisFilter(admin.SimpleListFilter):
@@ -206,39 +198,15 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
         return self._csv(request, queryset, encoding)
 
     def _csv(self, request, queryset, encoding: str):
-        codec = CSV_ENCODINGS.get(encoding)
-        if codec is None:
+        """A job writes the file (certificates.exports); staff follow it on its page."""
+        if encoding not in CSV_ENCODINGS:
             raise PermissionDenied
-        record(action="export", request=request, summary=f"職権交付の対象者一覧をCSV出力（{encoding}）",
-               details={"filter": request.GET.urlencode()[:500]})
-        day = today()
-
-        class Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(Echo(), lineterminator="\r\n")
-
-        def rows():
-            # Excel opens UTF-8 CSV correctly only with a BOM; CP932 replaces what it cannot encode.
-            if codec == "utf-8":
-                yield "\ufeff".encode()
-            yield writer.writerow(CSV_HEADER).encode(codec, errors="replace")
-            for p in queryset.order_by("household__employer__code", "household__symbol", "household__number",
-                                       "branch_number").iterator(chunk_size=2000):
-                employer = p.household.employer
-                line = writer.writerow([
-                    p.household.symbol, p.household.number, p.branch_number, _cell(p.name), _cell(p.name_kana),
-                    p.birth_date.isoformat(), p.get_sex_display(), p.get_relationship_display(),
-                    employer.code if employer else "", _cell(employer.name) if employer else "",
-                    "○" if p.household.voluntary_continuation else "", p.eligible_from.isoformat(),
-                    Basis(p.basis).label, STATUS_LABELS[p.status],
-                ])
-                yield line.encode(codec, errors="replace")
-
-        response = StreamingHttpResponse(rows(), content_type=f"text/csv; charset={'Shift_JIS' if codec == 'cp932' else 'utf-8'}")
-        response["Content-Disposition"] = f'attachment; filename="ex-officio-{day.isoformat()}-{encoding}.csv"'
-        return response
+        selected = None if request.POST.get("select_across", "0") != "0" or request.method == "GET" else [
+            pk for pk in queryset.values_list("pk", flat=True)
+        ]
+        job = export_start(kind=exports.EX_OFFICIO.name, params={"query": request.GET.urlencode(), "ids": selected},
+                           encoding=encoding, user=request.user, request=request)
+        return redirect("staff:exports:detail", job.pk)
 
 
 @admin.register(EligibilityCertificate)

@@ -133,6 +133,7 @@ class StagedRegistrationRow(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["run", "line"])]
+        default_permissions = ()  # internal: never shown in the admin
 
     def __str__(self) -> str:
         return f"#{self.run_id} {self.line}行目"
@@ -178,6 +179,7 @@ class StagedRosterRow(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["run", "line"]), models.Index(fields=["run", "symbol", "number"])]
+        default_permissions = ()  # internal: never shown in the admin
 
     def __str__(self) -> str:
         return f"#{self.run_id} {self.line}行目"

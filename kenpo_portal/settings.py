@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "reminders",
     "staff",
     "imports",
+    "exports",
 ]
 SITE_ID = 1
 

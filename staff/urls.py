@@ -6,4 +6,5 @@ app_name = "staff"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("imports/", include("imports.urls")),
+    path("exports/", include("exports.urls")),
 ]

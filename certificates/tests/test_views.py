@@ -193,16 +193,58 @@ def test_the_admin_list_filters_by_age_band(client, staff, candidates):
     assert "高橋 ハル" in page and "高橋 健一" not in page
 
 
+def _export(client, url, params, capture) -> bytes:
+    """Start the export job, let it run (in-process), then download its file from the job's page."""
+    with capture(execute=True):
+        response = client.get(url, params)
+    assert response.status_code == 302 and response["Location"].startswith("/staff/exports/")
+    page = client.get(response["Location"]).content.decode()
+    assert "出力済み" in page and "CSVをダウンロード（" in page
+    return b"".join(client.get(response["Location"] + "download/").streaming_content)
+
+
 @pytest.mark.parametrize(("encoding", "codec"), [("utf8", "utf-8-sig"), ("cp932", "cp932")])
-def test_the_csv_opens_in_japanese_excel(client, staff, candidates, encoding, codec):
+def test_the_csv_opens_in_japanese_excel(client, staff, candidates, encoding, codec,
+                                         django_capture_on_commit_callbacks):
     url = reverse("admin:certificates_exofficiocandidate_export", args=[encoding])
-    body = b"".join(client.get(url, {"age": "70-74"}).streaming_content)
+    body = _export(client, url, {"age": "70-74"}, django_capture_on_commit_callbacks)
     if encoding == "utf8":
         assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body.decode(codec))))
     assert rows[0][:4] == ["記号", "番号", "枝番", "氏名"]
     assert [r[3] for r in rows[1:]] == ["高橋 ハル"]
-    assert AuditEntry.objects.filter(action="export").count() == 1
+    # Requested, written (with its row count), downloaded (with its row count).
+    assert AuditEntry.objects.filter(action="export").count() == 2
+    assert AuditEntry.objects.filter(action="export", details__rows=1).exists()
+    assert AuditEntry.objects.filter(action="download", details__rows=1).exists()
+
+
+def test_the_export_escapes_every_column_including_the_employer_code(client, staff, candidates,
+                                                                      django_capture_on_commit_callbacks):
+    haru = next(p for p in candidates if p.given_name == "ハル")
+    employer = haru.household.employer
+    employer.code, employer.name = "=1+2", "@SUM(A1)"
+    employer.save()
+    haru.family_name = "-高橋"
+    haru.save()
+
+    url = reverse("admin:certificates_exofficiocandidate_export", args=["utf8"])
+    rows = list(csv.reader(io.StringIO(_export(client, url, {"age": "70-74"}, django_capture_on_commit_callbacks)
+                                       .decode("utf-8-sig"))))
+    assert rows[1][3] == "'-高橋 ハル"
+    assert rows[1][8:10] == ["'=1+2", "'@SUM(A1)"]
+
+
+def test_only_the_requester_sees_and_downloads_an_export(client, staff, candidates,
+                                                         django_capture_on_commit_callbacks):
+    from exports.models import ExportJob
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(reverse("admin:certificates_exofficiocandidate_export", args=["utf8"]))
+    job = ExportJob.objects.get()
+    login_with_mfa(client, staff_user("other"))
+    assert client.get(f"/staff/exports/{job.pk}/").status_code == 404
+    assert client.get(f"/staff/exports/{job.pk}/download/").status_code == 404
 
 
 def test_export_needs_the_permission(client, candidates):
@@ -300,8 +342,8 @@ def test_a_filter_it_cannot_read_sends_staff_back_to_the_list_not_to_an_error(cl
 
 
 def test_the_csv_never_lets_excel_run_a_name_as_a_formula():
-    from certificates.admin import _cell
+    from core.csvfiles import escape_cell
 
-    assert _cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
-    assert _cell("@SUM(A1)") == "'@SUM(A1)"
-    assert _cell("高橋 ハル") == "高橋 ハル"
+    assert escape_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert escape_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert escape_cell("高橋 ハル") == "高橋 ハル"

@@ -1,0 +1,55 @@
+"""The ex-officio list (職権交付の対象者一覧) as a CSV export job (``exports``).
+
+The job finds its rows again from the list's own filters: the admin changelist's
+queryset for the query string staff had on screen (or the rows they selected), as of
+the day the job runs.
+"""
+
+from django.http import HttpRequest, QueryDict
+
+from exports.registry import Exporter, register
+
+from .models import Basis, ExOfficioCandidate
+from .views import STATUS_LABELS
+
+CSV_HEADER = ["記号", "番号", "枝番", "氏名", "氏名（カナ）", "生年月日", "性別", "続柄", "事業所番号", "事業所名称",
+              "任意継続", "資格取得日", "交付の根拠", "マイナ保険証の状況"]
+
+
+def _queryset(*, params: dict, user):
+    from django.contrib import admin
+
+    model_admin = admin.site._registry[ExOfficioCandidate]
+    request = HttpRequest()
+    request.method = "GET"
+    request.GET = QueryDict(params.get("query", ""))
+    request.user = user
+    queryset = model_admin._matching(request)
+    if params.get("ids") is not None:
+        queryset = queryset.filter(pk__in=params["ids"])
+    return queryset
+
+
+def count(*, params: dict, user) -> int:
+    return _queryset(params=params, user=user).count()
+
+
+def rows(*, params: dict, user):
+    queryset = _queryset(params=params, user=user).order_by(
+        "household__employer__code", "household__symbol", "household__number", "branch_number"
+    )
+    for p in queryset.iterator(chunk_size=2000):
+        employer = p.household.employer
+        yield [
+            p.household.symbol, p.household.number, p.branch_number, p.name, p.name_kana,
+            p.birth_date.isoformat(), p.get_sex_display(), p.get_relationship_display(),
+            employer.code if employer else "", employer.name if employer else "",
+            "○" if p.household.voluntary_continuation else "", p.eligible_from.isoformat(),
+            Basis(p.basis).label, STATUS_LABELS[p.status],
+        ]
+
+
+EX_OFFICIO = register(Exporter(
+    name="ex_officio", label="職権交付の対象者一覧", permission="certificates.export_list", header=CSV_HEADER,
+    rows=rows, count=count, back_url="admin:certificates_exofficiocandidate_changelist",
+))
