@@ -1,0 +1,122 @@
+"""A real Celery worker on the ``imports`` queue, killed (SIGKILL) in the middle of a write:
+nothing is half-written, and the run, started again, is written exactly once."""
+
+import os
+import signal
+import subprocess
+import time
+from datetime import timedelta
+
+import psycopg2
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from eligibility.models import CardFacts, CardFactsChange
+from imports import services
+from imports.models import ImportRun
+from tests.factories import CardFactsFactory, HouseholdFactory, PersonFactory, SocietyFactory, UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pytest.mark.slow]
+PERSONS = 60
+
+
+def _wait(predicate, *, timeout: float, what: str, procs=()):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    output = "\n".join(p.stdout.read() if p.poll() is not None else "(running)" for p in procs)
+    pytest.fail(f"timed out waiting for {what}\n{output[-3000:]}")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _kill_hard(proc: subprocess.Popen) -> None:
+    """SIGKILL the worker and its pool process: no warm shutdown, no rollback it could run itself."""
+    pool = _children(proc.pid)
+    assert pool, "the prefork pool process"
+    for pid in [*pool, proc.pid]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=10)
+
+
+def _other_connection():
+    db = connection.settings_dict
+    return psycopg2.connect(dbname=db["NAME"], user=db["USER"] or "postgres", host=db["HOST"] or "127.0.0.1",
+                            port=db["PORT"] or 5432)
+
+
+def _someone_waits_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_worker_killed_mid_write_leaves_nothing_and_the_restarted_run_writes_once(celery_worker_process):
+    society = SocietyFactory()
+    clerk = UserFactory(username="clerk", is_staff=True)
+    lines = []
+    for i in range(PERSONS):
+        person = PersonFactory(household=HouseholdFactory(society=society, symbol="77", number=str(i + 1)),
+                               branch_number="00")
+        CardFactsFactory(person=person, has_card=False, registered=False, registration_source="")
+        lines.append(f"77,{i + 1},00,1,2026-10-31")
+    data = ("記号,番号,枝番,利用登録状況,基準日\r\n" + "\r\n".join(lines) + "\r\n").encode()
+    run = services.import_preview(kind="registration", society=society, data=data, user=clerk)
+    assert run.status == ImportRun.Status.PREVIEW and run.counts == {"updated": PERSONS}
+
+    # Another session holds the card facts table: the worker's write stops at its first
+    # change of a card, after it wrote the history rows (in its own, uncommitted transaction).
+    blocker = _other_connection()
+    blocker.cursor().execute("BEGIN; LOCK TABLE eligibility_cardfacts IN EXCLUSIVE MODE")
+    try:
+        worker = celery_worker_process(queues="imports")
+        services.request_confirm(run=run, user=clerk)  # queued on commit (autocommit here)
+        _wait(_someone_waits_on_a_lock, timeout=60, what="the write to reach the card facts", procs=[worker])
+        # The worker holds the run: the beat task leaves it alone however late it is.
+        assert services.resume_stalled(now=timezone.now() + timedelta(hours=1)) == []
+        _kill_hard(worker)
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.CONFIRMING
+    assert not CardFactsChange.objects.exists()
+    assert not CardFacts.objects.filter(registered=True).exists()
+
+    # Started again (by the beat task once the lease is over; staff have a button too).
+    restarted = celery_worker_process(queues="imports")
+    resumed = []
+
+    def resumed_once_the_dead_session_is_gone() -> bool:
+        # PostgreSQL ends the killed worker's session (and its locks) when it sees the socket closed.
+        resumed.extend(services.resume_stalled(now=timezone.now() + timedelta(hours=1)))
+        return bool(resumed)
+
+    _wait(resumed_once_the_dead_session_is_gone, timeout=60, what="the dead session's locks to go")
+    assert resumed == [run.pk]
+    _wait(lambda: ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.CONFIRMED, timeout=120,
+          what="the restarted write", procs=[restarted])
+    assert CardFacts.objects.filter(registered=True, registration_source="national_file").count() == PERSONS
+    assert CardFactsChange.objects.count() == PERSONS
+    run.refresh_from_db()
+    assert not run.file
