@@ -16,7 +16,13 @@ from imports.models import ImportRun, StagedRegistrationRow, StagedRosterRow
 from imports.services import import_confirm, import_preview
 from staff.roles import CLERK
 from staff.testing import login_with_mfa, make_staff
-from tests.factories import CardFactsFactory, EmployerFactory, PersonFactory, SocietyFactory, UserFactory
+from tests.factories import (
+    CardFactsFactory,
+    EmployerFactory,
+    PersonFactory,
+    SocietyFactory,
+    UserFactory,
+)
 
 from .helpers import HANAKO, JIRO, ROSTER_HEADER, TARO, csv_bytes, registration, roster
 

@@ -15,7 +15,13 @@ from django.utils import timezone
 from eligibility.models import CardFacts, CardFactsChange
 from imports import services
 from imports.models import ImportRun
-from tests.factories import CardFactsFactory, HouseholdFactory, PersonFactory, SocietyFactory, UserFactory
+from tests.factories import (
+    CardFactsFactory,
+    HouseholdFactory,
+    PersonFactory,
+    SocietyFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pytest.mark.slow]
 PERSONS = 60
