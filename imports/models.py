@@ -127,9 +127,6 @@ class StagedRegistrationRow(models.Model):
     branch_number = models.CharField(max_length=2)
     registered = models.BooleanField()
     as_of = models.DateField()
-    # Filled by the checks: the person the key names (null: unknown), and what the row does.
-    person_id = models.BigIntegerField(null=True)
-    outcome = models.CharField(max_length=16, blank=True, db_default="")
 
     class Meta:
         indexes = [models.Index(fields=["run", "line"])]

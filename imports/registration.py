@@ -1,6 +1,8 @@
 """The registration-status file (利用登録状況), set-based: checks and writes over its staged rows.
 
-Each staged row gets the person its 記号・番号・枝番 names and an ``outcome``:
+``classify`` joins the staged rows with the persons and their card facts once, into a
+temporary table (``CLASSIFIED``) that holds each row's person, the facts as they are,
+and an ``outcome``:
 
 - ``duplicate`` / ``unknown``: errors (the same person twice; nobody with that key);
 - ``new_card``: the person has no card facts yet (counted as ``updated``);
@@ -20,64 +22,70 @@ from django.db import connection
 from eligibility.models import CardFacts, CardFactsChange
 
 from .models import StagedRegistrationRow
-from .staging import Param, as_bool, as_date, execute, fetch, insert_select, local_date, vendor
+from .staging import (
+    Param,
+    as_bool,
+    as_date,
+    create_temp,
+    drop_temp,
+    execute,
+    fetch,
+    insert_select,
+    local_date,
+    vendor,
+)
 
 STG = StagedRegistrationRow._meta.db_table
+CLASSIFIED = "imports_registration_classified"
 FIELDS = ("run_id", "line", "symbol", "number", "branch_number", "registered", "as_of")
 ERROR_OUTCOMES = ("duplicate", "unknown")
 SAMPLE_SIZE = 200
+
+
+def copy_line(row, run_id: int) -> str:
+    """A staged row in COPY's text format (digits and ISO dates only: nothing to escape)."""
+    return (f"{run_id}\t{row.line}\t{row.symbol}\t{row.number}\t{row.branch_number}\t"
+            f"{'t' if row.registered else 'f'}\t{row.as_of.isoformat()}\n")
 
 
 def key_text(symbol: str, number: str, branch: str) -> str:
     return f"{symbol}-{number}-{branch}"
 
 
-def mark_duplicates(run_id: int) -> None:
-    """The second and later rows of one person are errors (the first one counts)."""
-    execute(
-        f"""UPDATE {STG} SET outcome = 'duplicate' WHERE id IN (
-              SELECT id FROM (SELECT id, line, MIN(line) OVER (PARTITION BY symbol, number, branch_number) AS first
-                              FROM {STG} WHERE run_id = %s) d
-              WHERE d.line <> d.first)""",
-        [run_id],
-    )
-
-
 def classify(run_id: int, society_id: int) -> None:
-    """Name each row's person and outcome against the database as it is now."""
-    execute(f"UPDATE {STG} SET person_id = NULL, outcome = '' WHERE run_id = %s AND outcome <> 'duplicate'", [run_id])
-    execute(
-        f"""UPDATE {STG} SET person_id = p.id
-            FROM eligibility_person p, eligibility_household h
-            WHERE {STG}.run_id = %s AND {STG}.outcome = '' AND h.society_id = %s
-              AND h.symbol = {STG}.symbol AND h.number = {STG}.number
-              AND p.household_id = h.id AND p.branch_number = {STG}.branch_number""",
-        [run_id, society_id],
-    )
-    execute(f"UPDATE {STG} SET outcome = 'unknown' WHERE run_id = %s AND outcome = '' AND person_id IS NULL",
-            [run_id])
-    execute(
-        f"""UPDATE {STG} SET outcome = 'new_card' WHERE run_id = %s AND outcome = ''
-            AND NOT EXISTS (SELECT 1 FROM eligibility_cardfacts c WHERE c.person_id = {STG}.person_id)""",
-        [run_id],
-    )
+    """Each row's person, facts and outcome against the database as it is now (into CLASSIFIED)."""
     stated_on = f"COALESCE(c.registration_as_of, {local_date('c.updated_at')})"
-    execute(
-        f"""UPDATE {STG} SET outcome = CASE
-              WHEN c.registration_source IN ('member', 'staff') AND {stated_on} >= {STG}.as_of THEN 'kept'
-              WHEN c.registration_source = 'national_file' AND {stated_on} > {STG}.as_of THEN 'kept'
-              WHEN c.registered = {STG}.registered AND c.registration_source = 'national_file'
-                   AND c.registration_as_of = {STG}.as_of THEN 'unchanged'
-              ELSE 'updated' END
-            FROM eligibility_cardfacts c
-            WHERE {STG}.run_id = %s AND {STG}.outcome = '' AND c.person_id = {STG}.person_id""",
-        [run_id],
-    )
+    create_temp(CLASSIFIED, f"""
+        SELECT t.*, CASE
+            WHEN t.line <> t.first THEN 'duplicate'
+            WHEN t.person_id IS NULL THEN 'unknown'
+            WHEN t.card_id IS NULL THEN 'new_card'
+            WHEN t.old_source IN ('member', 'staff') AND t.stated_on >= t.as_of THEN 'kept'
+            WHEN t.old_source = 'national_file' AND t.stated_on > t.as_of THEN 'kept'
+            WHEN t.old_registered = t.registered AND t.old_source = 'national_file'
+                 AND t.old_as_of = t.as_of THEN 'unchanged'
+            ELSE 'updated' END AS outcome
+        FROM (
+            SELECT s.line, s.symbol, s.number, s.branch_number, s.registered, s.as_of,
+                   MIN(s.line) OVER (PARTITION BY s.symbol, s.number, s.branch_number) AS first,
+                   p.id AS person_id, c.person_id AS card_id, c.has_card, c.registered AS old_registered,
+                   c.registration_source AS old_source, c.registration_as_of AS old_as_of,
+                   {stated_on} AS stated_on, c.card_expires_on, c.ecert_expires_on
+            FROM {STG} s
+            LEFT JOIN eligibility_household h ON h.society_id = %s AND h.symbol = s.symbol AND h.number = s.number
+            LEFT JOIN eligibility_person p ON p.household_id = h.id AND p.branch_number = s.branch_number
+            LEFT JOIN eligibility_cardfacts c ON c.person_id = p.id
+            WHERE s.run_id = %s
+        ) t""", [society_id, run_id])
 
 
-def counts(run_id: int) -> dict[str, int]:
+def done() -> None:
+    drop_temp(CLASSIFIED)
+
+
+def counts() -> dict[str, int]:
     found: dict[str, int] = {}
-    for outcome, n in fetch(f"SELECT outcome, COUNT(*) FROM {STG} WHERE run_id = %s GROUP BY outcome", [run_id]):
+    for outcome, n in fetch(f"SELECT outcome, COUNT(*) FROM {CLASSIFIED} GROUP BY outcome"):
         if outcome in ERROR_OUTCOMES:
             continue
         name = "updated" if outcome == "new_card" else outcome
@@ -85,20 +93,13 @@ def counts(run_id: int) -> dict[str, int]:
     return found
 
 
-def errors(run_id: int, *, limit: int) -> tuple[list[dict], int]:
+def errors(*, limit: int) -> tuple[list[dict], int]:
     """The bad rows the checks found (the first ``limit``, by line) and how many there are."""
-    (total,) = fetch(f"SELECT COUNT(*) FROM {STG} WHERE run_id = %s AND outcome IN ('duplicate', 'unknown')",
-                     [run_id])[0]
+    (total,) = fetch(f"SELECT COUNT(*) FROM {CLASSIFIED} WHERE outcome IN ('duplicate', 'unknown')")[0]
     if not total:
         return [], 0
-    rows = fetch(
-        f"""SELECT line, outcome, symbol, number, branch_number, first FROM (
-              SELECT line, outcome, symbol, number, branch_number,
-                     MIN(line) OVER (PARTITION BY symbol, number, branch_number) AS first
-              FROM {STG} WHERE run_id = %s) t
-            WHERE outcome IN ('duplicate', 'unknown') ORDER BY line LIMIT %s""",
-        [run_id, limit],
-    )
+    rows = fetch(f"""SELECT line, outcome, symbol, number, branch_number, first FROM {CLASSIFIED}
+                     WHERE outcome IN ('duplicate', 'unknown') ORDER BY line LIMIT %s""", [limit])
     found = []
     for line, outcome, symbol, number, branch, first in rows:
         if outcome == "duplicate":
@@ -109,16 +110,14 @@ def errors(run_id: int, *, limit: int) -> tuple[list[dict], int]:
     return found, total
 
 
-def samples(run_id: int) -> dict[str, list]:
+def samples() -> dict[str, list]:
     group = "CASE WHEN outcome = 'new_card' THEN 'updated' ELSE outcome END"
     rows = fetch(
-        f"""SELECT t.line, t.symbol, t.number, t.branch_number, t.registered, t.as_of, t.grp,
-                   c.registration_source, COALESCE(c.registration_as_of, {local_date('c.updated_at')})
-            FROM (SELECT s.*, {group} AS grp, ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY line) AS rn
-                  FROM {STG} s WHERE run_id = %s AND outcome IN ('updated', 'new_card', 'kept')) t
-            LEFT JOIN eligibility_cardfacts c ON c.person_id = t.person_id
-            WHERE t.rn <= %s ORDER BY t.line""",
-        [run_id, SAMPLE_SIZE],
+        f"""SELECT line, symbol, number, branch_number, registered, as_of, grp, old_source, stated_on
+            FROM (SELECT t.*, {group} AS grp, ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY line) AS rn
+                  FROM {CLASSIFIED} t WHERE outcome IN ('updated', 'new_card', 'kept')) r
+            WHERE rn <= %s ORDER BY line""",
+        [SAMPLE_SIZE],
     )
     found: dict[str, list] = {}
     for line, symbol, number, branch, registered, as_of, group_name, source, stated_on in rows:
@@ -131,18 +130,16 @@ def samples(run_id: int) -> dict[str, list]:
     return found
 
 
-def apply(run_id: int, *, user_id: int | None, now, progress) -> int:
+def apply(*, user_id: int | None, now, progress) -> int:
     """Write the classified rows; returns how many persons' facts were written."""
     # Card facts whose card becomes known with its dates: their derived dates change
     # (rare: a card without a registration whose expiry a member already stated).
     flips = fetch(
-        f"""SELECT c.person_id, c.card_expires_on, c.ecert_expires_on FROM eligibility_cardfacts c
-            JOIN {STG} s ON s.person_id = c.person_id
-            WHERE s.run_id = %s AND s.outcome = 'updated' AND NOT c.has_card AND s.registered
-              AND (c.card_expires_on IS NOT NULL OR c.ecert_expires_on IS NOT NULL)""",
-        [run_id],
+        f"""SELECT person_id, card_expires_on, ecert_expires_on FROM {CLASSIFIED}
+            WHERE outcome = 'updated' AND NOT has_card AND registered
+              AND (card_expires_on IS NOT NULL OR ecert_expires_on IS NOT NULL)"""
     )
-    written = _history(run_id, user_id=user_id, now=now)
+    written = _history(user_id=user_id, now=now)
     progress(written // 3)
     # A new card's dates are all unknown, so its derived dates are null (as derive() makes them).
     columns, select, params = insert_select(CardFacts, {
@@ -152,18 +149,18 @@ def apply(run_id: int, *, user_id: int | None, now, progress) -> int:
     })
     execute(
         f"""INSERT INTO eligibility_cardfacts ({columns}) SELECT {select}
-            FROM {STG} s WHERE s.run_id = %s AND s.outcome = 'new_card'
+            FROM {CLASSIFIED} s WHERE s.outcome = 'new_card'
             ON CONFLICT (person_id) DO NOTHING""",
-        [*params, run_id],
+        params,
     )
     progress(2 * written // 3)
     execute(
-        f"""UPDATE eligibility_cardfacts SET has_card = (eligibility_cardfacts.has_card OR s.registered),
+        f"""UPDATE eligibility_cardfacts SET has_card = (s.has_card OR s.registered),
                 registered = s.registered, registration_source = 'national_file', registration_as_of = s.as_of,
                 updated_at = %s, updated_by_id = %s
-            FROM {STG} s
-            WHERE s.run_id = %s AND s.outcome = 'updated' AND eligibility_cardfacts.person_id = s.person_id""",
-        [now, user_id, run_id],
+            FROM {CLASSIFIED} s
+            WHERE s.outcome = 'updated' AND eligibility_cardfacts.person_id = s.person_id""",
+        [now, user_id],
     )
     if flips:
         cards = [
@@ -176,8 +173,9 @@ def apply(run_id: int, *, user_id: int | None, now, progress) -> int:
     return written
 
 
-def _history(run_id: int, *, user_id: int | None, now) -> int:
-    """One history row per person whose facts change (source: the national file)."""
+def _history(*, user_id: int | None, now) -> int:
+    """One history row per person whose facts change (source: the national file), from the
+    facts as they were when classified."""
     if vendor() == "postgresql":
         def field(name: str, old: str, new: str) -> tuple[str, str]:
             changed = f"{old} IS DISTINCT FROM {new}"
@@ -185,38 +183,29 @@ def _history(run_id: int, *, user_id: int | None, now) -> int:
                     f"CASE WHEN {changed} THEN jsonb_build_object('{name}', {new}) ELSE '{{}}'::jsonb END")
 
         parts = [
-            field("has_card", "c.has_card", "(c.has_card OR s.registered)"),
-            field("registered", "c.registered", "s.registered"),
-            field("registration_source", "c.registration_source", "'national_file'::text"),
-            field("registration_as_of", "c.registration_as_of", "s.as_of"),
+            field("has_card", "s.has_card", "(s.has_card OR s.registered)"),
+            field("registered", "s.old_registered", "s.registered"),
+            field("registration_source", "s.old_source", "'national_file'::text"),
+            field("registration_as_of", "s.old_as_of", "s.as_of"),
         ]
         before = " || ".join(b for b, _a in parts)
         after = " || ".join(a for _b, a in parts)
+        new_card = ("jsonb_build_object('has_card', s.registered, 'registered', s.registered, "
+                    "'registration_source', 'national_file', 'registration_as_of', s.as_of)")
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""INSERT INTO eligibility_cardfactschange (person_id, changed_at, changed_by_id, source, "before", "after")
-                    SELECT s.person_id, %s, %s, 'national_file', {before}, {after}
-                    FROM {STG} s JOIN eligibility_cardfacts c ON c.person_id = s.person_id
-                    WHERE s.run_id = %s AND s.outcome = 'updated'""",
-                [now, user_id, run_id],
+                    SELECT s.person_id, %s, %s, 'national_file',
+                           CASE WHEN s.outcome = 'new_card' THEN '{{}}'::jsonb ELSE {before} END,
+                           CASE WHEN s.outcome = 'new_card' THEN {new_card} ELSE {after} END
+                    FROM {CLASSIFIED} s WHERE s.outcome IN ('updated', 'new_card')""",
+                [now, user_id],
             )
-            written = cursor.rowcount
-            cursor.execute(
-                f"""INSERT INTO eligibility_cardfactschange (person_id, changed_at, changed_by_id, source, "before", "after")
-                    SELECT s.person_id, %s, %s, 'national_file', '{{}}'::jsonb,
-                           jsonb_build_object('has_card', s.registered, 'registered', s.registered,
-                                              'registration_source', 'national_file', 'registration_as_of', s.as_of)
-                    FROM {STG} s WHERE s.run_id = %s AND s.outcome = 'new_card'""",
-                [now, user_id, run_id],
-            )
-            return written + cursor.rowcount
+            return cursor.rowcount
     # SQLite (the embedded default, a small society): the same rows built in Python.
     rows = fetch(
-        f"""SELECT s.person_id, s.outcome, s.registered, s.as_of, c.has_card, c.registered, c.registration_source,
-                   c.registration_as_of
-            FROM {STG} s LEFT JOIN eligibility_cardfacts c ON c.person_id = s.person_id
-            WHERE s.run_id = %s AND s.outcome IN ('updated', 'new_card') ORDER BY s.line""",
-        [run_id],
+        f"""SELECT person_id, outcome, registered, as_of, has_card, old_registered, old_source, old_as_of
+            FROM {CLASSIFIED} WHERE outcome IN ('updated', 'new_card') ORDER BY line"""
     )
     history = []
     for person_id, outcome, registered, as_of, has_card, old_registered, source, old_as_of in rows:

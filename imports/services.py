@@ -46,7 +46,7 @@ from eligibility.selectors import today as japan_today
 from . import parsers, registration, roster
 from .models import ImportRun, StagedRegistrationRow, StagedRosterRow
 from .parsers import ImportFileError, RowError
-from .staging import Stager
+from .staging import Stager, analyze
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +185,13 @@ def _check(run: ImportRun) -> None:
     errors: list[dict] = []
     warnings: list[dict] = []
     error_count = warning_count = read = 0
-    stager = Stager(layout.staged, layout.fields)
+    is_roster = run.kind == ImportRun.Kind.ROSTER
+    run_id = run.pk
+    if is_roster:
+        stager = Stager(layout.staged, layout.fields, values=lambda row: _roster_values(run_id, row))
+    else:
+        stager = Stager(layout.staged, layout.fields, values=lambda row: _registration_values(run_id, row),
+                        line=lambda row: registration.copy_line(row, run_id))
     with run.file.open("rb") as raw:
         run.encoding, lines = parsers.sniff(raw)
         run.rows_total = max(lines - 1, 0)
@@ -193,7 +199,6 @@ def _check(run: ImportRun) -> None:
         text = io.TextIOWrapper(raw, encoding=run.encoding, newline="")
         present, rows = parsers.open_rows(text, layout.columns, optional=layout.optional)
         run.columns = sorted(present & layout.optional)
-        is_roster = run.kind == ImportRun.Kind.ROSTER
         for line, cells in rows:
             read += 1
             if read % PROGRESS_EVERY == 0:
@@ -206,7 +211,7 @@ def _check(run: ImportRun) -> None:
                 if len(errors) < ERRORS_KEPT:
                     errors.append({"line": line, "message": str(exc)})
                 continue
-            stager.add(_staged_values(run.pk, row, is_roster))
+            stager.add(row)
             if is_roster:
                 for message in row.warnings(today=today):
                     warning_count += 1
@@ -216,29 +221,35 @@ def _check(run: ImportRun) -> None:
         text.detach()
     run.row_count = read
     _beat(run.pk, rows_read=read, row_count=read)
-    module = roster if run.kind == ImportRun.Kind.ROSTER else registration
-    if run.kind == ImportRun.Kind.ROSTER:
-        roster.check_file(run.pk)
-        roster.classify(run.pk, run.society_id, columns=run.columns)
-    else:
-        registration.mark_duplicates(run.pk)
-        registration.classify(run.pk, run.society_id)
-    found, found_count = module.errors(run.pk, limit=ERRORS_KEPT)
+    analyze(layout.staged)
+    with transaction.atomic():
+        if is_roster:
+            roster.check_file(run.pk)
+            roster.classify(run.pk, run.society_id, columns=run.columns)
+            found, found_count = roster.errors(run.pk, limit=ERRORS_KEPT)
+            run.counts = roster.counts(run.pk)
+            run.samples = roster.samples(run.pk, columns=run.columns)
+        else:
+            registration.classify(run.pk, run.society_id)
+            found, found_count = registration.errors(limit=ERRORS_KEPT)
+            run.counts = registration.counts()
+            run.samples = registration.samples()
+            registration.done()
     run.errors = sorted(errors + found, key=lambda e: e["line"])[:ERRORS_KEPT]
     run.error_count = error_count + found_count
     run.warnings, run.warning_count = warnings, warning_count
-    run.counts = module.counts(run.pk)
-    run.samples = roster.samples(run.pk, columns=run.columns) if module is roster else registration.samples(run.pk)
     run.rows_checked = read
 
 
-def _staged_values(run_id: int, row, is_roster: bool) -> tuple:
-    if is_roster:
-        return (run_id, row.line, row.symbol, row.number, row.branch_number, row.relationship, row.family_name,
-                row.given_name, row.family_name_kana, row.given_name_kana, row.sex, row.birth_date,
-                row.eligible_from, row.eligible_until, row.certificate_wanted, row.my_number_registered,
-                row.employer_code, row.voluntary_continuation, row.voluntary_continuation_ends_on, row.postal_code,
-                row.address)
+def _roster_values(run_id: int, row) -> tuple:
+    return (run_id, row.line, row.symbol, row.number, row.branch_number, row.relationship, row.family_name,
+            row.given_name, row.family_name_kana, row.given_name_kana, row.sex, row.birth_date,
+            row.eligible_from, row.eligible_until, row.certificate_wanted, row.my_number_registered,
+            row.employer_code, row.voluntary_continuation, row.voluntary_continuation_ends_on, row.postal_code,
+            row.address)
+
+
+def _registration_values(run_id: int, row) -> tuple:
     return (run_id, row.line, row.symbol, row.number, row.branch_number, row.registered, row.as_of)
 
 
@@ -302,13 +313,16 @@ def _write(run: ImportRun, *, started: float) -> None:
     staged_model = LAYOUTS[run.kind].staged
     if staged_model.objects.filter(run_id=run.pk).count() != run.row_count:
         raise ImportRefused("取込の作業用データが見つかりません。何も書き込んでいません。もう一度アップロードしてください。")
-    module = roster if run.kind == ImportRun.Kind.ROSTER else registration
-    if module is roster:
+    is_roster = run.kind == ImportRun.Kind.ROSTER
+    if is_roster:
         roster.classify(run.pk, run.society_id, columns=run.columns)
+        _errors, error_count = roster.errors(run.pk, limit=1)
+        counts = roster.counts(run.pk)
     else:
         registration.classify(run.pk, run.society_id)
-    _errors, error_count = module.errors(run.pk, limit=1)
-    if error_count or module.counts(run.pk) != run.counts:
+        _errors, error_count = registration.errors(limit=1)
+        counts = registration.counts()
+    if error_count or counts != run.counts:
         raise ImportRefused(
             "プレビューの後にデータが変わりました。何も書き込んでいません。もう一度アップロードしてください。"
         )
@@ -318,11 +332,11 @@ def _write(run: ImportRun, *, started: float) -> None:
     def progress(written: int) -> None:
         cache.set(key, {"written": min(written, run.row_count)}, 3600)
 
-    user_id = run.confirmed_by_id
-    if module is roster:
+    if is_roster:
         roster.apply(run.pk, run.society_id, columns=run.columns, now=now, progress=progress)
     else:
-        registration.apply(run.pk, user_id=user_id, now=now, progress=progress)
+        registration.apply(user_id=run.confirmed_by_id, now=now, progress=progress)
+        registration.done()
     run.status = ImportRun.Status.CONFIRMED
     run.confirmed_at = run.finished_at = timezone.now()
     run.rows_written = run.row_count

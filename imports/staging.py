@@ -35,30 +35,34 @@ def _copy_text(value) -> str:
 
 
 class Stager:
-    """Collects rows (tuples in ``fields`` order) and writes them in chunks."""
+    """Collects parsed rows and writes them in chunks.
 
-    def __init__(self, model, fields: tuple[str, ...], *, on_flush=None):
+    ``values(row)`` gives a row's values in ``fields`` order; ``line(row)``, when given,
+    its COPY text line directly (faster for rows with nothing to escape).
+    """
+
+    def __init__(self, model, fields: tuple[str, ...], *, values, line=None):
         self.model = model
         self.fields = fields
-        self.rows: list[tuple] = []
+        self.values = values
+        self.line = line or (lambda row: "\t".join(map(_copy_text, values(row))) + "\n")
+        self.rows: list = []
         self.written = 0
-        self.on_flush = on_flush
         self._columns = ", ".join(model._meta.get_field(name).column for name in fields)
+        self._copy = vendor() == "postgresql"
 
-    def add(self, row: tuple) -> None:
-        self.rows.append(row)
+    def add(self, row) -> None:
+        self.rows.append(self.line(row) if self._copy else self.values(row))
         if len(self.rows) >= CHUNK:
             self.flush()
 
     def flush(self) -> None:
         if not self.rows:
             return
-        if vendor() == "postgresql":
+        if self._copy:
             import io
 
-            buffer = io.StringIO()
-            buffer.writelines("\t".join(map(_copy_text, row)) + "\n" for row in self.rows)
-            buffer.seek(0)
+            buffer = io.StringIO("".join(self.rows))
             with connection.cursor() as cursor:
                 cursor.copy_expert(f"COPY {self.model._meta.db_table} ({self._columns}) FROM STDIN", buffer)
         else:
@@ -67,8 +71,6 @@ class Stager:
             )
         self.written += len(self.rows)
         self.rows = []
-        if self.on_flush is not None:
-            self.on_flush(self.written)
 
 
 def execute(sql: str, params: Iterable = ()) -> int:
@@ -136,3 +138,25 @@ def insert_select(model, given: dict[str, object]) -> tuple[str, str, list]:
         else:
             exprs.append(str(value))
     return ", ".join(columns), ", ".join(exprs), params
+
+
+def create_temp(name: str, select_sql: str, params: Iterable = ()) -> None:
+    """A temporary table from a query: the classification of a run's rows, made once and
+    read by every later statement (no WAL, no index, gone with the session)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {select_sql}", list(params))
+        if vendor() == "postgresql":
+            cursor.execute(f"ANALYZE {name}")
+
+
+def drop_temp(name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def analyze(model) -> None:
+    """Fresh statistics after a load, so that the planner joins the staged rows well."""
+    if vendor() == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {model._meta.db_table}")

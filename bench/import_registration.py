@@ -1,0 +1,261 @@
+"""Benchmark: the monthly registration-status file (利用登録状況), each figure beside its floor.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kenpo_bench \
+        .venv/bin/python bench/import_registration.py [--rows 100000] [--million] [--keep]
+
+A society of its own (保険者番号 06990098) gets ``--rows`` persons (by SQL), then:
+
+- the web request that starts an import (upload only; the check is queued): target < 1 s;
+- the preview (check) beside a plain read of the same file: ``csv.reader`` and the same
+  per-cell parsing (``contains_my_number`` on each cell, ``registration_row``): target ≤ 2×;
+- the confirm (write) beside its floor: a ``COPY`` of the same file into a temporary
+  table plus one ``UPDATE … FROM`` of the same columns (rolled back): target ≤ 3×;
+- with ``--million``: a 1,000,000-row file, checked and written in a fresh process like a
+  worker, with that process's peak RSS: target < 500 MB.
+
+The check and the write run exactly as the Celery tasks do (``services.check_run`` /
+``services.write_run``). PostgreSQL only (the floor is COPY).
+"""
+
+import argparse
+import multiprocessing
+import resource
+import time
+
+import _setup  # noqa: F401  (Django, from the repository root)
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+
+from eligibility.models import Society
+from imports import parsers, services
+from imports.models import ImportRun
+
+INSURER = "06990098"
+HEADER = "記号,番号,枝番,利用登録状況,基準日"
+
+
+def clear(society_id: int) -> None:
+    with connection.cursor() as cursor:
+        persons = ("SELECT p.id FROM eligibility_person p JOIN eligibility_household h ON h.id = p.household_id "
+                   "WHERE h.society_id = %s")
+        for table in ("eligibility_cardfactschange", "eligibility_cardfacts", "eligibility_memberlink",
+                      "eligibility_activationcode"):
+            cursor.execute(f"DELETE FROM {table} WHERE person_id IN ({persons})", [society_id])
+        cursor.execute(f"DELETE FROM eligibility_person WHERE id IN ({persons})", [society_id])
+        cursor.execute("DELETE FROM eligibility_household WHERE society_id = %s", [society_id])
+        cursor.execute("DELETE FROM imports_stagedregistrationrow WHERE run_id IN "
+                       "(SELECT id FROM imports_importrun WHERE society_id = %s)", [society_id])
+        cursor.execute("DELETE FROM audit_auditentry WHERE object_type = 'imports.ImportRun' AND object_id IN "
+                       "(SELECT id::text FROM imports_importrun WHERE society_id = %s)", [society_id])
+        cursor.execute("DELETE FROM imports_importrun WHERE society_id = %s", [society_id])
+
+
+def populate(society_id: int, rows: int) -> None:
+    """``rows`` households of one insured person each (記号 = 500 + n % 300, 番号 = n), with card facts."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO eligibility_household (society_id, symbol, number, voluntary_continuation, postal_code,
+                   address, email_reminders)
+               SELECT %s, (500 + n %% 300)::text, n::text, FALSE, '', '', TRUE FROM generate_series(1, %s) n""",
+            [society_id, rows],
+        )
+        cursor.execute(
+            """INSERT INTO eligibility_person (household_id, branch_number, relationship, family_name, given_name,
+                   family_name_kana, given_name_kana, print_name, sex, birth_date, eligible_from, certificate_wanted,
+                   my_number_registered)
+               SELECT h.id, '00', 'self', '佐藤', '花子', 'サトウ', 'ハナコ', '', 'F',
+                      DATE '1960-01-01' + (h.id %% 15000)::int, DATE '2010-04-01', FALSE, TRUE
+               FROM eligibility_household h WHERE h.society_id = %s""",
+            [society_id],
+        )
+        cursor.execute(
+            """INSERT INTO eligibility_cardfacts (person_id, has_card, ecert_source, registered, registration_source,
+                   uses_smartphone, updated_at)
+               SELECT p.id, (p.id %% 3 = 0), 'unknown', FALSE, '', FALSE, now() - interval '60 days'
+               FROM eligibility_person p JOIN eligibility_household h ON h.id = p.household_id
+               WHERE h.society_id = %s""",
+            [society_id],
+        )
+        cursor.execute("ANALYZE eligibility_household; ANALYZE eligibility_person; ANALYZE eligibility_cardfacts")
+
+
+def make_file(rows: int, *, as_of: str, modulo: int = 2) -> bytes:
+    lines = [HEADER] + [f"{500 + n % 300},{n},00,{int(n % modulo == 0)},{as_of}" for n in range(1, rows + 1)]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def plain_read(data: bytes) -> int:
+    """The preview's floor: decode, csv.reader, and the same per-cell parsing."""
+    import csv
+    import io
+
+    from core.mynumber import contains_my_number
+    from eligibility.selectors import today
+
+    day = today()
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    names = list(parsers.REGISTRATION_COLUMNS)
+    next(reader)
+    n = 0
+    for cells in reader:
+        if any(contains_my_number(cell) for cell in cells):
+            raise ValueError
+        parsers.registration_row(reader.line_num, dict(zip(names, cells, strict=True)), today=day)
+        n += 1
+    return n
+
+
+def floor_write(data: bytes, society_id: int, user_id: int) -> float:
+    """COPY the file into a temporary table and one UPDATE … FROM of the same columns; rolled back."""
+    import io
+
+    started = time.perf_counter()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE floor_rows (symbol varchar(8), number varchar(8), branch_number "
+                           "varchar(2), registered boolean, as_of date) ON COMMIT DROP")
+            cursor.copy_expert("COPY floor_rows FROM STDIN WITH (FORMAT csv, HEADER true)", io.BytesIO(data))
+            cursor.execute(
+                """UPDATE eligibility_cardfacts SET has_card = (eligibility_cardfacts.has_card OR f.registered),
+                       registered = f.registered, registration_source = 'national_file',
+                       registration_as_of = f.as_of, updated_at = now(), updated_by_id = %s
+                   FROM floor_rows f, eligibility_household h, eligibility_person p
+                   WHERE h.society_id = %s AND h.symbol = f.symbol AND h.number = f.number
+                     AND p.household_id = h.id AND p.branch_number = f.branch_number
+                     AND eligibility_cardfacts.person_id = p.id""",
+                [user_id, society_id],
+            )
+            elapsed = time.perf_counter() - started
+            raise _Rollback
+    except _Rollback:
+        pass
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE eligibility_cardfacts")
+    return elapsed
+
+
+class _Rollback(Exception):
+    pass
+
+
+def web_request(society, data: bytes) -> float:
+    """The upload request through Django (multipart parsing, storing, queueing; no worker)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from kenpo_portal.celery import app
+    from staff.roles import CLERK
+    from staff.testing import login_with_mfa, make_staff
+
+    User = get_user_model()
+    User.objects.filter(username="bench-upload").delete()
+    user = make_staff(role=CLERK, email="bench-upload@example.jp")
+    client = Client()
+    login_with_mfa(client, user)
+    old = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager, app.conf.broker_url = False, "memory://"
+    try:
+        started = time.perf_counter()
+        response = client.post("/staff/imports/", {"kind": "registration", "society": society.pk,
+                                                   "file": SimpleUploadedFile("national.csv", data)})
+        elapsed = time.perf_counter() - started
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = old
+    assert response.status_code == 302, response.status_code
+    run = ImportRun.objects.filter(uploaded_by=user).latest("pk")
+    assert run.status == ImportRun.Status.QUEUED
+    services._forget_file(run)
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.EXPIRED)
+    return elapsed
+
+
+def _job_in_a_fresh_process(run_id: int, queue) -> None:
+    """What a worker does with the run: check it, confirm it, write it. Reports its own figures."""
+    from django.db import connection as conn
+
+    conn.close()
+    started = time.perf_counter()
+    run = services.check_run(run_id=run_id)
+    checked = time.perf_counter()
+    services.request_confirm(run=run, user=run.uploaded_by, enqueue=False)
+    run = services.write_run(run_id=run_id)
+    written = time.perf_counter()
+    queue.put({"status": run.status, "check": checked - started, "write": written - checked,
+               "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--million", action="store_true", help="also the 1,000,000-row file in a fresh process")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    assert connection.vendor == "postgresql", "the floor is COPY: run against PostgreSQL"
+    print(f"database: {connection.settings_dict['NAME']}", flush=True)
+    society, _ = Society.objects.get_or_create(insurer_number=INSURER, defaults={"name": "ベンチ登録健康保険組合",
+                                                                                 "address": "東京都"})
+    user, _ = get_user_model().objects.get_or_create(username="bench-import", defaults={"is_staff": True})
+    clear(society.pk)
+    started = time.perf_counter()
+    populate(society.pk, args.rows)
+    print(f"{args.rows:,} persons with card facts (SQL): {time.perf_counter() - started:.1f} s", flush=True)
+
+    data = make_file(args.rows, as_of="2026-10-31")
+    print(f"file: {args.rows:,} rows, {len(data) / 1e6:.1f} MB", flush=True)
+    upload = web_request(society, data)
+    print(f"web request that starts the import       {upload * 1000:8.0f} ms   (target < 1,000 ms)", flush=True)
+
+    started = time.perf_counter()
+    plain_read(data)
+    floor_preview = time.perf_counter() - started
+    started = time.perf_counter()
+    run = services.import_preview(kind="registration", society=society, data=data, user=user)
+    preview = time.perf_counter() - started
+    assert run.status == "preview", (run.status, run.errors[:3])
+    print(f"preview {preview:6.2f} s  floor (csv.reader + parsing) {floor_preview:6.2f} s  "
+          f"ratio {preview / floor_preview:4.2f}x (target <= 2x)   counts {run.counts}", flush=True)
+
+    floor = floor_write(data, society.pk, user.pk)
+    started = time.perf_counter()
+    services.import_confirm(run=run, user=user)
+    confirm = time.perf_counter() - started
+    print(f"confirm {confirm:6.2f} s  floor (COPY + UPDATE … FROM)  {floor:6.2f} s  "
+          f"ratio {confirm / floor:4.2f}x (target <= 3x)", flush=True)
+
+    again = make_file(args.rows, as_of="2026-11-28", modulo=3)
+    started = time.perf_counter()
+    run = services.import_preview(kind="registration", society=society, data=again, user=user)
+    services.import_confirm(run=run, user=user)
+    print(f"next month's file (preview + confirm): {time.perf_counter() - started:6.2f} s   "
+          f"counts {run.counts}", flush=True)
+
+    if args.million:
+        clear(society.pk)
+        rows = 1_000_000
+        started = time.perf_counter()
+        populate(society.pk, rows)
+        print(f"{rows:,} persons with card facts (SQL): {time.perf_counter() - started:.1f} s", flush=True)
+        data = make_file(rows, as_of="2026-10-31")
+        print(f"file: {rows:,} rows, {len(data) / 1e6:.1f} MB", flush=True)
+        upload = web_request(society, data)
+        print(f"web request that starts the import       {upload * 1000:8.0f} ms   (target < 1,000 ms)", flush=True)
+        run = services._store(kind="registration", society=society,
+                              upload=ContentFile(data, name="national.csv"), user=user)
+        del data
+        context = multiprocessing.get_context("spawn")
+        queue = context.Queue()
+        started = time.perf_counter()
+        child = context.Process(target=_job_in_a_fresh_process, args=(run.pk, queue))
+        child.start()
+        figures = queue.get()
+        child.join()
+        print(f"1,000,000 rows in a fresh process: {figures['status']}, check {figures['check']:.1f} s, "
+              f"write {figures['write']:.1f} s, total {time.perf_counter() - started:.1f} s, "
+              f"peak RSS {figures['rss_mb']:.0f} MB (target < 500 MB)", flush=True)
+    if not args.keep:
+        clear(society.pk)
+
+
+if __name__ == "__main__":
+    main()
