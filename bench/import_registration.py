@@ -107,36 +107,38 @@ def plain_read(data: bytes) -> int:
 
 
 def floor_write(data: bytes, society_id: int, user_id: int) -> float:
-    """COPY the file into a temporary table and one UPDATE … FROM of the same columns; rolled back."""
+    """COPY the file into a temporary table and one UPDATE … FROM of the same columns, committed
+    (as the import commits); the card facts are then put back as they were (not timed)."""
     import io
 
-    started = time.perf_counter()
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("CREATE TEMP TABLE floor_rows (symbol varchar(8), number varchar(8), branch_number "
-                           "varchar(2), registered boolean, as_of date) ON COMMIT DROP")
-            cursor.copy_expert("COPY floor_rows FROM STDIN WITH (FORMAT csv, HEADER true)", io.BytesIO(data))
-            cursor.execute(
-                """UPDATE eligibility_cardfacts SET has_card = (eligibility_cardfacts.has_card OR f.registered),
-                       registered = f.registered, registration_source = 'national_file',
-                       registration_as_of = f.as_of, updated_at = now(), updated_by_id = %s
-                   FROM floor_rows f, eligibility_household h, eligibility_person p
-                   WHERE h.society_id = %s AND h.symbol = f.symbol AND h.number = f.number
-                     AND p.household_id = h.id AND p.branch_number = f.branch_number
-                     AND eligibility_cardfacts.person_id = p.id""",
-                [user_id, society_id],
-            )
-            elapsed = time.perf_counter() - started
-            raise _Rollback
-    except _Rollback:
-        pass
     with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE floor_saved AS SELECT c.* FROM eligibility_cardfacts c "
+                       "JOIN eligibility_person p ON p.id = c.person_id JOIN eligibility_household h "
+                       "ON h.id = p.household_id WHERE h.society_id = %s", [society_id])
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE floor_rows (symbol varchar(8), number varchar(8), branch_number "
+                       "varchar(2), registered boolean, as_of date) ON COMMIT DROP")
+        cursor.copy_expert("COPY floor_rows FROM STDIN WITH (FORMAT csv, HEADER true)", io.BytesIO(data))
+        cursor.execute(
+            """UPDATE eligibility_cardfacts SET has_card = (eligibility_cardfacts.has_card OR f.registered),
+                   registered = f.registered, registration_source = 'national_file',
+                   registration_as_of = f.as_of, updated_at = now(), updated_by_id = %s
+               FROM floor_rows f, eligibility_household h, eligibility_person p
+               WHERE h.society_id = %s AND h.symbol = f.symbol AND h.number = f.number
+                 AND p.household_id = h.id AND p.branch_number = f.branch_number
+                 AND eligibility_cardfacts.person_id = p.id""",
+            [user_id, society_id],
+        )
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("""UPDATE eligibility_cardfacts SET has_card = f.has_card, registered = f.registered,
+                              registration_source = f.registration_source, registration_as_of = f.registration_as_of,
+                              updated_at = f.updated_at, updated_by_id = f.updated_by_id
+                          FROM floor_saved f WHERE eligibility_cardfacts.person_id = f.person_id""")
+        cursor.execute("DROP TABLE floor_saved")
         cursor.execute("VACUUM ANALYZE eligibility_cardfacts")
     return elapsed
-
-
-class _Rollback(Exception):
-    pass
 
 
 def web_request(society, data: bytes) -> float:
@@ -148,9 +150,8 @@ def web_request(society, data: bytes) -> float:
     from staff.roles import CLERK
     from staff.testing import login_with_mfa, make_staff
 
-    User = get_user_model()
-    User.objects.filter(username="bench-upload").delete()
-    user = make_staff(role=CLERK, email="bench-upload@example.jp")
+    user = get_user_model().objects.filter(username="bench-upload").first() or make_staff(
+        role=CLERK, email="bench-upload@example.jp")
     client = Client()
     login_with_mfa(client, user)
     old = app.conf.task_always_eager, app.conf.broker_url
@@ -209,8 +210,11 @@ def main() -> None:
     started = time.perf_counter()
     plain_read(data)
     floor_preview = time.perf_counter() - started
+    # The upload is stored by the web request (above); the preview is the check job.
+    run = services._store(kind="registration", society=society, upload=ContentFile(data, name="national.csv"),
+                          user=user)
     started = time.perf_counter()
-    run = services.import_preview(kind="registration", society=society, data=data, user=user)
+    run = services.check_run(run_id=run.pk)
     preview = time.perf_counter() - started
     assert run.status == "preview", (run.status, run.errors[:3])
     print(f"preview {preview:6.2f} s  floor (csv.reader + parsing) {floor_preview:6.2f} s  "

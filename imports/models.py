@@ -120,7 +120,9 @@ class ImportRun(models.Model):
 class StagedRegistrationRow(models.Model):
     """One well-formed row of a registration-status file, loaded by ``COPY`` for set-based checks and writes."""
 
-    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database constraint and one index: each costs a lookup per row of a COPY. Staged rows
+    # are deleted with their run's upload (services._delete_staged).
+    run = models.ForeignKey(ImportRun, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
     line = models.PositiveIntegerField()
     symbol = models.CharField(max_length=8)
     number = models.CharField(max_length=8)
@@ -129,7 +131,6 @@ class StagedRegistrationRow(models.Model):
     as_of = models.DateField()
 
     class Meta:
-        indexes = [models.Index(fields=["run", "line"])]
         default_permissions = ()  # internal: never shown in the admin
 
     def __str__(self) -> str:
@@ -144,7 +145,7 @@ class StagedRosterRow(models.Model):
     the file is null here and leaves the stored value as it is.
     """
 
-    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    run = models.ForeignKey(ImportRun, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
     line = models.PositiveIntegerField()
     symbol = models.CharField(max_length=8)
     number = models.CharField(max_length=8)
@@ -175,7 +176,6 @@ class StagedRosterRow(models.Model):
     household_outcome = models.CharField(max_length=16, blank=True, db_default="")
 
     class Meta:
-        indexes = [models.Index(fields=["run", "line"]), models.Index(fields=["run", "symbol", "number"])]
         default_permissions = ()  # internal: never shown in the admin
 
     def __str__(self) -> str:

@@ -31,6 +31,9 @@ from eligibility import rules
 from eligibility.models import Person, normalise_digits
 
 BOM = b"\xef\xbb\xbf"
+# C0 control characters other than tab and line breaks (NUL first): never stored, never echoed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_MESSAGE = "使えない制御文字（NULなど）が含まれています。"
 
 
 class ImportFileError(Exception):
@@ -67,10 +70,18 @@ def decode(data: bytes) -> tuple[str, str]:
 CHUNK = 1 << 20
 
 
-def sniff(stream) -> tuple[str, int]:
-    """The encoding of a stored upload and its number of lines, read in chunks (flat memory).
+@dataclass(frozen=True)
+class Sniffed:
+    encoding: str
+    lines: int
+    # False when no control character appears anywhere: rows then skip that check.
+    has_control: bool
 
-    Same order as ``decode``: UTF-8 (with or without BOM) first, else CP932.
+
+def sniff(stream) -> Sniffed:
+    """The encoding of a stored upload, its number of lines, and whether it holds a control
+    character, read in chunks (flat memory). Same order as ``decode``: UTF-8 (with or
+    without BOM) first, else CP932.
     """
     start = stream.read(len(BOM))
     candidates = ["utf-8-sig"] if start == BOM else ["utf-8", "cp932"]
@@ -78,16 +89,18 @@ def sniff(stream) -> tuple[str, int]:
     for encoding in candidates:
         decoder = codecs.getincrementaldecoder(encoding)()
         lines = 0
+        has_control = False
         try:
             while chunk := stream.read(CHUNK):
-                decoder.decode(chunk)
+                text = decoder.decode(chunk)
+                has_control = has_control or _CONTROL.search(text) is not None
                 lines += chunk.count(b"\n")
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             stream.seek(0)
             continue
         stream.seek(0)
-        return encoding, lines
+        return Sniffed(encoding, lines, has_control)
     if candidates == ["utf-8-sig"]:
         raise ImportFileError("ファイルの文字コードがUTF-8として読めません。")
     raise ImportFileError(
@@ -101,9 +114,6 @@ def _header_key(name: str) -> str:
     return re.sub(r"[\s()（）・\-_]", "", name)
 
 
-# C0 control characters other than tab and line breaks (NUL first): never stored, never echoed.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-CONTROL_MESSAGE = "使えない制御文字（NULなど）が含まれています。"
 
 
 def read_rows(
@@ -115,12 +125,13 @@ def read_rows(
 
 
 def open_rows(
-    text, columns: dict[str, tuple[str, ...]], *, optional: frozenset[str] = frozenset()
+    text, columns: dict[str, tuple[str, ...]], *, optional: frozenset[str] = frozenset(), control: bool = True
 ) -> tuple[frozenset[str], Iterator[tuple[int, dict[str, str]]]]:
     """The columns the header has, and an iterator of ``(line number, {column: cell})``
     for each non-blank data row.
 
-    ``text`` is the file's text or a text stream. ``columns`` maps each column's name
+    ``text`` is the file's text or a text stream; ``control=False`` skips the per-row
+    check for control characters (``sniff`` found none). ``columns`` maps each column's name
     to the header names accepted for it; those in ``optional`` may be absent (and are
     then absent from each row). Raises ``ImportFileError`` when the header lacks a
     column or has an unknown one (an unknown column might carry data the portal must
@@ -162,10 +173,10 @@ def open_rows(
             "1行目（見出し）が決められた形式と違います（" + " / ".join(parts) + "）。"
             "見出しは " + ", ".join(columns) + " としてください。"
         )
-    return frozenset(index), _data_rows(reader, index)
+    return frozenset(index), _data_rows(reader, index, control=control)
 
 
-def _data_rows(reader, index: dict[str, int]) -> Iterator[tuple[int, dict[str, str]]]:
+def _data_rows(reader, index: dict[str, int], *, control: bool) -> Iterator[tuple[int, dict[str, str]]]:
     while True:
         try:
             cells = next(reader)
@@ -177,7 +188,7 @@ def _data_rows(reader, index: dict[str, int]) -> Iterator[tuple[int, dict[str, s
         if not any(cell.strip() for cell in cells):
             continue
         row = {name: (cells[i].strip() if i < len(cells) else "") for name, i in index.items()}
-        if any(_CONTROL.search(cell) for cell in cells):
+        if control and _CONTROL.search(",".join(cells)):
             row = {"__error__": CONTROL_MESSAGE}
         # R9: no cell of any column may carry a 12-digit My Number (the project's one check).
         elif any(contains_my_number(cell) for cell in cells):

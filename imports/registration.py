@@ -52,7 +52,7 @@ def key_text(symbol: str, number: str, branch: str) -> str:
     return f"{symbol}-{number}-{branch}"
 
 
-def classify(run_id: int, society_id: int) -> None:
+def classify(run_id: int, society_id: int, *, large: bool = False) -> None:
     """Each row's person, facts and outcome against the database as it is now (into CLASSIFIED)."""
     stated_on = f"COALESCE(c.registration_as_of, {local_date('c.updated_at')})"
     create_temp(CLASSIFIED, f"""
@@ -67,16 +67,19 @@ def classify(run_id: int, society_id: int) -> None:
             ELSE 'updated' END AS outcome
         FROM (
             SELECT s.line, s.symbol, s.number, s.branch_number, s.registered, s.as_of,
-                   MIN(s.line) OVER (PARTITION BY s.symbol, s.number, s.branch_number) AS first,
+                   COALESCE(d.first, s.line) AS first,
                    p.id AS person_id, c.person_id AS card_id, c.has_card, c.registered AS old_registered,
                    c.registration_source AS old_source, c.registration_as_of AS old_as_of,
                    {stated_on} AS stated_on, c.card_expires_on, c.ecert_expires_on
             FROM {STG} s
+            LEFT JOIN (SELECT symbol, number, branch_number, MIN(line) AS first FROM {STG} WHERE run_id = %s
+                       GROUP BY symbol, number, branch_number HAVING COUNT(*) > 1) d
+                   ON d.symbol = s.symbol AND d.number = s.number AND d.branch_number = s.branch_number
             LEFT JOIN eligibility_household h ON h.society_id = %s AND h.symbol = s.symbol AND h.number = s.number
             LEFT JOIN eligibility_person p ON p.household_id = h.id AND p.branch_number = s.branch_number
             LEFT JOIN eligibility_cardfacts c ON c.person_id = p.id
             WHERE s.run_id = %s
-        ) t""", [society_id, run_id])
+        ) t""", [run_id, society_id, run_id], large=large)
 
 
 def done() -> None:

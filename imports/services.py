@@ -46,7 +46,7 @@ from eligibility.selectors import today as japan_today
 from . import parsers, registration, roster
 from .models import ImportRun, StagedRegistrationRow, StagedRosterRow
 from .parsers import ImportFileError, RowError
-from .staging import Stager, analyze
+from .staging import LARGE, Stager
 
 logger = logging.getLogger(__name__)
 
@@ -193,11 +193,12 @@ def _check(run: ImportRun) -> None:
         stager = Stager(layout.staged, layout.fields, values=lambda row: _registration_values(run_id, row),
                         line=lambda row: registration.copy_line(row, run_id))
     with run.file.open("rb") as raw:
-        run.encoding, lines = parsers.sniff(raw)
-        run.rows_total = max(lines - 1, 0)
+        sniffed = parsers.sniff(raw)
+        run.encoding, run.rows_total = sniffed.encoding, max(sniffed.lines - 1, 0)
         _beat(run.pk, encoding=run.encoding, rows_total=run.rows_total)
         text = io.TextIOWrapper(raw, encoding=run.encoding, newline="")
-        present, rows = parsers.open_rows(text, layout.columns, optional=layout.optional)
+        present, rows = parsers.open_rows(text, layout.columns, optional=layout.optional,
+                                          control=sniffed.has_control)
         run.columns = sorted(present & layout.optional)
         for line, cells in rows:
             read += 1
@@ -221,7 +222,6 @@ def _check(run: ImportRun) -> None:
         text.detach()
     run.row_count = read
     _beat(run.pk, rows_read=read, row_count=read)
-    analyze(layout.staged)
     with transaction.atomic():
         if is_roster:
             roster.check_file(run.pk)
@@ -230,7 +230,7 @@ def _check(run: ImportRun) -> None:
             run.counts = roster.counts(run.pk)
             run.samples = roster.samples(run.pk, columns=run.columns)
         else:
-            registration.classify(run.pk, run.society_id)
+            registration.classify(run.pk, run.society_id, large=read > LARGE)
             found, found_count = registration.errors(limit=ERRORS_KEPT)
             run.counts = registration.counts()
             run.samples = registration.samples()
@@ -319,7 +319,7 @@ def _write(run: ImportRun, *, started: float) -> None:
         _errors, error_count = roster.errors(run.pk, limit=1)
         counts = roster.counts(run.pk)
     else:
-        registration.classify(run.pk, run.society_id)
+        registration.classify(run.pk, run.society_id, large=run.row_count > LARGE)
         _errors, error_count = registration.errors(limit=1)
         counts = registration.counts()
     if error_count or counts != run.counts:

@@ -140,23 +140,24 @@ def insert_select(model, given: dict[str, object]) -> tuple[str, str, list]:
     return ", ".join(columns), ", ".join(exprs), params
 
 
-def create_temp(name: str, select_sql: str, params: Iterable = ()) -> None:
+# A run larger than this joins the whole tables by hash (the staged rows have no fresh
+# statistics right after COPY, and an ANALYZE costs more than it saves).
+LARGE = 5_000
+
+
+def create_temp(name: str, select_sql: str, params: Iterable = (), *, large: bool = False) -> None:
     """A temporary table from a query: the classification of a run's rows, made once and
-    read by every later statement (no WAL, no index, gone with the session)."""
+    read by every later statement (no WAL, no index, gone with the session). Call it
+    inside a transaction."""
     with connection.cursor() as cursor:
+        if large and vendor() == "postgresql":
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
         cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {select_sql}", list(params))
-        if vendor() == "postgresql":
-            cursor.execute(f"ANALYZE {name}")
 
 
 def drop_temp(name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
-
-def analyze(model) -> None:
-    """Fresh statistics after a load, so that the planner joins the staged rows well."""
-    if vendor() == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
