@@ -167,13 +167,6 @@ class StagedRosterRow(models.Model):
     # Null: the column is absent from the file (blank clears the stored value).
     postal_code = models.CharField(max_length=8, null=True)  # noqa: DJ001
     address = models.CharField(max_length=200, null=True)  # noqa: DJ001
-    # Filled by the checks.
-    is_head = models.BooleanField(default=False, db_default=False)
-    household_id = models.BigIntegerField(null=True)
-    person_id = models.BigIntegerField(null=True)
-    employer_id = models.BigIntegerField(null=True)
-    outcome = models.CharField(max_length=16, blank=True, db_default="")
-    household_outcome = models.CharField(max_length=16, blank=True, db_default="")
 
     class Meta:
         default_permissions = ()  # internal: never shown in the admin

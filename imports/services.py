@@ -224,11 +224,11 @@ def _check(run: ImportRun) -> None:
     _beat(run.pk, rows_read=read, row_count=read)
     with transaction.atomic():
         if is_roster:
-            roster.check_file(run.pk)
-            roster.classify(run.pk, run.society_id, columns=run.columns)
-            found, found_count = roster.errors(run.pk, limit=ERRORS_KEPT)
-            run.counts = roster.counts(run.pk)
-            run.samples = roster.samples(run.pk, columns=run.columns)
+            roster.classify(run.pk, run.society_id, columns=run.columns, large=read > LARGE)
+            found, found_count = roster.errors(limit=ERRORS_KEPT)
+            run.counts = roster.counts()
+            run.samples = roster.samples()
+            roster.done()
         else:
             registration.classify(run.pk, run.society_id, large=read > LARGE)
             found, found_count = registration.errors(limit=ERRORS_KEPT)
@@ -315,9 +315,9 @@ def _write(run: ImportRun, *, started: float) -> None:
         raise ImportRefused("取込の作業用データが見つかりません。何も書き込んでいません。もう一度アップロードしてください。")
     is_roster = run.kind == ImportRun.Kind.ROSTER
     if is_roster:
-        roster.classify(run.pk, run.society_id, columns=run.columns)
-        _errors, error_count = roster.errors(run.pk, limit=1)
-        counts = roster.counts(run.pk)
+        roster.classify(run.pk, run.society_id, columns=run.columns, large=run.row_count > LARGE)
+        _errors, error_count = roster.errors(limit=1)
+        counts = roster.counts()
     else:
         registration.classify(run.pk, run.society_id, large=run.row_count > LARGE)
         _errors, error_count = registration.errors(limit=1)
@@ -333,7 +333,8 @@ def _write(run: ImportRun, *, started: float) -> None:
         cache.set(key, {"written": min(written, run.row_count)}, 3600)
 
     if is_roster:
-        roster.apply(run.pk, run.society_id, columns=run.columns, now=now, progress=progress)
+        roster.apply(run.society_id, now=now, progress=progress)
+        roster.done()
     else:
         registration.apply(user_id=run.confirmed_by_id, now=now, progress=progress)
         registration.done()
