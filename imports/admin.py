@@ -15,13 +15,10 @@ class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "preview_link")
     list_filter = ("kind", "status")
     list_select_related = ("uploaded_by",)
-    fields = ("kind", "status", "failure", "encoding", "row_count", "counts", "uploaded_at", "uploaded_by",
-              "confirmed_at", "confirmed_by", "seconds", "preview_link")
+    fields = ("kind", "status", "failure", "encoding", "row_count", "error_count", "warning_count", "counts",
+              "uploaded_at", "uploaded_by", "confirmed_at", "confirmed_by", "started_at", "finished_at", "seconds",
+              "preview_link")
     readonly_fields = fields
-
-    @admin.display(description="エラー")
-    def error_count(self, run: ImportRun) -> int:
-        return len(run.errors)
 
     @admin.display(description="詳細")
     def preview_link(self, run: ImportRun) -> str:
