@@ -176,7 +176,17 @@ def open_rows(
     return frozenset(index), _data_rows(reader, index, control=control)
 
 
+# Joins a row's cells for one My Number check per row: a letter is never a separator of digit
+# groups (R9), so no number is made up across two cells.
+_CELL_JOIN = "X"
+MY_NUMBER_MESSAGE = "個人番号（マイナンバー）のような12桁の数字が含まれています。個人番号は取り込めません。"
+
+
 def _data_rows(reader, index: dict[str, int], *, control: bool) -> Iterator[tuple[int, dict[str, str]]]:
+    names = list(index)
+    positions = list(index.values())
+    width = max(positions, default=-1) + 1
+    in_order = positions == list(range(len(positions)))
     while True:
         try:
             cells = next(reader)
@@ -185,14 +195,19 @@ def _data_rows(reader, index: dict[str, int], *, control: bool) -> Iterator[tupl
         except csv.Error as exc:
             yield reader.line_num, {"__error__": f"CSVとして読めません: {exc}"}
             continue
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():
             continue
-        row = {name: (cells[i].strip() if i < len(cells) else "") for name, i in index.items()}
-        if control and _CONTROL.search(",".join(cells)):
+        joined = _CELL_JOIN.join(cells)
+        # Cells are read as written; each cell's parser strips its own spaces.
+        if in_order and len(cells) >= width:
+            row = dict(zip(names, cells, strict=False))
+        else:
+            row = {name: (cells[i] if i < len(cells) else "") for name, i in index.items()}
+        if control and _CONTROL.search(joined):
             row = {"__error__": CONTROL_MESSAGE}
         # R9: no cell of any column may carry a 12-digit My Number (the project's one check).
-        elif any(contains_my_number(cell) for cell in cells):
-            row["__error__"] = "個人番号（マイナンバー）のような12桁の数字が含まれています。個人番号は取り込めません。"
+        elif contains_my_number(joined):
+            row["__error__"] = MY_NUMBER_MESSAGE
         yield reader.line_num, row
 
 

@@ -52,8 +52,9 @@ def key_text(symbol: str, number: str, branch: str) -> str:
     return f"{symbol}-{number}-{branch}"
 
 
-def classify(run_id: int, society_id: int, *, large: bool = False) -> None:
-    """Each row's person, facts and outcome against the database as it is now (into CLASSIFIED)."""
+def classify(run_id: int, society_id: int, *, large: bool = False, duplicates: bool = True) -> None:
+    """Each row's person, facts and outcome against the database as it is now (into CLASSIFIED).
+    ``duplicates=False`` skips looking for the same person twice (a file refused for it is never written)."""
     stated_on = f"COALESCE(c.registration_as_of, {local_date('c.updated_at')})"
     create_temp(CLASSIFIED, f"""
         SELECT t.*, CASE
@@ -73,6 +74,7 @@ def classify(run_id: int, society_id: int, *, large: bool = False) -> None:
                    {stated_on} AS stated_on, c.card_expires_on, c.ecert_expires_on
             FROM {STG} s
             LEFT JOIN (SELECT symbol, number, branch_number, MIN(line) AS first FROM {STG} WHERE run_id = %s
+                       AND {"TRUE" if duplicates else "FALSE"}
                        GROUP BY symbol, number, branch_number HAVING COUNT(*) > 1) d
                    ON d.symbol = s.symbol AND d.number = s.number AND d.branch_number = s.branch_number
             LEFT JOIN eligibility_household h ON h.society_id = %s AND h.symbol = s.symbol AND h.number = s.number
@@ -180,19 +182,15 @@ def _history(*, user_id: int | None, now) -> int:
     """One history row per person whose facts change (source: the national file), from the
     facts as they were when classified."""
     if vendor() == "postgresql":
-        def field(name: str, old: str, new: str) -> tuple[str, str]:
-            changed = f"{old} IS DISTINCT FROM {new}"
-            return (f"CASE WHEN {changed} THEN jsonb_build_object('{name}', {old}) ELSE '{{}}'::jsonb END",
-                    f"CASE WHEN {changed} THEN jsonb_build_object('{name}', {new}) ELSE '{{}}'::jsonb END")
-
-        parts = [
-            field("has_card", "s.has_card", "(s.has_card OR s.registered)"),
-            field("registered", "s.old_registered", "s.registered"),
-            field("registration_source", "s.old_source", "'national_file'::text"),
-            field("registration_as_of", "s.old_as_of", "s.as_of"),
-        ]
-        before = " || ".join(b for b, _a in parts)
-        after = " || ".join(a for _b, a in parts)
+        # Every field, then the unchanged ones taken out (an old null stays: it is a change).
+        names = ("has_card", "registered", "registration_source", "registration_as_of")
+        old = ("s.has_card", "s.old_registered", "s.old_source", "s.old_as_of")
+        new = ("(s.has_card OR s.registered)", "s.registered", "'national_file'::text", "s.as_of")
+        unchanged = "ARRAY[" + ", ".join(
+            f"CASE WHEN {o} IS NOT DISTINCT FROM {n} THEN '{name}' END" for name, o, n in zip(names, old, new, strict=True)
+        ) + "]::text[]"
+        before = "jsonb_build_object(" + ", ".join(f"'{n}', {o}" for n, o in zip(names, old, strict=True)) + f") - {unchanged}"
+        after = "jsonb_build_object(" + ", ".join(f"'{n}', {v}" for n, v in zip(names, new, strict=True)) + f") - {unchanged}"
         new_card = ("jsonb_build_object('has_card', s.registered, 'registered', s.registered, "
                     "'registration_source', 'national_file', 'registration_as_of', s.as_of)")
         with connection.cursor() as cursor:

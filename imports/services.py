@@ -319,7 +319,7 @@ def _write(run: ImportRun, *, started: float) -> None:
         _errors, error_count = roster.errors(limit=1)
         counts = roster.counts()
     else:
-        registration.classify(run.pk, run.society_id, large=run.row_count > LARGE)
+        registration.classify(run.pk, run.society_id, large=run.row_count > LARGE, duplicates=False)
         _errors, error_count = registration.errors(limit=1)
         counts = registration.counts()
     if error_count or counts != run.counts:
