@@ -51,6 +51,8 @@ from .staging import LARGE, Stager
 logger = logging.getLogger(__name__)
 
 ERRORS_KEPT = 10_000
+# Files larger than this are loaded by a thread while the next rows are parsed (PostgreSQL).
+BACKGROUND_LOAD_BYTES = 1_000_000
 WARNINGS_KEPT = 1_000
 PROGRESS_EVERY = 20_000
 GENERIC_FAILURE = "取込中にエラーが起きました。何も書き込んでいません。もう一度お試しください。"
@@ -184,7 +186,6 @@ def _check(run: ImportRun) -> None:
     today = japan_today()
     errors: list[dict] = []
     warnings: list[dict] = []
-    error_count = warning_count = read = 0
     is_roster = run.kind == ImportRun.Kind.ROSTER
     run_id = run.pk
     if is_roster:
@@ -193,33 +194,12 @@ def _check(run: ImportRun) -> None:
         stager = Stager(layout.staged, layout.fields, values=lambda row: _registration_values(run_id, row),
                         line=lambda row: registration.copy_line(row, run_id))
     with run.file.open("rb") as raw:
-        sniffed = parsers.sniff(raw)
-        run.encoding, run.rows_total = sniffed.encoding, max(sniffed.lines - 1, 0)
-        _beat(run.pk, encoding=run.encoding, rows_total=run.rows_total)
-        text = io.TextIOWrapper(raw, encoding=run.encoding, newline="")
-        present, rows = parsers.open_rows(text, layout.columns, optional=layout.optional,
-                                          control=sniffed.has_control)
-        run.columns = sorted(present & layout.optional)
-        for line, cells in rows:
-            read += 1
-            if read % PROGRESS_EVERY == 0:
-                stager.flush()
-                _beat(run.pk, rows_read=read)
-            try:
-                row = layout.make_row(line, cells, today=today)
-            except RowError as exc:
-                error_count += 1
-                if len(errors) < ERRORS_KEPT:
-                    errors.append({"line": line, "message": str(exc)})
-                continue
-            stager.add(row)
-            if is_roster:
-                for message in row.warnings(today=today):
-                    warning_count += 1
-                    if len(warnings) < WARNINGS_KEPT:
-                        warnings.append({"line": line, "message": message})
-        stager.flush()
-        text.detach()
+        if raw.size > BACKGROUND_LOAD_BYTES:
+            stager.in_background()
+        try:
+            read, error_count, warning_count = _read(run, raw, layout, stager, errors, warnings, today)
+        finally:
+            stager.close()
     run.row_count = read
     _beat(run.pk, rows_read=read, row_count=read)
     with transaction.atomic():
@@ -239,6 +219,42 @@ def _check(run: ImportRun) -> None:
     run.error_count = error_count + found_count
     run.warnings, run.warning_count = warnings, warning_count
     run.rows_checked = read
+
+
+def _read(run: ImportRun, raw, layout: Layout, stager: Stager, errors: list, warnings: list,
+          today) -> tuple[int, int, int]:
+    """Parse the file row by row into the stager; the first bad rows (and warnings) go to the
+    lists. Returns the rows read, the bad rows and the rows with a warning."""
+    error_count = warning_count = read = 0
+    sniffed = parsers.sniff(raw)
+    run.encoding, run.rows_total = sniffed.encoding, max(sniffed.lines - 1, 0)
+    _beat(run.pk, encoding=run.encoding, rows_total=run.rows_total)
+    text = io.TextIOWrapper(raw, encoding=run.encoding, newline="")
+    try:
+        present, rows = parsers.open_rows(text, layout.columns, optional=layout.optional,
+                                          control=sniffed.has_control)
+        run.columns = sorted(present & layout.optional)
+        is_roster = run.kind == ImportRun.Kind.ROSTER
+        for line, cells in rows:
+            read += 1
+            if read % PROGRESS_EVERY == 0:
+                _beat(run.pk, rows_read=read)
+            try:
+                row = layout.make_row(line, cells, today=today)
+            except RowError as exc:
+                error_count += 1
+                if len(errors) < ERRORS_KEPT:
+                    errors.append({"line": line, "message": str(exc)})
+                continue
+            stager.add(row)
+            if is_roster:
+                for message in row.warnings(today=today):
+                    warning_count += 1
+                    if len(warnings) < WARNINGS_KEPT:
+                        warnings.append({"line": line, "message": message})
+    finally:
+        text.detach()
+    return read, error_count, warning_count
 
 
 def _roster_values(run_id: int, row) -> tuple:

@@ -50,6 +50,27 @@ class Stager:
         self.written = 0
         self._columns = ", ".join(model._meta.get_field(name).column for name in fields)
         self._copy = vendor() == "postgresql"
+        self._loader = None
+
+    def _copy_chunk(self, conn, text: str) -> None:
+        import io
+
+        with conn.cursor() as cursor:
+            cursor.copy_expert(f"COPY {self.model._meta.db_table} ({self._columns}) FROM STDIN", io.StringIO(text))
+
+    def in_background(self) -> "Stager":
+        """Load the chunks from a thread with a connection of its own (PostgreSQL), so that the
+        database stores one chunk while Python parses the next (2 cores: about the COPY's time
+        saved). Each chunk commits on its own, as the rows of a check do anyway. Call ``close()``."""
+        if self._copy:
+            self._loader = _Loader(self)
+        return self
+
+    def close(self) -> None:
+        self.flush()
+        if self._loader is not None:
+            self._loader.finish()
+            self._loader = None
 
     def add(self, row) -> None:
         self.rows.append(self.line(row) if self._copy else self.values(row))
@@ -60,17 +81,56 @@ class Stager:
         if not self.rows:
             return
         if self._copy:
-            import io
-
-            buffer = io.StringIO("".join(self.rows))
-            with connection.cursor() as cursor:
-                cursor.copy_expert(f"COPY {self.model._meta.db_table} ({self._columns}) FROM STDIN", buffer)
+            if self._loader is not None:
+                self._loader.put("".join(self.rows))
+            else:
+                self._copy_chunk(connection, "".join(self.rows))
         else:
             self.model.objects.bulk_create(
                 (self.model(**dict(zip(self.fields, row, strict=True))) for row in self.rows), batch_size=2000
             )
         self.written += len(self.rows)
         self.rows = []
+
+
+class _Loader:
+    """A thread that COPYs the chunks it is given, on its own connection."""
+
+    def __init__(self, stager: Stager):
+        import queue
+        import threading
+
+        self.stager = stager
+        self.chunks: queue.Queue = queue.Queue(maxsize=3)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="imports-copy", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        from django.db import connections
+
+        conn = connections.create_connection("default")
+        try:
+            while (text := self.chunks.get()) is not None:
+                if self.error is None:
+                    try:
+                        self.stager._copy_chunk(conn, text)
+                    except BaseException as exc:  # handed to the parsing thread
+                        self.error = exc
+        finally:
+            conn.close()
+
+    def put(self, text: str) -> None:
+        if self.error is not None:
+            self.finish()
+        self.chunks.put(text)
+
+    def finish(self) -> None:
+        self.chunks.put(None)
+        self.thread.join()
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
 
 
 def execute(sql: str, params: Iterable = ()) -> int:

@@ -288,3 +288,27 @@ def test_staged_rows_go_once_a_run_is_written(society, clerk, django_capture_on_
     run = import_preview(kind="registration", society=society, data=registration("1,1,00,1,2026-10-31"), user=clerk)
     assert run.status == ImportRun.Status.REFUSED  # nobody with that key
     assert not StagedRegistrationRow.objects.filter(run_id=run.pk).exists() and not run.file
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_file_is_loaded_by_a_thread_while_the_next_rows_are_parsed(monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the background load is PostgreSQL's COPY")
+    monkeypatch.setattr(services, "BACKGROUND_LOAD_BYTES", 0)
+    monkeypatch.setattr("imports.staging.CHUNK", 7)  # several chunks
+    society = SocietyFactory()
+    clerk = UserFactory(username="clerk", is_staff=True)
+    for n in range(1, 31):
+        CardFactsFactory(person=PersonFactory(household__society=society, household__symbol="9",
+                                              household__number=str(n), branch_number="00"), registered=False,
+                         registration_source="")
+    lines = [f"9,{n},00,1,2026-10-31" for n in range(1, 31)]
+
+    run = import_preview(kind="registration", society=society, data=registration(*lines), user=clerk)
+
+    assert run.counts == {"updated": 30} and run.row_count == 30
+    import_confirm(run=run, user=clerk)
+    assert CardFacts.objects.filter(registered=True).count() == 30
+    assert not StagedRegistrationRow.objects.filter(run_id=run.pk).exists()
