@@ -47,8 +47,8 @@ def export_run(*, job_id: int) -> ExportJob:
     exporter = registry.get(job.kind)
     codec = ENCODINGS[job.encoding]
     try:
-        total = exporter.count(params=job.params, user=job.created_by)
-        ExportJob.objects.filter(pk=job.pk).update(rows_total=total)
+        job.rows_total = exporter.count(params=job.params, user=job.created_by)
+        ExportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
         written = 0
         with tempfile.TemporaryFile() as tmp:
             writer = csvfiles.writer(csvfiles.Echo())
