@@ -18,9 +18,8 @@ from eligibility import rules
 from eligibility.admin_filters import STATUS_LABELS  # the staff's words for R5, as on the dashboard
 from eligibility.admin_search import FoldedNameSearchMixin
 from eligibility.selectors import today
-from exports.services import export_start
 
-from . import exports, selectors, services
+from . import selectors, services
 from .admin_extras import (
     snapshot_rows,  # importing it registers the print files and the person inline
 )
@@ -198,15 +197,14 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
         return self._csv(request, queryset, encoding)
 
     def _csv(self, request, queryset, encoding: str):
-        """A job writes the file (certificates.exports); staff follow it on its page."""
+        """A job writes the file (exports.ex_officio): staff go to its page, with the list's filter
+        (and the rows they selected)."""
         if encoding not in CSV_ENCODINGS:
             raise PermissionDenied
-        selected = None if request.POST.get("select_across", "0") != "0" or request.method == "GET" else [
-            pk for pk in queryset.values_list("pk", flat=True)
-        ]
-        job = export_start(kind=exports.EX_OFFICIO.name, params={"query": request.GET.urlencode(), "ids": selected},
-                           encoding=encoding, user=request.user, request=request)
-        return redirect("staff:exports:detail", job.pk)
+        query = request.GET.copy()
+        if request.method == "POST" and request.POST.get("select_across", "0") == "0":
+            query.setlist("ids", [str(pk) for pk in queryset.values_list("pk", flat=True)])
+        return redirect(f"{reverse('staff:exports:start', args=['ex_officio', encoding])}?{query.urlencode()}")
 
 
 @admin.register(EligibilityCertificate)

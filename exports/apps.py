@@ -5,3 +5,6 @@ class ExportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "exports"
     verbose_name = "CSV出力"
+
+    def ready(self):
+        from . import ex_officio  # noqa: F401  (registers the ex-officio exporter)

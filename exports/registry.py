@@ -1,7 +1,7 @@
-"""The lists that can be exported, each registered by the app that owns it.
+"""The lists that can be exported: one ``Exporter`` each (name, permission, header, rows).
 
-``exports`` sits below the apps whose lists it writes: they register an ``Exporter``
-(name, permission, header, rows) at import time, so this app never imports them.
+``exports`` sits above the apps whose lists it writes (layer 3): its modules read them
+(``exports.ex_officio``), and the lower apps' pages only link to ``staff:exports:start``.
 """
 
 from collections.abc import Callable, Iterable
@@ -18,7 +18,9 @@ class Exporter:
     # rows(params=…, user=…) → an iterator of rows (lists of cells); count(params=…, user=…) → the row count.
     rows: Callable[..., Iterable[list]]
     count: Callable[..., int]
-    # Where staff go back to from the job's page (a URL name and args), optional.
+    # readable(params=…, user=…) → False when the list's filter cannot be read.
+    readable: Callable[..., bool] = lambda **kwargs: True
+    # Where staff go back to from the job's page (a URL name), optional.
     back_url: str = ""
 
 

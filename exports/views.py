@@ -1,14 +1,14 @@
-"""The job's page (progress, then the download link) and the audited download."""
+"""Starting an export (the lists link here), the job's page (progress, then the download
+link) and the audited download. Staff only (``core.access.staff_required``); the
+exporter's own permission is checked for each job."""
 
-from functools import wraps
-
-from django.contrib import admin
-from django.contrib.auth.views import redirect_to_login
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+
+from core.access import staff_required
 
 from . import registry, services
 from .models import ExportJob
@@ -25,22 +25,27 @@ def _job_for(request: HttpRequest, pk: int) -> ExportJob:
     return job
 
 
-def _staff(view):
-    """Staff only (anonymous users go to the admin login); the exporter's permission is
-    checked per job by ``_job_for``, and the MFA middleware guards /staff/ as a net."""
+@staff_required()
+def export_start(request: HttpRequest, kind: str, encoding: str) -> HttpResponse:
+    """Queue the export of the list ``kind`` for the filter in the query string (``ids`` = the
+    rows staff selected) and show its page."""
+    try:
+        exporter = registry.get(kind)
+    except KeyError:
+        raise Http404 from None
+    if encoding not in services.ENCODINGS or not request.user.has_perm(exporter.permission):
+        raise PermissionDenied
+    query = request.GET.copy()
+    ids = [int(pk) for pk in query.pop("ids", []) if pk.isdigit()] or None
+    params = {"query": query.urlencode(), "ids": ids}
+    if not exporter.readable(params=params, user=request.user):
+        messages.error(request, _("絞り込みの条件が読み取れません。一覧から選び直してください。"))
+        return redirect(exporter.back_url)
+    job = services.export_start(kind=kind, params=params, encoding=encoding, user=request.user, request=request)
+    return redirect("staff:exports:detail", job.pk)
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        if not (request.user.is_active and request.user.is_staff):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
 
-    return wrapper
-
-
-@_staff
+@staff_required()
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_for(request, pk)
     exporter = registry.get(job.kind)
@@ -55,7 +60,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-@_staff
+@staff_required()
 def export_download(request: HttpRequest, pk: int) -> FileResponse:
     job = _job_for(request, pk)
     if job.status != ExportJob.Status.DONE or not job.file:

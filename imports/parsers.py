@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal, overload
+from typing import IO, Any, Literal, overload
 
 from core.mynumber import contains_my_number
 from core.wareki import ERAS
@@ -78,7 +78,7 @@ class Sniffed:
     has_control: bool
 
 
-def sniff(stream) -> Sniffed:
+def sniff(stream: IO[bytes]) -> Sniffed:
     """The encoding of a stored upload, its number of lines, and whether it holds a control
     character, read in chunks (flat memory). Same order as ``decode``: UTF-8 (with or
     without BOM) first, else CP932.
@@ -117,7 +117,7 @@ def _header_key(name: str) -> str:
 
 
 def read_rows(
-    text, columns: dict[str, tuple[str, ...]], *, optional: frozenset[str] = frozenset()
+    text: str | IO[str], columns: dict[str, tuple[str, ...]], *, optional: frozenset[str] = frozenset()
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line number, {column: cell})`` for each non-blank data row (see ``open_rows``)."""
     _present, rows = open_rows(text, columns, optional=optional)
@@ -125,7 +125,7 @@ def read_rows(
 
 
 def open_rows(
-    text, columns: dict[str, tuple[str, ...]], *, optional: frozenset[str] = frozenset(), control: bool = True
+    text: str | IO[str], columns: dict[str, tuple[str, ...]], *, optional: frozenset[str] = frozenset(), control: bool = True
 ) -> tuple[frozenset[str], Iterator[tuple[int, dict[str, str]]]]:
     """The columns the header has, and an iterator of ``(line number, {column: cell})``
     for each non-blank data row.
@@ -182,7 +182,7 @@ _CELL_JOIN = "X"
 MY_NUMBER_MESSAGE = "個人番号（マイナンバー）のような12桁の数字が含まれています。個人番号は取り込めません。"
 
 
-def _data_rows(reader, index: dict[str, int], *, control: bool) -> Iterator[tuple[int, dict[str, str]]]:
+def _data_rows(reader: Any, index: dict[str, int], *, control: bool) -> Iterator[tuple[int, dict[str, str]]]:
     names = list(index)
     positions = list(index.values())
     width = max(positions, default=-1) + 1

@@ -46,6 +46,7 @@ from eligibility.selectors import today as japan_today
 from . import parsers, registration, roster
 from .models import ImportRun, StagedRegistrationRow, StagedRosterRow
 from .parsers import ImportFileError, RowError
+from .signals import imported
 from .staging import LARGE, Stager
 
 logger = logging.getLogger(__name__)
@@ -370,6 +371,8 @@ def _write(run: ImportRun, *, started: float) -> None:
         details={"counts": counts, "rows": run.row_count},
     )
     transaction.on_commit(lambda: (_forget_file(run), _delete_staged(run.pk)))
+    # The apps above (the staff dashboard's counts) follow the import.
+    transaction.on_commit(lambda: imported.send(sender=ImportRun, run=run))
 
 
 def _fail(run_id: int, message: str) -> None:

@@ -1,16 +1,18 @@
-"""The ex-officio list (職権交付の対象者一覧) as a CSV export job (``exports``).
+"""The ex-officio list (職権交付の対象者一覧) as a CSV export job.
 
 The job finds its rows again from the list's own filters: the admin changelist's
 queryset for the query string staff had on screen (or the rows they selected), as of
-the day the job runs.
+the day the job runs. The certificates admin only links here (a lower app never
+imports ``exports``).
 """
 
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.http import HttpRequest, QueryDict
 
-from exports.registry import Exporter, register
+from certificates.models import Basis, ExOfficioCandidate
+from eligibility.admin_filters import STATUS_LABELS
 
-from .models import Basis, ExOfficioCandidate
-from .views import STATUS_LABELS
+from .registry import Exporter, register
 
 CSV_HEADER = ["記号", "番号", "枝番", "氏名", "氏名（カナ）", "生年月日", "性別", "続柄", "事業所番号", "事業所名称",
               "任意継続", "資格取得日", "交付の根拠", "マイナ保険証の状況"]
@@ -34,6 +36,15 @@ def count(*, params: dict, user) -> int:
     return _queryset(params=params, user=user).count()
 
 
+def readable(*, params: dict, user) -> bool:
+    """False when the list's filter cannot be read (staff go back to the list, as there)."""
+    try:
+        _queryset(params=params, user=user)
+    except IncorrectLookupParameters:
+        return False
+    return True
+
+
 def rows(*, params: dict, user):
     queryset = _queryset(params=params, user=user).order_by(
         "household__employer__code", "household__symbol", "household__number", "branch_number"
@@ -51,5 +62,5 @@ def rows(*, params: dict, user):
 
 EX_OFFICIO = register(Exporter(
     name="ex_officio", label="職権交付の対象者一覧", permission="certificates.export_list", header=CSV_HEADER,
-    rows=rows, count=count, back_url="admin:certificates_exofficiocandidate_changelist",
+    rows=rows, count=count, readable=readable, back_url="admin:certificates_exofficiocandidate_changelist",
 ))
