@@ -9,7 +9,8 @@ from celery import shared_task
 from . import services
 
 # A 1,000,000-row file takes minutes on a loaded machine: longer limits than the default.
-LIMITS = {"soft_time_limit": 3300, "time_limit": 3600}
+# Under the broker's visibility timeout (3600 s), or Redis would hand the message to a second worker.
+LIMITS = {"soft_time_limit": 3000, "time_limit": 3300}
 
 
 @shared_task(name="imports.tasks.check_run", **LIMITS)
