@@ -63,9 +63,9 @@ def populate(society_id: int, rows: int) -> None:
         cursor.execute(
             """INSERT INTO eligibility_person (household_id, branch_number, relationship, family_name, given_name,
                    family_name_kana, given_name_kana, print_name, sex, birth_date, eligible_from, certificate_wanted,
-                   my_number_registered)
+                   my_number_registered, search_text)
                SELECT h.id, '00', 'self', '佐藤', '花子', 'サトウ', 'ハナコ', '', 'F',
-                      DATE '1960-01-01' + (h.id %% 15000)::int, DATE '2010-04-01', FALSE, TRUE
+                      DATE '1960-01-01' + (h.id %% 15000)::int, DATE '2010-04-01', FALSE, TRUE, '佐藤 花子 サトウ ハナコ'
                FROM eligibility_household h WHERE h.society_id = %s""",
             [society_id],
         )
@@ -269,7 +269,7 @@ def main() -> None:
         print(f"1,000,000 rows in a fresh process: {figures['status']}, check {figures['check']:.1f} s, "
               f"write {figures['write']:.1f} s, total {time.perf_counter() - started:.1f} s, "
               f"RSS at start {figures['start_mb']:.0f} MB, peak RSS during the job {figures['rss_mb']:.0f} MB "
-              f"(target < 500 MB; the process's own peak, module imports included: "
+              f"(target < 500 MB; ru_maxrss, which Linux carries over from this parent through fork and exec: "
               f"{figures['process_peak_mb']:.0f} MB)", flush=True)
     if not args.keep:
         clear(society.pk)

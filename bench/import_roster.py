@@ -107,8 +107,10 @@ def floor(data: bytes, society_id: int, *, create: bool) -> float:
             cursor.execute(
                 f"""INSERT INTO eligibility_person (household_id, branch_number, relationship, family_name, given_name,
                        family_name_kana, given_name_kana, sex, birth_date, eligible_from, eligible_until,
-                       certificate_wanted, print_name, my_number_registered)
-                    SELECT h.id, {PERSON_VALUES}, '', TRUE FROM floor_rows f JOIN eligibility_household h
+                       certificate_wanted, print_name, my_number_registered, search_text)
+                    SELECT h.id, {PERSON_VALUES}, '', TRUE, f.family_name || ' ' || f.given_name || ' '
+                           || f.family_name_kana || ' ' || f.given_name_kana
+                    FROM floor_rows f JOIN eligibility_household h
                     ON h.society_id = %s AND h.symbol = f.symbol AND h.number = f.number""", [society_id])
         else:
             cursor.execute(

@@ -167,6 +167,8 @@ class StagedRosterRow(models.Model):
     # Null: the column is absent from the file (blank clears the stored value).
     postal_code = models.CharField(max_length=8, null=True)  # noqa: DJ001
     address = models.CharField(max_length=200, null=True)  # noqa: DJ001
+    # Person.search_text of the row's names (core.kana folds them in Python, while parsing).
+    search_text = models.CharField(max_length=400, blank=True)
 
     class Meta:
         default_permissions = ()  # internal: never shown in the admin

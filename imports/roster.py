@@ -22,7 +22,7 @@ FIELDS = (
     "run_id", "line", "symbol", "number", "branch_number", "relationship", "family_name", "given_name",
     "family_name_kana", "given_name_kana", "sex", "birth_date", "eligible_from", "eligible_until",
     "certificate_wanted", "my_number_registered", "employer_code", "voluntary_continuation",
-    "voluntary_continuation_ends_on", "postal_code", "address",
+    "voluntary_continuation_ends_on", "postal_code", "address", "search_text",
 )
 ERROR_OUTCOMES = ("duplicate", "extra_self", "bad_employer", "employer_mismatch", "vc_mismatch")
 _ERRORS = ", ".join(f"'{o}'" for o in ERROR_OUTCOMES)
@@ -216,7 +216,7 @@ def apply(society_id: int, *, now, progress) -> int:
     )
     progress(written)
     given = {name: f"s.{name}" for name in PERSON_FIELDS}
-    given.update({"household_id": "h.id", "branch_number": "s.branch_number",
+    given.update({"household_id": "h.id", "branch_number": "s.branch_number", "search_text": "s.search_text",
                   "my_number_registered": "COALESCE(s.my_number_registered, TRUE)"})
     cols, select, params = insert_select(Person, given)
     written += execute(
@@ -228,10 +228,20 @@ def apply(society_id: int, *, now, progress) -> int:
     progress(written)
     sets = [f"{name} = s.{name}" for name in PERSON_FIELDS]
     sets.append("my_number_registered = COALESCE(s.my_number_registered, eligibility_person.my_number_registered)")
+    # The folded names for search; a person with a 印字用氏名 gets it folded in too, below.
+    sets.append("search_text = CASE WHEN eligibility_person.print_name = '' THEN s.search_text "
+                "ELSE eligibility_person.search_text END")
     written += execute(
         f"""UPDATE eligibility_person SET {", ".join(sets)} FROM {CLASSIFIED} s
             WHERE s.outcome IN ('updated', 'ended') AND eligibility_person.id = s.person_id"""
     )
+    with_print_name = [pk for (pk,) in fetch(
+        f"""SELECT p.id FROM {CLASSIFIED} s JOIN eligibility_person p ON p.id = s.person_id
+            WHERE s.outcome IN ('updated', 'ended') AND p.print_name <> ''"""
+    )]
+    persons = [p.fill_search_text() for p in Person.objects.filter(pk__in=with_print_name).only(
+        "pk", *Person.SEARCHED_FIELDS)]
+    Person.objects.bulk_update(persons, ["search_text"], batch_size=1000)
     progress(written)
     # Every person has card facts (all unknown at first: derive() leaves the derived dates null).
     cols, select, params = insert_select(CardFacts, {"person_id": "p.id", "updated_at": Param(now)})

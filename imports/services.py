@@ -40,6 +40,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
+from core.kana import fold_all
 from eligibility.models import Society
 from eligibility.selectors import today as japan_today
 
@@ -263,7 +264,7 @@ def _roster_values(run_id: int, row) -> tuple:
             row.given_name, row.family_name_kana, row.given_name_kana, row.sex, row.birth_date,
             row.eligible_from, row.eligible_until, row.certificate_wanted, row.my_number_registered,
             row.employer_code, row.voluntary_continuation, row.voluntary_continuation_ends_on, row.postal_code,
-            row.address)
+            row.address, fold_all(row.family_name, row.given_name, row.family_name_kana, row.given_name_kana))
 
 
 def _registration_values(run_id: int, row) -> tuple:

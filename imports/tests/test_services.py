@@ -378,3 +378,21 @@ def test_registration_status_values_and_dates_are_checked(society, clerk, hanako
     assert [e["line"] for e in run.errors] == [2, 3]
     assert "利用登録状況「はい」" in run.errors[0]["message"]
     assert "未来の日付" in run.errors[1]["message"]
+
+
+def test_imported_names_are_found_by_the_folded_search(society, clerk):
+    from core.kana import fold_all
+
+    import_confirm(run=preview(society, clerk, roster(HANAKO, TARO)), user=clerk)
+    taro = Person.objects.get(given_name="太郎")
+    assert taro.search_text == fold_all("佐藤", "太郎", "サトウ", "タロウ")
+    Person.objects.filter(given_name="花子").update(print_name="佐藤 華子")
+
+    moved = TARO.replace("サトウ,タロウ", "サトウ,タロー")
+    import_confirm(run=preview(society, clerk, roster(HANAKO.replace("ハナコ", "ハナ"), moved)), user=clerk)
+
+    taro.refresh_from_db()
+    assert taro.search_text == fold_all("佐藤", "太郎", "サトウ", "タロー")
+    hanako = Person.objects.get(given_name="花子")
+    assert hanako.search_text == fold_all("佐藤", "花子", "サトウ", "ハナ", "佐藤 華子")
+
