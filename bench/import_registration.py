@@ -205,6 +205,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "the floor is COPY: run against PostgreSQL"
+    from kenpo_portal.celery import app
+
+    # Jobs the import queues for other apps (the staff dashboard's refresh) are not run inline.
+    app.conf.task_always_eager, app.conf.broker_url = False, "memory://"
     print(f"database: {connection.settings_dict['NAME']}", flush=True)
     society, _ = Society.objects.get_or_create(insurer_number=INSURER, defaults={"name": "ベンチ登録健康保険組合",
                                                                                  "address": "東京都"})
