@@ -1,10 +1,6 @@
 """A real Celery worker on the ``imports`` queue, killed (SIGKILL) in the middle of a write:
 nothing is half-written, and the run, started again, is written exactly once."""
 
-import os
-import signal
-import subprocess
-import time
 from datetime import timedelta
 
 import psycopg2
@@ -22,45 +18,13 @@ from tests.factories import (
     SocietyFactory,
     UserFactory,
 )
+from tests.workers import kill_hard, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pytest.mark.slow]
 PERSONS = 60
 
 
-def _wait(predicate, *, timeout: float, what: str, procs=()):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    output = "\n".join(p.stdout.read() if p.poll() is not None else "(running)" for p in procs)
-    pytest.fail(f"timed out waiting for {what}\n{output[-3000:]}")
 
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
-def _kill_hard(proc: subprocess.Popen) -> None:
-    """SIGKILL the worker and its pool process: no warm shutdown, no rollback it could run itself."""
-    pool = _children(proc.pid)
-    assert pool, "the prefork pool process"
-    for pid in [*pool, proc.pid]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait(timeout=10)
 
 
 def _other_connection():
@@ -96,10 +60,10 @@ def test_a_worker_killed_mid_write_leaves_nothing_and_the_restarted_run_writes_o
     try:
         worker = celery_worker_process(queues="imports")
         services.request_confirm(run=run, user=clerk)  # queued on commit (autocommit here)
-        _wait(_someone_waits_on_a_lock, timeout=60, what="the write to reach the card facts", procs=[worker])
+        wait_until(_someone_waits_on_a_lock, timeout=60, what="the write to reach the card facts", procs=[worker])
         # The worker holds the run: the beat task leaves it alone however late it is.
         assert services.resume_stalled(now=timezone.now() + timedelta(hours=1)) == []
-        _kill_hard(worker)
+        kill_hard(worker)
     finally:
         blocker.rollback()
         blocker.close()
@@ -118,9 +82,9 @@ def test_a_worker_killed_mid_write_leaves_nothing_and_the_restarted_run_writes_o
         resumed.extend(services.resume_stalled(now=timezone.now() + timedelta(hours=1)))
         return bool(resumed)
 
-    _wait(resumed_once_the_dead_session_is_gone, timeout=60, what="the dead session's locks to go")
+    wait_until(resumed_once_the_dead_session_is_gone, timeout=60, what="the dead session's locks to go")
     assert resumed == [run.pk]
-    _wait(lambda: ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.CONFIRMED, timeout=120,
+    wait_until(lambda: ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.CONFIRMED, timeout=120,
           what="the restarted write", procs=[restarted])
     assert CardFacts.objects.filter(registered=True, registration_source="national_file").count() == PERSONS
     assert CardFactsChange.objects.count() == PERSONS

@@ -22,6 +22,7 @@ from reminders import services
 from reminders.models import Reminder
 from reminders.tasks import daily_scan, send_batch, send_pending
 from tests.factories import HouseholdFactory, PersonFactory, verified_member
+from tests.workers import signal_tree, worker_tree
 
 from .helpers import person_expiring
 
@@ -96,16 +97,6 @@ def time_passes(*fields_to_move):
     back = max(services.SENDING_TIMEOUT, services.REENQUEUE_AFTER) + timedelta(minutes=1)
     for name in fields_to_move:
         Reminder.objects.filter(**{f"{name}__isnull": False}).update(**{name: timezone.now() - back})
-
-
-def worker_tree(proc: subprocess.Popen) -> list[int]:
-    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-    return [proc.pid, *(int(pid) for pid in children)]
-
-
-def signal_tree(proc: subprocess.Popen, sig: int) -> None:
-    for pid in worker_tree(proc):
-        os.kill(pid, sig)
 
 
 def kill_worker_tree(proc: subprocess.Popen) -> None:
