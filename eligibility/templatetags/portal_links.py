@@ -14,6 +14,6 @@ def external(key: str, text: str = "") -> str:
     url, label = OFFICIAL[key]
     return format_html(
         '<a href="{}" rel="noopener noreferrer external" target="_blank" class="external">{}'
-        '<span aria-hidden="true" class="external-icon">↗</span><span class="visually-hidden">（{}）</span></a>',
-        url, text or label, _("外部サイト・新しいタブで開きます"),
+        '<span aria-hidden="true" class="external-icon">↗</span><span class="visually-hidden">{}</span></a>',
+        url, text or label, _("（外部サイト・新しいタブで開きます）"),
     )
