@@ -323,7 +323,7 @@ def test_the_request_pages_read_in_english_too(client, alice, alice_person, sett
     page = client.get(url).content.decode()
     assert "Why do you need an eligibility certificate?" in page and "My My Number" not in page
     page = client.post(url, {"reason": "school_trip"}).content.decode()
-    assert "a copy of the eligibility notice" in page, page[page.index("<main"):page.index("</main>")]
+    assert "a copy of the notice of eligibility details" in page, page[page.index("<main"):page.index("</main>")]
 
 
 @pytest.mark.parametrize(("day", "message"), [("2099-01-01", "未来の日付"), ("1999-01-01", "2016年1月より前"),
