@@ -78,14 +78,6 @@ ECERT_CHOICES = [
 ADULT_AGE = 18  # R1: a card made before this age is a 5-year card
 
 
-def minor_card(card_expires_on: date, *, birth_date: date) -> bool:
-    """R1 read backwards: a card that expires before its holder turns 26 was issued to a
-    minor (a 5-year card: at most 17 — or 19 before April 2022 — plus 5), so its
-    e-certificate ends with the card; a 10-year card expires at 28 at the earliest.
-    (Belongs in rules.py; kept here until the rules owner takes it.)"""
-    return rules.age_on(birth_date, card_expires_on) < 26
-
-
 YES_NO = [("yes", _("はい")), ("no", _("いいえ"))]
 
 
@@ -158,7 +150,7 @@ class CardFactsForm(forms.Form):
         """R2: what an e-certificate on this card can end on — both candidates for a card
         issued to an adult, only the card's own expiry for one issued to a minor."""
         five_before, same = rules.ecert_candidates(card, birth_date=self.person.birth_date)
-        return (same,) if minor_card(card, birth_date=self.person.birth_date) else (five_before, same)
+        return (same,) if rules.card_issued_to_a_minor(card, birth_date=self.person.birth_date) else (five_before, same)
 
     def clean(self):
         data = super().clean()
@@ -184,7 +176,7 @@ class CardFactsForm(forms.Form):
                 elif ecert not in possible:
                     self.add_error("ecert_expires_on", _("このカードの電子証明書の有効期限は、%(days)sのはずです。もう一度お確かめください。") % {
                         "days": str(_("または")).join(format_member_date(d, get_language() or "ja") for d in possible)})
-        elif choice == CardFacts.EcertSource.FIVE_YEARS_BEFORE and card and minor_card(card, birth_date=self.person.birth_date):
+        elif choice == CardFacts.EcertSource.FIVE_YEARS_BEFORE and card and rules.card_issued_to_a_minor(card, birth_date=self.person.birth_date):
             self.add_error("ecert_choice", _("18歳未満で作ったカードの電子証明書は、カードと同じ日に有効期限を迎えます。「カードの有効期限と同じ」を選んでください。"))
         elif choice in (CardFacts.EcertSource.FIVE_YEARS_BEFORE, CardFacts.EcertSource.SAME_AS_CARD) and card is None:
             self.add_error("card_expires_on", _("候補を選ぶには、カードの有効期限を入力してください。"))

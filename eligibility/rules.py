@@ -102,6 +102,13 @@ def ecert_candidates(card_expires_on: date, *, birth_date: date) -> tuple[date, 
     return birthday_in(birth_date, card_expires_on.year - 5), card_expires_on
 
 
+def card_issued_to_a_minor(card_expires_on: date, *, birth_date: date) -> bool:
+    """R1 read backwards: a card that expires before its holder turns 26 was issued to a
+    minor (a 5-year card: at most 17 — or 19 before April 2022 — plus 5), so its
+    e-certificate ends with the card (R2); a 10-year card expires at 28 at the earliest."""
+    return age_on(birth_date, card_expires_on) < 26
+
+
 def renewal_opens(expiry: date) -> date:
     """R3: renewal is possible once less than 3 months remain.
 

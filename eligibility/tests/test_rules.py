@@ -188,6 +188,17 @@ def test_a_person_in_grace_is_listed_ex_officio_from_the_first_of_the_second_mon
     assert D(expiry) < listed <= rules.grace_ends(D(expiry))
 
 
+@pytest.mark.parametrize(("birth", "issued", "applied", "minor"), [
+    ("2007-06-15", "2025-06-14", None, True),          # 17 on issue day: 5-year card
+    ("2007-06-15", "2025-06-15", None, False),         # 18: 10-year card
+    ("2002-03-01", "2022-05-01", "2022-03-31", False),  # 20 rule before April 2022, aged 20: adult
+    ("2003-01-10", "2022-05-01", "2022-03-31", True),  # 19 under the 20 rule: 5-year card
+])
+def test_a_card_expiring_before_26_was_issued_to_a_minor(birth, issued, applied, minor):
+    card = rules.card_expiry(D(birth), D(issued), applied_on=D(applied) if applied else None)
+    assert rules.card_issued_to_a_minor(card, birth_date=D(birth)) == minor
+
+
 # --- Properties ---------------------------------------------------------------------
 
 births = st.dates(min_value=date(1930, 1, 1), max_value=date(2025, 12, 31))
