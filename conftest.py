@@ -28,7 +28,7 @@ REQUIRE_SERVICES = os.environ.get("KENPO_REQUIRE_SERVICES") == "1"
 
 # KENPO_TEST_TODAY=2031-01-01 moves the clock of the whole run to that day, 12:00 in
 # Tokyo (the same date in UTC), and lets it tick: every test must pass on any day.
-# Worker processes the tests start get the same clock (KENPO_TEST_NOW, tests/clock.py).
+# Worker processes the tests start get the same clock (KENPO_TEST_CLOCK_OFFSET, tests/clock.py).
 TEST_TODAY = os.environ.get("KENPO_TEST_TODAY", "")
 _traveller = None
 
