@@ -3,7 +3,11 @@ it; the member follows it from "I lost my card" to "mailed", in a real browser.
 axe-core checks every page on the way."""
 
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.core import mail
 
 from certificates.models import EligibilityCertificate, ReissueRequest
@@ -26,6 +30,15 @@ def eager_celery(settings):
     app.conf.task_always_eager = old
 
 
+@pytest.fixture
+def a_day_in_alices_grace_period():
+    """The story happens on 2026-11-30: alice's e-certificate (the factory's) expired on
+    2026-11-14, so she is in her grace period and may ask for a certificate. The live
+    server runs in this process and shares the clock."""
+    with time_machine.travel(datetime(2026, 11, 30, 10, tzinfo=ZoneInfo("Asia/Tokyo")), tick=True):
+        yield
+
+
 def staff_login(page, live_server, user) -> None:
     """The real staff login: password, then the TOTP code of allauth's MFA stage."""
     page.goto(f"{live_server.url}/accounts/login/")
@@ -40,7 +53,8 @@ def staff_login(page, live_server, user) -> None:
 
 
 def test_member_requests_after_losing_the_card_and_staff_approve_print_and_mail(
-        browser, browser_page, live_server, alice, alice_person, settings, eager_celery):
+        a_day_in_alices_grace_period, browser, browser_page, live_server, alice, alice_person, settings,
+        eager_celery):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     page = browser_page
 
