@@ -120,9 +120,12 @@ class ImportRun(models.Model):
 class StagedRegistrationRow(models.Model):
     """One well-formed row of a registration-status file, loaded by ``COPY`` for set-based checks and writes."""
 
-    # No database constraint and one index: each costs a lookup per row of a COPY. Staged rows
-    # are deleted with their run's upload (services._delete_staged).
-    run = models.ForeignKey(ImportRun, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    # One index, the primary key (run, line), and no database constraint: each costs work per
+    # row of a COPY (an automatic id, its sequence and its index made loading 100,000 rows 2.5
+    # times slower). Staged rows are deleted with their run's upload (services._delete_staged).
+    pk = models.CompositePrimaryKey("run", "line")
+    run = models.ForeignKey(ImportRun, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
+                            db_index=False)
     line = models.PositiveIntegerField()
     symbol = models.CharField(max_length=8)
     number = models.CharField(max_length=8)

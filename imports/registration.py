@@ -52,13 +52,12 @@ def key_text(symbol: str, number: str, branch: str) -> str:
     return f"{symbol}-{number}-{branch}"
 
 
-def classify(run_id: int, society_id: int, *, large: bool = False, duplicates: bool = True) -> None:
-    """Each row's person, facts and outcome against the database as it is now (into CLASSIFIED).
-    ``duplicates=False`` skips looking for the same person twice (a file refused for it is never written)."""
+def _classification(where: str) -> str:
+    """Each staged row (those ``where`` picks) with its person, facts and outcome against the
+    database as it is now. Its parameters: the society's id, then ``where``'s."""
     stated_on = f"COALESCE(c.registration_as_of, {local_date('c.updated_at')})"
-    create_temp(CLASSIFIED, f"""
+    return f"""
         SELECT t.*, CASE
-            WHEN t.line <> t.first THEN 'duplicate'
             WHEN t.person_id IS NULL THEN 'unknown'
             WHEN t.card_id IS NULL THEN 'new_card'
             WHEN t.old_source IN ('member', 'staff') AND t.stated_on >= t.as_of THEN 'kept'
@@ -67,42 +66,53 @@ def classify(run_id: int, society_id: int, *, large: bool = False, duplicates: b
                  AND t.old_as_of = t.as_of THEN 'unchanged'
             ELSE 'updated' END AS outcome
         FROM (
-            SELECT s.line, s.symbol, s.number, s.branch_number, s.registered, s.as_of,
-                   COALESCE(d.first, s.line) AS first,
+            SELECT s.line, s.symbol, s.number, s.branch_number, s.registered, s.as_of, s.line AS first,
                    p.id AS person_id, c.person_id AS card_id, c.has_card, c.registered AS old_registered,
                    c.registration_source AS old_source, c.registration_as_of AS old_as_of,
                    {stated_on} AS stated_on, c.card_expires_on, c.ecert_expires_on
             FROM {STG} s
-            LEFT JOIN (SELECT symbol, number, branch_number, MIN(line) AS first FROM {STG} WHERE run_id = %s
-                       AND {"TRUE" if duplicates else "FALSE"}
-                       GROUP BY symbol, number, branch_number HAVING COUNT(*) > 1) d
-                   ON d.symbol = s.symbol AND d.number = s.number AND d.branch_number = s.branch_number
             LEFT JOIN eligibility_household h ON h.society_id = %s AND h.symbol = s.symbol AND h.number = s.number
             LEFT JOIN eligibility_person p ON p.household_id = h.id AND p.branch_number = s.branch_number
             LEFT JOIN eligibility_cardfacts c ON c.person_id = p.id
-            WHERE s.run_id = %s
-        ) t""", [run_id, society_id, run_id], large=large)
+            WHERE {where}
+        ) t"""
+
+
+def classify(run_id: int, society_id: int, *, large: bool = False) -> None:
+    """Every row of a run, classified at once (into CLASSIFIED). The check then looks for the
+    same person twice (``mark_duplicates``); the write need not (the check refused such a file)."""
+    create_temp(CLASSIFIED, _classification("s.run_id = %s"), [society_id, run_id], large=large)
+
+
+def mark_duplicates() -> None:
+    """The same person on more than one row: every row after the first is an error. (Rows of a
+    key nobody has are errors already, each of them: 「加入者が見つかりません」.)"""
+    execute(f"""
+        UPDATE {CLASSIFIED} SET outcome = 'duplicate', first = d.first
+        FROM (SELECT person_id, MIN(line) AS first FROM {CLASSIFIED} WHERE person_id IS NOT NULL
+              GROUP BY person_id HAVING COUNT(*) > 1) d
+        WHERE {CLASSIFIED}.person_id = d.person_id AND {CLASSIFIED}.line <> d.first""")
 
 
 def done() -> None:
     drop_temp(CLASSIFIED)
 
 
-def counts() -> dict[str, int]:
+def tally() -> tuple[dict[str, int], int]:
+    """The rows per outcome, as staff see them, and the bad rows: one pass."""
     found: dict[str, int] = {}
+    bad = 0
     for outcome, n in fetch(f"SELECT outcome, COUNT(*) FROM {CLASSIFIED} GROUP BY outcome"):
         if outcome in ERROR_OUTCOMES:
+            bad += n
             continue
         name = "updated" if outcome == "new_card" else outcome
         found[name] = found.get(name, 0) + n
-    return found
+    return found, bad
 
 
-def errors(*, limit: int) -> tuple[list[dict], int]:
-    """The bad rows the checks found (the first ``limit``, by line) and how many there are."""
-    (total,) = fetch(f"SELECT COUNT(*) FROM {CLASSIFIED} WHERE outcome IN ('duplicate', 'unknown')")[0]
-    if not total:
-        return [], 0
+def errors(*, limit: int) -> list[dict]:
+    """The first ``limit`` bad rows the checks found, by line."""
     rows = fetch(f"""SELECT line, outcome, symbol, number, branch_number, first FROM {CLASSIFIED}
                      WHERE outcome IN ('duplicate', 'unknown') ORDER BY line LIMIT %s""", [limit])
     found = []
@@ -112,20 +122,19 @@ def errors(*, limit: int) -> tuple[list[dict], int]:
         else:
             message = f"記号・番号・枝番「{key_text(symbol, number, branch)}」の加入者が見つかりません。"
         found.append({"line": line, "message": message})
-    return found, total
+    return found
 
 
-def samples() -> dict[str, list]:
-    group = "CASE WHEN outcome = 'new_card' THEN 'updated' ELSE outcome END"
-    rows = fetch(
-        f"""SELECT line, symbol, number, branch_number, registered, as_of, grp, old_source, stated_on
-            FROM (SELECT t.*, {group} AS grp, ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY line) AS rn
-                  FROM {CLASSIFIED} t WHERE outcome IN ('updated', 'new_card', 'kept')) r
-            WHERE rn <= %s ORDER BY line""",
-        [SAMPLE_SIZE],
-    )
+def samples(counts: dict[str, int]) -> dict[str, list]:
+    """The first SAMPLE_SIZE rows (by line) that would be updated, and those kept (each a scan of
+    the classified rows: only for an outcome that ``counts`` says some rows have)."""
+    columns = "line, symbol, number, branch_number, registered, as_of, old_source, stated_on"
+    groups = {"updated": "outcome IN ('updated', 'new_card')", "kept": "outcome = 'kept'"}
+    selects = [f"SELECT * FROM (SELECT {columns}, '{name}' AS grp FROM {CLASSIFIED} WHERE {where} "
+               f"ORDER BY line LIMIT {SAMPLE_SIZE:d}) {name}" for name, where in groups.items() if counts.get(name)]
+    rows = fetch(" UNION ALL ".join(selects) + " ORDER BY line") if selects else []
     found: dict[str, list] = {}
-    for line, symbol, number, branch, registered, as_of, group_name, source, stated_on in rows:
+    for line, symbol, number, branch, registered, as_of, source, stated_on, group_name in rows:
         sample = {"line": line, "key": key_text(symbol, number, branch), "registered": bool(registered),
                   "as_of": as_date(as_of).isoformat()}
         if group_name == "kept":

@@ -213,9 +213,10 @@ def _check(run: ImportRun) -> None:
             roster.done()
         else:
             registration.classify(run.pk, run.society_id, large=read > LARGE)
-            found, found_count = registration.errors(limit=ERRORS_KEPT)
-            run.counts = registration.counts()
-            run.samples = registration.samples()
+            registration.mark_duplicates()
+            run.counts, found_count = registration.tally()
+            found = registration.errors(limit=ERRORS_KEPT) if found_count else []
+            run.samples = registration.samples(run.counts)
             registration.done()
     run.errors = sorted(errors + found, key=lambda e: e["line"])[:ERRORS_KEPT]
     run.error_count = error_count + found_count
@@ -230,8 +231,15 @@ def _read(run: ImportRun, raw, layout: Layout, stager: Stager, errors: list, war
     error_count = warning_count = read = 0
     sniffed = parsers.sniff(raw)
     run.encoding, run.rows_total = sniffed.encoding, max(sniffed.lines - 1, 0)
+    stager.expect(run.rows_total)
     _beat(run.pk, encoding=run.encoding, rows_total=run.rows_total)
-    text = io.TextIOWrapper(raw, encoding=run.encoding, newline="")
+    # Read through the storage's own file object when it is a real one: TextIOWrapper asks its
+    # buffer whether it is closed on every line, and Django's File answers in Python.
+    inner = raw
+    while not isinstance(inner, io.BufferedIOBase) and getattr(inner, "file", None) is not None:
+        inner = inner.file
+    text = io.TextIOWrapper(inner if isinstance(inner, io.BufferedIOBase) else raw, encoding=run.encoding,
+                            newline="")
     try:
         present, rows = parsers.open_rows(text, layout.columns, optional=layout.optional,
                                           control=sniffed.has_control)
@@ -337,9 +345,8 @@ def _write(run: ImportRun, *, started: float) -> None:
         _errors, error_count = roster.errors(limit=1)
         counts = roster.counts()
     else:
-        registration.classify(run.pk, run.society_id, large=run.row_count > LARGE, duplicates=False)
-        _errors, error_count = registration.errors(limit=1)
-        counts = registration.counts()
+        registration.classify(run.pk, run.society_id, large=run.row_count > LARGE)
+        counts, error_count = registration.tally()
     if error_count or counts != run.counts:
         raise ImportRefused(
             "プレビューの後にデータが変わりました。何も書き込んでいません。もう一度アップロードしてください。"

@@ -50,13 +50,18 @@ class Stager:
         self.written = 0
         self._columns = ", ".join(model._meta.get_field(name).column for name in fields)
         self._copy = vendor() == "postgresql"
+        self._format = self.line if self._copy else self.values
+        self._small_from = float("inf")
         self._loader = None
 
     def _copy_chunk(self, conn, text: str) -> None:
         import io
 
         with conn.cursor() as cursor:
-            cursor.copy_expert(f"COPY {self.model._meta.db_table} ({self._columns}) FROM STDIN", io.StringIO(text))
+            # One read of the whole chunk (psycopg2 reads the file in pieces of ``size``, 8 KB
+            # by default, each under the GIL, which the parsing thread holds most of the time).
+            cursor.copy_expert(f"COPY {self.model._meta.db_table} ({self._columns}) FROM STDIN", io.StringIO(text),
+                               len(text) + 1)
 
     def in_background(self) -> "Stager":
         """Load the chunks from a thread with a connection of its own (PostgreSQL), so that the
@@ -72,9 +77,15 @@ class Stager:
             self._loader.finish()
             self._loader = None
 
+    def expect(self, rows: int) -> None:
+        """The file's number of rows, when known: the last chunks are made smaller, so that
+        little is left to load once the last row is parsed."""
+        self._small_from = rows - CHUNK
+
     def add(self, row) -> None:
-        self.rows.append(self.line(row) if self._copy else self.values(row))
-        if len(self.rows) >= CHUNK:
+        rows = self.rows
+        rows.append(self._format(row))
+        if len(rows) >= CHUNK or (len(rows) >= CHUNK // 5 and self.written > self._small_from):
             self.flush()
 
     def flush(self) -> None:
@@ -111,6 +122,7 @@ class _Loader:
 
         conn = connections.create_connection("default")
         try:
+            conn.ensure_connection()  # while the first rows are being parsed
             while (text := self.chunks.get()) is not None:
                 if self.error is None:
                     try:

@@ -370,6 +370,29 @@ def test_unknown_persons_are_errors_and_block_the_file(society, clerk, hanako):
     assert not CardFacts.objects.get(person=hanako).registered
 
 
+def test_the_same_person_twice_in_a_registration_file_is_refused(society, clerk, hanako):
+    run = preview(society, clerk, registration("1234,5678,00,1,2026-10-31", "1234,5678,00,0,2026-10-31",
+                                               "1234,5678,07,1,2026-10-31", "1234,5678,07,1,2026-10-31"),
+                  kind="registration")
+
+    # The second row of a known person repeats the first; a key nobody has is not found, each time.
+    assert run.status == ImportRun.Status.REFUSED
+    assert run.errors == [
+        {"line": 3, "message": "記号・番号・枝番が2行目と重複しています。"},
+        {"line": 4, "message": "記号・番号・枝番「1234-5678-07」の加入者が見つかりません。"},
+        {"line": 5, "message": "記号・番号・枝番「1234-5678-07」の加入者が見つかりません。"},
+    ]
+    assert not CardFacts.objects.get(person=hanako).registered
+
+
+def test_the_preview_samples_only_the_outcomes_it_found(society, clerk, hanako):
+    run = preview(society, clerk, registration("1234,5678,00,1,2026-10-31"), kind="registration")
+
+    assert run.counts == {"updated": 1}
+    assert list(run.samples) == ["updated"]
+    assert run.samples["updated"] == [{"line": 2, "key": "1234-5678-00", "registered": True, "as_of": "2026-10-31"}]
+
+
 def test_registration_status_values_and_dates_are_checked(society, clerk, hanako):
     future = (timezone.localdate() + timedelta(days=1)).isoformat()
     run = preview(society, clerk, registration("1234,5678,00,はい,2026-10-31", f"1234,5678,00,1,{future}"),
