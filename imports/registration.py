@@ -4,7 +4,8 @@
 temporary table (``CLASSIFIED``) that holds each row's person, the facts as they are,
 and an ``outcome``:
 
-- ``duplicate`` / ``unknown``: errors (the same person twice; nobody with that key);
+- ``duplicate`` / ``unknown``: errors (the same person on an earlier row, marked by
+  ``mark_duplicates`` for the check; nobody with that key);
 - ``new_card``: the person has no card facts yet (counted as ``updated``);
 - ``kept``: a newer statement stays — a later file's, or a member's or staff's dated
   **the same day or later** (the tie rule: what a person told us on the file's as-of
