@@ -11,18 +11,6 @@ from django.conf import settings
 from eligibility import rules
 from eligibility.models import Household, Person
 
-# R8: ages 70–74 get the co-payment ratio printed.
-ELDERLY_FROM_AGE = 70
-
-
-def copay_effective_from(birth_date: date) -> date:
-    """高齢受給者の一部負担金割合の適用開始日: the 1st of the month after the 70th
-    birthday's month, or that month itself for a person born on the 1st."""
-    seventieth = rules.birthday_in(birth_date, birth_date.year + ELDERLY_FROM_AGE)
-    if birth_date.day == 1:
-        return date(seventieth.year, seventieth.month, 1)
-    return rules.add_months(date(seventieth.year, seventieth.month, 1), 1)
-
 
 def delivery_route_for(household: Household) -> str:
     from .models import DeliveryRoute
@@ -43,7 +31,7 @@ def build_snapshot(
     household = person.household
     society = household.society
     age = rules.age_on(person.birth_date, issued_on)
-    elderly = age >= ELDERLY_FROM_AGE
+    elderly = age >= rules.ELDERLY_AGE  # R8: ages 70–74 get the co-payment ratio printed
     return {
         "serial": serial,
         "name": person.name_for_print,
@@ -63,7 +51,7 @@ def build_snapshot(
         "is_insured_person": person.is_insured_person,
         "insured_name": "" if person.is_insured_person or insured is None else insured.name_for_print,
         "copay_ratio": settings.KENPO_ELDERLY_COPAY_RATIO if elderly else "",
-        "copay_from": copay_effective_from(person.birth_date).isoformat() if elderly else "",
+        "copay_from": rules.copay_effective_from(person.birth_date).isoformat() if elderly else "",
         # R8: the insured person's 事業所名称, not for 任意継続 (no employer any more).
         "employer_name": household.employer.name if household.employer_id and not household.voluntary_continuation
         else "",

@@ -17,6 +17,8 @@ EX_OFFICIO_CUTOFF = date(2024, 12, 1)
 INSURANCE_CARD_ABOLISHED_ON = date(2025, 12, 2)
 # R11: eligibility in the society ends on the day a person turns this age (後期高齢者医療).
 LATE_ELDERLY_AGE = 75
+# 高齢受給者: from 70 to 74 a person's co-payment ratio is printed (R8, R10).
+ELDERLY_AGE = 70
 DAY = timedelta(days=1)
 
 
@@ -169,6 +171,14 @@ def anniversary(day: date, years: int) -> date:
 def turns_75_on(birth_date: date) -> date:
     """R11: the day eligibility ends (the 75th birthday; Feb 29 → Mar 1 in a common year)."""
     return anniversary(birth_date, LATE_ELDERLY_AGE)
+
+
+def copay_effective_from(birth_date: date) -> date:
+    """高齢受給者の一部負担金割合の適用開始日 (R8, R10): the 1st of the month after the 70th
+    birthday's month, or that month itself for a person born on the 1st."""
+    seventieth = birthday_in(birth_date, birth_date.year + ELDERLY_AGE)
+    first = date(seventieth.year, seventieth.month, 1)
+    return first if birth_date.day == 1 else add_months(first, 1)
 
 
 def certificate_valid_until(

@@ -10,17 +10,13 @@ from django.conf import settings
 from eligibility import rules
 from eligibility.models import Person
 
-ELDERLY_FROM_AGE = 70
-
 
 def copay_period(birth_date: date, *, today: date) -> tuple[date, date] | None:
     """R10: for ages 70+, the period of the co-payment ratio: from the 1st of the month after
     the 70th birthday's month (that month for a birthday on the 1st), re-determined every
     August 1 (to July 31), and ending the day before the 75th birthday (R11)."""
-    seventieth = rules.birthday_in(birth_date, birth_date.year + ELDERLY_FROM_AGE)
-    first = date(seventieth.year, seventieth.month, 1)
-    starts = first if birth_date.day == 1 else rules.add_months(first, 1)
-    if today < starts and rules.age_on(birth_date, today) < ELDERLY_FROM_AGE:
+    starts = rules.copay_effective_from(birth_date)
+    if today < starts and rules.age_on(birth_date, today) < rules.ELDERLY_AGE:
         return None
     august = date(today.year if today.month >= 8 else today.year - 1, 8, 1)
     start = max(starts, august)

@@ -139,6 +139,16 @@ def test_status_returns_plain_strings():
     assert isinstance(_status("2026-08-15"), str)
 
 
+@pytest.mark.parametrize(("birth", "copay_from"), [
+    ("1956-05-20", "2026-06-01"),  # the month after the 70th birthday's month
+    ("1956-05-01", "2026-05-01"),  # born on the 1st: that month itself
+    ("1956-12-20", "2027-01-01"),  # over a year's end
+    ("1956-02-29", "2026-03-01"),  # Feb 29: its month is February in a common year too
+])
+def test_the_copay_ratio_applies_from_the_month_after_the_70th_birthday(birth, copay_from):
+    assert rules.copay_effective_from(D(birth)) == D(copay_from)
+
+
 @pytest.mark.parametrize(("birth", "turns_75"), [
     ("1951-11-14", "2026-11-14"), ("1952-02-29", "2027-03-01"), ("1956-02-29", "2031-03-01"),
     ("1951-12-31", "2026-12-31"), ("1952-03-01", "2027-03-01"), ("1953-02-28", "2028-02-28"),
