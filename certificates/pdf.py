@@ -61,9 +61,11 @@ def harfbuzz_subset_available() -> bool:
     return harfbuzz_subset is not None and bool(harfbuzz.hb_version_atleast(4, 1, 0))
 
 
-def _printable(snapshot: dict) -> dict:
-    sheet = dict(snapshot)
-    for field in DATE_FIELDS:
+def printable(fields: dict, *, dates: tuple[str, ...] = DATE_FIELDS) -> dict:
+    """A sheet's stored fields (JSON: dates as ISO strings) with its ``dates`` as dates again,
+    for the templates' 和暦 filters."""
+    sheet = dict(fields)
+    for field in dates:
         if sheet.get(field):
             sheet[field] = date.fromisoformat(sheet[field])
     return sheet
@@ -72,9 +74,9 @@ def _printable(snapshot: dict) -> dict:
 def render_html(*, pages: list[dict]) -> str:
     """The HTML of a document: one A4 page per snapshot; an item ``{"cover": {...}}`` is
     an employer's cover sheet (送付表) instead, which may run over several pages."""
-    printable = [p if "cover" in p else _printable(p) for p in pages]
+    sheets = [p if "cover" in p else printable(p) for p in pages]
     with translation.override("ja"):
-        return render_to_string("certificates/pdf/document.html", {"pages": printable})
+        return render_to_string("certificates/pdf/document.html", {"pages": sheets})
 
 
 @functools.cache

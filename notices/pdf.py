@@ -6,21 +6,13 @@ from datetime import date
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from certificates.pdf import html_to_pdf
+from certificates.pdf import html_to_pdf, printable
 
 DATE_FIELDS = ("birth_date", "eligible_from", "copay_from", "copay_until")
-
-
-def _printable(items: dict) -> dict:
-    sheet = dict(items)
-    for field in DATE_FIELDS:
-        if sheet.get(field):
-            sheet[field] = date.fromisoformat(sheet[field])
-    return sheet
 
 
 def render(sheets: list[dict], *, made_on: date) -> bytes:
     with translation.override("ja"):  # an official document: printed in Japanese
         html = render_to_string("notices/pdf/notice.html",
-                                {"sheets": [_printable(s) for s in sheets], "made_on": made_on})
+                                {"sheets": [printable(s, dates=DATE_FIELDS) for s in sheets], "made_on": made_on})
     return html_to_pdf(html)
