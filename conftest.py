@@ -183,6 +183,19 @@ def reset_broker_connections(app) -> None:
 
 
 @pytest.fixture
+def eager_tasks(settings):
+    """Tasks enqueued by the code under test run in-process (eager), even where REDIS_URL is
+    set (CI). An app's conftest makes it autouse; ``celery_broker`` switches it off again
+    for the tests that want the real broker."""
+    from kenpo_portal.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER = True
+    yield
+    app.conf.task_always_eager = old
+
+
+@pytest.fixture
 def celery_broker(settings, redis_url):
     """Point the Celery app at the real Redis broker and turn eager mode off for this test."""
     from kenpo_portal.celery import app

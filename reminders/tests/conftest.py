@@ -130,11 +130,5 @@ def staff_client(client, db):
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery():
+def _eager_celery(eager_tasks):
     """Tasks run in-process unless a test asks for the real broker (celery_broker)."""
-    from kenpo_portal.celery import app
-
-    old = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = old

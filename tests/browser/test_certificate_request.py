@@ -20,17 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def eager_celery(settings):
-    """Render in the server process: no worker in this test (the worker tests are elsewhere)."""
-    from kenpo_portal.celery import app
-
-    old = app.conf.task_always_eager
-    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER = True
-    yield
-    app.conf.task_always_eager = old
-
-
-@pytest.fixture
 def a_day_in_alices_grace_period():
     """The story happens on 2026-11-30: alice's e-certificate (the factory's) expired on
     2026-11-14, so she is in her grace period and may ask for a certificate. The live
@@ -54,7 +43,7 @@ def staff_login(page, live_server, user) -> None:
 
 def test_member_requests_after_losing_the_card_and_staff_approve_print_and_mail(
         a_day_in_alices_grace_period, browser, browser_page, live_server, alice, alice_person, settings,
-        eager_celery):
+        eager_tasks):  # rendering happens in the server process: no worker here
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     page = browser_page
 
@@ -133,7 +122,7 @@ def test_member_requests_after_losing_the_card_and_staff_approve_print_and_mail(
 
 
 def test_staff_go_from_the_ex_officio_list_to_a_printed_employer_sorted_batch(
-        browser_page, live_server, settings, eager_celery):
+        browser_page, live_server, settings, eager_tasks):
     from tests.factories import EmployerFactory, HouseholdFactory, PersonFactory
 
     for code in ("B002", "B001"):

@@ -8,14 +8,14 @@ from certificates import services
 from certificates.models import Basis, EligibilityCertificate, ReissueRequest
 from staff.roles import CLERK
 from staff.testing import make_staff
-from tests.browser.test_certificate_request import eager_celery, staff_login  # noqa: F401 (fixture)
+from tests.browser.test_certificate_request import staff_login
 from tests.browser_support import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_clerk_voids_reprints_and_enters_a_paper_application(browser_page, live_server, alice_person,
-                                                               eager_celery):  # noqa: F811
+                                                               eager_tasks):
     lost = services.certificate_issue(person=alice_person, basis=Basis.CUTOFF, issued_by=None)
     clerk = make_staff(role=CLERK, email="clerk@kenpo.example.jp")
     page = browser_page
