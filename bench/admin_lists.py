@@ -15,7 +15,7 @@ The bench login (a 管理者 with TOTP) is created once and reused.
 
 import argparse
 
-from _setup import timed  # sets Django up first
+from _setup import time_pages, timed  # sets Django up first
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -57,13 +57,7 @@ def main() -> None:
         ("audit log list", "/admin/audit/auditentry/"),
         ("household list", "/admin/eligibility/household/"),
     ]
-    worst = 0.0
-    for label, url in pages:
-        def get(url=url):
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-        worst = max(worst, timed(label, get, args.runs))
-    print(f"worst page: {worst * 1000:.0f} ms ({'OK' if worst < 1 else 'OVER'} the 1 s target)")
+    time_pages(client, pages, args.runs)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ certificate and request lists. Target: no page over 1 s.
 import argparse
 from urllib.parse import urlencode
 
-from _setup import timed  # sets Django up first
+from _setup import time_pages, timed  # sets Django up first
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -53,13 +53,7 @@ def main() -> None:
         ("certificate list, search 高橋", "/admin/certificates/eligibilitycertificate/?" + urlencode({"q": "高橋"})),
         ("request list, search かとう", "/admin/certificates/reissuerequest/?" + urlencode({"q": "かとう"})),
     ]
-    worst = 0.0
-    for label, url in pages:
-        def get(url=url):
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-        worst = max(worst, timed(label, get, args.runs))
-    print(f"worst page: {worst * 1000:.0f} ms ({'OK' if worst < 1 else 'OVER'} the 1 s target)")
+    time_pages(client, pages, args.runs)
 
 
 if __name__ == "__main__":
