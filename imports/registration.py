@@ -32,6 +32,7 @@ from .staging import (
     execute,
     fetch,
     insert_select,
+    join_whole_tables,
     local_date,
     vendor,
 )
@@ -129,11 +130,17 @@ def errors(*, limit: int) -> list[dict]:
 def samples(counts: dict[str, int]) -> dict[str, list]:
     """The first SAMPLE_SIZE rows (by line) that would be updated, and those kept (each a scan of
     the classified rows: only for an outcome that ``counts`` says some rows have)."""
-    columns = "line, symbol, number, branch_number, registered, as_of, old_source, stated_on"
     groups = {"updated": "outcome IN ('updated', 'new_card')", "kept": "outcome = 'kept'"}
-    selects = [f"SELECT * FROM (SELECT {columns}, '{name}' AS grp FROM {CLASSIFIED} WHERE {where} "
+    selects = [f"SELECT * FROM (SELECT {SAMPLE_COLUMNS}, '{name}' AS grp FROM {CLASSIFIED} WHERE {where} "
                f"ORDER BY line LIMIT {SAMPLE_SIZE:d}) {name}" for name, where in groups.items() if counts.get(name)]
-    rows = fetch(" UNION ALL ".join(selects) + " ORDER BY line") if selects else []
+    return _samples(fetch(" UNION ALL ".join(selects) + " ORDER BY line") if selects else [])
+
+
+SAMPLE_COLUMNS = "line, symbol, number, branch_number, registered, as_of, old_source, stated_on"
+
+
+def _samples(rows) -> dict[str, list]:
+    """Samples as the preview shows them, from rows of SAMPLE_COLUMNS and their group, by line."""
     found: dict[str, list] = {}
     for line, symbol, number, branch, registered, as_of, source, stated_on, group_name in rows:
         sample = {"line": line, "key": key_text(symbol, number, branch), "registered": bool(registered),
@@ -143,6 +150,75 @@ def samples(counts: dict[str, int]) -> dict[str, list]:
             sample["stated_on"] = as_date(stated_on).isoformat()
         found.setdefault(group_name, []).append(sample)
     return found
+
+
+def check(run_id: int, society_id: int, *, large: bool, error_limit: int) -> tuple[dict[str, int], int, list, dict]:
+    """What the preview shows of a staged run: the rows per outcome, the bad rows (their count
+    and the first ``error_limit``) and the samples.
+
+    A clean file (the usual case) is classified in one reading query that counts the outcomes,
+    looks for the same person twice and picks the sample lines; only the samples' rows are then
+    classified again, by line. A file with a bad row (it will be refused) is classified into
+    CLASSIFIED, where each bad row is found and named; so is every file on SQLite (the embedded
+    default: a small society, and no array aggregates)."""
+    if vendor() == "postgresql":
+        outcomes, repeated, lines = _summary(run_id, society_id, large=large)
+        if not repeated and not any(outcomes.get(name) for name in ERROR_OUTCOMES):
+            counts: dict[str, int] = {}
+            for outcome, n in outcomes.items():
+                name = "updated" if outcome == "new_card" else outcome
+                counts[name] = counts.get(name, 0) + n
+            return counts, 0, [], _samples_at(run_id, society_id, lines)
+    classify(run_id, society_id, large=large)
+    mark_duplicates()
+    counts, bad = tally()
+    found = errors(limit=error_limit)
+    picked = samples(counts)
+    done()
+    return counts, bad, found, picked
+
+
+def _summary(run_id: int, society_id: int, *, large: bool) -> tuple[dict[str, int], int, dict[str, list[int]]]:
+    """(PostgreSQL) One reading of the classified rows: the rows per outcome, how many rows name a person an
+    earlier row names, and the first SAMPLE_SIZE lines of each sampled group."""
+    grouped = {"updated": ("updated", "new_card"), "kept": ("kept",)}
+    picks = ", ".join(
+        f"(array_agg(line ORDER BY line) FILTER (WHERE outcome IN ({', '.join(repr(o) for o in members)})))"
+        for members in grouped.values())
+    outcomes: dict[str, int] = {}
+    repeated = 0
+    lines: dict[str, list[int]] = {}
+    with connection.cursor() as cursor:
+        if large:
+            join_whole_tables(cursor, parallel=True)
+        cursor.execute(
+            f"""SELECT outcome, COUNT(*), COUNT(person_id) - COUNT(DISTINCT person_id), {picks}
+                FROM ({_classification("s.run_id = %s")}) c GROUP BY ROLLUP (outcome)""",
+            [society_id, run_id],
+        )
+        for outcome, n, same_person, *picked in cursor.fetchall():
+            if outcome is not None:
+                outcomes[outcome] = n
+                continue
+            repeated = same_person  # the whole file's row (ROLLUP's total)
+            for name, found in zip(grouped, picked, strict=True):
+                if found:
+                    lines[name] = found[:SAMPLE_SIZE]
+    return outcomes, repeated, lines
+
+
+def _samples_at(run_id: int, society_id: int, lines: dict[str, list[int]]) -> dict[str, list]:
+    """The samples of a clean file: its sample lines classified again, by line (few rows: by index)."""
+    wanted = {line: name for name, found in lines.items() for line in found}
+    if not wanted:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_nestloop = on")  # after _summary's hash joins
+        marks = ", ".join(["%s"] * len(wanted))
+        cursor.execute(f"SELECT {SAMPLE_COLUMNS} FROM ({_classification(f's.run_id = %s AND s.line IN ({marks})')}) c "
+                       "ORDER BY line", [society_id, run_id, *wanted])
+        rows = cursor.fetchall()
+    return _samples([(*row, wanted[row[0]]) for row in rows])
 
 
 def apply(*, user_id: int | None, now, progress) -> int:

@@ -212,12 +212,8 @@ def _check(run: ImportRun) -> None:
             run.samples = roster.samples()
             roster.done()
         else:
-            registration.classify(run.pk, run.society_id, large=read > LARGE)
-            registration.mark_duplicates()
-            run.counts, found_count = registration.tally()
-            found = registration.errors(limit=ERRORS_KEPT) if found_count else []
-            run.samples = registration.samples(run.counts)
-            registration.done()
+            run.counts, found_count, found, run.samples = registration.check(
+                run.pk, run.society_id, large=read > LARGE, error_limit=ERRORS_KEPT)
     run.errors = sorted(errors + found, key=lambda e: e["line"])[:ERRORS_KEPT]
     run.error_count = error_count + found_count
     run.warnings, run.warning_count = warnings, warning_count

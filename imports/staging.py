@@ -217,14 +217,26 @@ def insert_select(model, given: dict[str, object]) -> tuple[str, str, list]:
 LARGE = 5_000
 
 
+def join_whole_tables(cursor, *, parallel: bool = False) -> None:
+    """For the rest of the transaction, join by hash (and, with ``parallel``, with the other
+    cores: a query that only reads). PostgreSQL only; call it inside a transaction."""
+    if vendor() != "postgresql":
+        return
+    cursor.execute("SET LOCAL enable_nestloop = off")
+    cursor.execute("SET LOCAL work_mem = '128MB'")
+    if parallel:
+        # The planner, without statistics on the rows just staged, thinks them too few for workers.
+        cursor.execute("SET LOCAL parallel_setup_cost = 0")
+        cursor.execute("SET LOCAL parallel_tuple_cost = 0")
+
+
 def create_temp(name: str, select_sql: str, params: Iterable = (), *, large: bool = False) -> None:
     """A temporary table from a query: the classification of a run's rows, made once and
     read by every later statement (no WAL, no index, gone with the session). Call it
     inside a transaction."""
     with connection.cursor() as cursor:
-        if large and vendor() == "postgresql":
-            cursor.execute("SET LOCAL enable_nestloop = off")
-            cursor.execute("SET LOCAL work_mem = '128MB'")
+        if large:
+            join_whole_tables(cursor)
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
         cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {select_sql}", list(params))
 
