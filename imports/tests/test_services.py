@@ -419,3 +419,49 @@ def test_imported_names_are_found_by_the_folded_search(society, clerk):
     hanako = Person.objects.get(given_name="花子")
     assert hanako.search_text == fold_all("佐藤", "花子", "サトウ", "ハナ", "佐藤 華子")
 
+
+
+def test_a_clean_files_summary_counts_and_samples_as_the_full_classification(society, clerk, monkeypatch):
+    from django.db import connection, transaction
+
+    from imports import registration as checks
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite always takes the full classification")
+    monkeypatch.setattr(checks, "SAMPLE_SIZE", 2)
+    as_of = date(2026, 10, 31)
+    lines = []
+    for n, (facts, registered) in enumerate([
+        (None, 1), ({"registered": False, "registration_source": ""}, 1),  # a new card, updated
+        ({"registered": True, "registration_source": "national_file", "registration_as_of": as_of}, 1),  # unchanged
+        ({"registered": True, "registration_source": "member", "registration_as_of": as_of}, 0),  # kept (the tie)
+        ({"registered": True, "registration_source": "staff", "registration_as_of": date(2026, 11, 2)}, 0),  # kept
+        ({"registered": False, "registration_source": "staff", "registration_as_of": date(2026, 9, 1)}, 1),  # updated
+        ({"registered": False, "registration_source": ""}, 0),  # updated
+    ], start=1):
+        person = PersonFactory(household__society=society, household__symbol="77", household__number=str(n),
+                               branch_number="00")
+        if facts:
+            CardFactsFactory(person=person, **facts)
+        lines.append(f"77,{n},00,{registered},{as_of.isoformat()}")
+
+    run = preview(society, clerk, registration(*lines), kind="registration")
+
+    with transaction.atomic():
+        checks.classify(run.pk, society.pk)
+        checks.mark_duplicates()
+        counts, bad = checks.tally()
+        samples = checks.samples(counts)
+        checks.done()
+    assert (run.counts, run.error_count, run.samples) == (counts, bad, samples)
+    assert run.counts == {"updated": 4, "unchanged": 1, "kept": 2}
+    assert [s["line"] for s in run.samples["updated"]] == [2, 3]
+    assert [(s["line"], s["source"]) for s in run.samples["kept"]] == [(5, "本人の申告"), (6, "職員の入力")]
+
+
+def test_the_same_person_twice_is_refused_even_when_the_rows_differ(society, clerk, hanako):
+    run = preview(society, clerk, registration("1234,5678,00,1,2026-10-31", "1234,5678,00,0,2026-09-30"),
+                  kind="registration")
+
+    assert run.status == ImportRun.Status.REFUSED
+    assert run.errors == [{"line": 3, "message": "記号・番号・枝番が2行目と重複しています。"}]
