@@ -1,8 +1,7 @@
 """The registration-status file (利用登録状況), set-based: checks and writes over its staged rows.
 
-``classify`` joins the staged rows with the persons and their card facts once, into a
-temporary table (``CLASSIFIED``) that holds each row's person, the facts as they are,
-and an ``outcome``:
+Each staged row is joined with its person and card facts and given an ``outcome``
+(``_classification``):
 
 - ``duplicate`` / ``unknown``: errors (the same person on an earlier row, marked by
   ``mark_duplicates`` for the check; nobody with that key);
@@ -12,6 +11,10 @@ and an ``outcome``:
   day is at least as fresh as the national file);
 - ``unchanged``: the same file was imported before;
 - ``updated``: everything else.
+
+The write classifies every row at once into a temporary table (``CLASSIFIED``) and
+applies it. The check (``check``) reads a clean file's classification once, for its
+counts and sample lines, and materialises it only for a file with a bad row, to name each.
 
 Writes keep what ``eligibility.services.update_card_facts`` keeps for a member's
 change: the card facts, their derived dates (computed by ``CardFacts.derive()`` —
@@ -130,13 +133,18 @@ def errors(*, limit: int) -> list[dict]:
 def samples(counts: dict[str, int]) -> dict[str, list]:
     """The first SAMPLE_SIZE rows (by line) that would be updated, and those kept (each a scan of
     the classified rows: only for an outcome that ``counts`` says some rows have)."""
-    groups = {"updated": "outcome IN ('updated', 'new_card')", "kept": "outcome = 'kept'"}
-    selects = [f"SELECT * FROM (SELECT {SAMPLE_COLUMNS}, '{name}' AS grp FROM {CLASSIFIED} WHERE {where} "
-               f"ORDER BY line LIMIT {SAMPLE_SIZE:d}) {name}" for name, where in groups.items() if counts.get(name)]
+    selects = [f"SELECT * FROM (SELECT {SAMPLE_COLUMNS}, '{name}' AS grp FROM {CLASSIFIED} WHERE {_in_group(name)} "
+               f"ORDER BY line LIMIT {SAMPLE_SIZE:d}) {name}" for name in SAMPLE_GROUPS if counts.get(name)]
     return _samples(fetch(" UNION ALL ".join(selects) + " ORDER BY line") if selects else [])
 
 
+# The preview's samples: the rows that would be updated (a new card counts as updated) and those kept.
+SAMPLE_GROUPS = {"updated": ("updated", "new_card"), "kept": ("kept",)}
 SAMPLE_COLUMNS = "line, symbol, number, branch_number, registered, as_of, old_source, stated_on"
+
+
+def _in_group(name: str) -> str:
+    return "outcome IN (" + ", ".join(f"'{outcome}'" for outcome in SAMPLE_GROUPS[name]) + ")"
 
 
 def _samples(rows) -> dict[str, list]:
@@ -179,12 +187,9 @@ def check(run_id: int, society_id: int, *, large: bool, error_limit: int) -> tup
 
 
 def _summary(run_id: int, society_id: int, *, large: bool) -> tuple[dict[str, int], int, dict[str, list[int]]]:
-    """(PostgreSQL) One reading of the classified rows: the rows per outcome, how many rows name a person an
-    earlier row names, and the first SAMPLE_SIZE lines of each sampled group."""
-    grouped = {"updated": ("updated", "new_card"), "kept": ("kept",)}
-    picks = ", ".join(
-        f"(array_agg(line ORDER BY line) FILTER (WHERE outcome IN ({', '.join(repr(o) for o in members)})))"
-        for members in grouped.values())
+    """(PostgreSQL) One reading of the classified rows: the rows per outcome, how many rows
+    name a person an earlier row names, and the first SAMPLE_SIZE lines of each sample group."""
+    picks = ", ".join(f"array_agg(line ORDER BY line) FILTER (WHERE {_in_group(name)})" for name in SAMPLE_GROUPS)
     outcomes: dict[str, int] = {}
     repeated = 0
     lines: dict[str, list[int]] = {}
@@ -201,7 +206,7 @@ def _summary(run_id: int, society_id: int, *, large: bool) -> tuple[dict[str, in
                 outcomes[outcome] = n
                 continue
             repeated = same_person  # the whole file's row (ROLLUP's total)
-            for name, found in zip(grouped, picked, strict=True):
+            for name, found in zip(SAMPLE_GROUPS, picked, strict=True):
                 if found:
                     lines[name] = found[:SAMPLE_SIZE]
     return outcomes, repeated, lines
