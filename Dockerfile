@@ -28,10 +28,13 @@ RUN pip install uv==0.13.9 \
  && pip uninstall -y uv
 COPY . .
 
-# Static files and translations are built into the image; the secret is only
-# needed to import settings here, never used at build time.
+# Static files, translations and the project's bytecode are built into the image (the
+# dependencies' bytecode by UV_COMPILE_BYTECODE): a fresh worker's first request then imports,
+# not compiles, its modules (0.4 s of a 0.8 s first request, measured by bench/import_registration.py).
+# The secret is only needed to import settings here, never used at build time.
 RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --no-input \
  && DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost python manage.py compilemessages \
+ && python -m compileall -q -x '/tests/' /app \
  && mkdir -p /app/var/media && chown -R kenpo:kenpo /app/var
 
 USER kenpo

@@ -35,6 +35,7 @@ from .staging import (
     execute,
     fetch,
     insert_select,
+    join_by_index,
     join_whole_tables,
     local_date,
     vendor,
@@ -218,7 +219,7 @@ def _samples_at(run_id: int, society_id: int, lines: dict[str, list[int]]) -> di
     if not wanted:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_nestloop = on")  # after _summary's hash joins
+        join_by_index(cursor)  # after _summary's hash joins
         marks = ", ".join(["%s"] * len(wanted))
         cursor.execute(f"SELECT {SAMPLE_COLUMNS} FROM ({_classification(f's.run_id = %s AND s.line IN ({marks})')}) c "
                        "ORDER BY line", [society_id, run_id, *wanted])

@@ -230,6 +230,19 @@ def join_whole_tables(cursor, *, parallel: bool = False) -> None:
         cursor.execute("SET LOCAL parallel_tuple_cost = 0")
 
 
+def join_by_index(cursor) -> None:
+    """For the rest of the transaction, join by index (undoing ``join_whole_tables``): for a query
+    of a few staged rows, which the planner, without their statistics, may take for thousands."""
+    if vendor() != "postgresql":
+        return
+    for setting in ("work_mem", "parallel_setup_cost", "parallel_tuple_cost"):
+        cursor.execute(f"RESET {setting}")
+    cursor.execute("SET LOCAL enable_nestloop = on")
+    cursor.execute("SET LOCAL enable_hashjoin = off")
+    cursor.execute("SET LOCAL enable_mergejoin = off")
+    cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+
+
 def create_temp(name: str, select_sql: str, params: Iterable = (), *, large: bool = False) -> None:
     """A temporary table from a query: the classification of a run's rows, made once and
     read by every later statement (no WAL, no index, gone with the session). Call it
