@@ -85,7 +85,7 @@ class Stager:
     def add(self, row) -> None:
         rows = self.rows
         rows.append(self._format(row))
-        if len(rows) >= CHUNK or (len(rows) >= CHUNK // 5 and self.written > self._small_from):
+        if len(rows) >= CHUNK or (len(rows) >= CHUNK // 5 and self.written >= self._small_from):
             self.flush()
 
     def flush(self) -> None:
@@ -105,13 +105,23 @@ class Stager:
 
 
 class _Loader:
-    """A thread that COPYs the chunks it is given, on its own connection."""
+    """A thread that COPYs the chunks it is given, on its own connection.
+
+    While it runs, the interpreter switches threads every millisecond instead of every 5: psycopg2
+    sends a chunk in pieces and takes the GIL back after each, and with the default interval each
+    piece waited for the parsing thread to be made to yield (measured: a 20,000-row COPY took
+    150–580 ms while rows were parsed and 50–80 ms otherwise; with 1 ms, 65–80 ms throughout)."""
+
+    SWITCH_INTERVAL = 0.001
 
     def __init__(self, stager: Stager):
         import queue
+        import sys
         import threading
 
         self.stager = stager
+        self.interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self.interval, self.SWITCH_INTERVAL))
         self.chunks: queue.Queue = queue.Queue(maxsize=3)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="imports-copy", daemon=True)
@@ -138,8 +148,11 @@ class _Loader:
         self.chunks.put(text)
 
     def finish(self) -> None:
+        import sys
+
         self.chunks.put(None)
         self.thread.join()
+        sys.setswitchinterval(self.interval)
         if self.error is not None:
             error, self.error = self.error, None
             raise error

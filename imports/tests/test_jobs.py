@@ -2,6 +2,7 @@
 NUL bytes, the tie rule, the 75+ warning, and CSV escaping in every writer."""
 
 import re
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -306,9 +307,12 @@ def test_a_large_file_is_loaded_by_a_thread_while_the_next_rows_are_parsed(monke
                          registration_source="")
     lines = [f"9,{n},00,1,2026-10-31" for n in range(1, 31)]
 
+    interval = sys.getswitchinterval()
+
     run = import_preview(kind="registration", society=society, data=registration(*lines), user=clerk)
 
     assert run.counts == {"updated": 30} and run.row_count == 30
+    assert sys.getswitchinterval() == interval  # 1 ms only while the loader ran
     import_confirm(run=run, user=clerk)
     assert CardFacts.objects.filter(registered=True).count() == 30
     assert not StagedRegistrationRow.objects.filter(run_id=run.pk).exists()
