@@ -190,7 +190,8 @@ def check(run_id: int, society_id: int, *, large: bool, error_limit: int) -> tup
 def _summary(run_id: int, society_id: int, *, large: bool) -> tuple[dict[str, int], int, dict[str, list[int]]]:
     """(PostgreSQL) One reading of the classified rows: the rows per outcome, how many rows
     name a person an earlier row names, and the first SAMPLE_SIZE lines of each sample group."""
-    picks = ", ".join(f"array_agg(line ORDER BY line) FILTER (WHERE {_in_group(name)})" for name in SAMPLE_GROUPS)
+    picks = ", ".join(f"(array_agg(line ORDER BY line) FILTER (WHERE {_in_group(name)}))[1:{SAMPLE_SIZE:d}]"
+                      for name in SAMPLE_GROUPS)
     outcomes: dict[str, int] = {}
     repeated = 0
     lines: dict[str, list[int]] = {}
@@ -209,7 +210,7 @@ def _summary(run_id: int, society_id: int, *, large: bool) -> tuple[dict[str, in
             repeated = same_person  # the whole file's row (ROLLUP's total)
             for name, found in zip(SAMPLE_GROUPS, picked, strict=True):
                 if found:
-                    lines[name] = found[:SAMPLE_SIZE]
+                    lines[name] = found
     return outcomes, repeated, lines
 
 
