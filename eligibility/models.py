@@ -210,13 +210,10 @@ class Person(models.Model):
         return rules.turns_75_on(self.birth_date)
 
     def is_eligible_on(self, day: date) -> bool:
-        """資格: from 資格取得日 inclusive; 資格喪失日 is the first day without eligibility,
-        and so is the 75th birthday (R11)."""
-        return (
-            self.eligible_from <= day
-            and (self.eligible_until is None or day < self.eligible_until)
-            and day < self.turns_75_on
-        )
+        """資格: from 資格取得日 to ``last_eligible_day`` inclusive (資格喪失日 and the 75th
+        birthday (R11) are the first days without it; 任意継続's last day is the last with it).
+        Needs ``household``; ``selectors.eligible_on`` is the same in SQL."""
+        return self.eligible_from <= day <= self.last_eligible_day()
 
     def last_eligible_day(self) -> date:
         """The last day of eligibility known today (inclusive): the day before 資格喪失日,

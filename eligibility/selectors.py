@@ -67,7 +67,8 @@ def household_for_member(user) -> Household | None:
 
 
 def eligible_on(day: date) -> Q:
-    """Persons with eligibility on ``day``: 資格取得日 <= day < 資格喪失日, and not yet 75 (R11).
+    """Persons with eligibility on ``day``: 資格取得日 <= day < 資格喪失日, not yet 75 (R11), and
+    not past 任意継続's last day (R8) — ``Person.is_eligible_on`` in SQL.
 
     Turned 75 on or before ``day`` ⇔ born on or before the date 75 years earlier
     (Feb 29 clamped to Feb 28, so a Feb 29 birth turns 75 on Mar 1 in a common year).
@@ -77,6 +78,7 @@ def eligible_on(day: date) -> Q:
         Q(eligible_from__lte=day)
         & (Q(eligible_until__isnull=True) | Q(eligible_until__gt=day))
         & Q(birth_date__gt=turned_75_by)
+        & ~Q(household__voluntary_continuation=True, household__voluntary_continuation_ends_on__lt=day)
     )
 
 

@@ -98,7 +98,7 @@ def notices_for(*, link: MemberLink | None, household, day: date) -> list[Remind
             household_id=household.pk, dismissed_at__isnull=True,
             person__in=persons_for_link(link).values("id"),
         )
-        .select_related("person__card")
+        .select_related("person__card", "person__household")  # still_relevant: eligibility needs 任意継続
         .order_by("person__branch_number", "subject", "-expires_on", "-due_on", "-id")
     )
     certificates = valid_certificates(rows)

@@ -510,7 +510,8 @@ def _send_households(*, household_ids: list[int], now: datetime) -> SendOutcome:
     token, claimed = claim(household_ids=household_ids, now=now)
     if not claimed:
         return outcome
-    rows = list(Reminder.objects.filter(claim_token=token).select_related("person__card").order_by("id"))
+    rows = list(Reminder.objects.filter(claim_token=token).select_related("person__card", "person__household")
+                .order_by("id"))
     by_household: dict[int, list[Reminder]] = {}
     for row in rows:
         by_household.setdefault(row.household_id, []).append(row)

@@ -64,3 +64,22 @@ def test_the_dashboards_one_query_shows_what_persons_for_member_shows(alice, bob
         assert [p.pk for p in persons] == [p.pk for p in selectors.persons_for_member(user)]
         expected = selectors.member_link_for(user)
         assert (link.pk if link else None) == (expected.pk if expected else None)
+
+
+def test_voluntary_continuation_ends_eligibility_after_its_last_day_in_python_and_in_sql():
+    last_day = date(2027, 8, 31)
+    ended = PersonFactory(household=HouseholdFactory(voluntary_continuation=True,
+                                                     voluntary_continuation_ends_on=last_day),
+                          eligible_from=date(2025, 9, 1))
+    open_ended = PersonFactory(household=HouseholdFactory(voluntary_continuation=True,
+                                                          voluntary_continuation_ends_on=None),
+                               eligible_from=date(2025, 9, 1))
+    # An end date left on a household that is no longer in 任意継続 does not count.
+    stale = PersonFactory(household=HouseholdFactory(voluntary_continuation=False,
+                                                     voluntary_continuation_ends_on=date(2026, 1, 31)),
+                          eligible_from=date(2025, 9, 1))
+    for day, expected in [(last_day - ONE, {ended, open_ended, stale}), (last_day, {ended, open_ended, stale}),
+                          (last_day + ONE, {open_ended, stale})]:
+        in_sql = set(Person.objects.filter(selectors.eligible_on(day)).select_related("household"))
+        in_python = {p for p in Person.objects.select_related("household") if p.is_eligible_on(day)}
+        assert in_sql == in_python == expected, day

@@ -60,6 +60,15 @@ def test_it_ignores_persons_no_longer_eligible_and_unregistered_cards():
     assert Reminder.objects.count() == 0
 
 
+def test_it_ignores_a_member_whose_voluntary_continuation_has_ended():
+    ended = HouseholdFactory(voluntary_continuation=True, voluntary_continuation_ends_on=date(2026, 8, 14))
+    continuing = HouseholdFactory(voluntary_continuation=True, voluntary_continuation_ends_on=date(2027, 8, 31))
+    person_expiring(EXPIRY, household=ended)
+    still = person_expiring(EXPIRY, household=continuing)
+    services.scan(day=date(2026, 8, 15))
+    assert list(Reminder.objects.values_list("person_id", flat=True)) == [still.pk]
+
+
 def test_the_earlier_of_card_and_certificate_drives_one_reminder():
     person = person_expiring(EXPIRY)
     person.card.card_expires_on = date(2026, 12, 1)

@@ -234,6 +234,15 @@ def test_a_reminder_of_a_person_whose_eligibility_ended_before_sending_is_skippe
     assert "■ 佐藤 健" not in body_of(smtp.to("hanako@example.jp")[0])[0]
 
 
+def test_a_reminder_is_skipped_once_voluntary_continuation_has_ended(smtp, family):
+    household, *_ = family
+    household.voluntary_continuation, household.voluntary_continuation_ends_on = True, date(2026, 8, 20)
+    household.save()
+    send(household)
+    assert set(Reminder.objects.values_list("status", flat=True)) == {"skipped"}
+    assert not smtp.to("hanako@example.jp")
+
+
 def test_a_certificate_reminder_is_sent_while_the_certificate_holds_and_skipped_once_void(smtp, family):
     from .test_scan import make_certificate
 
