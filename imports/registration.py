@@ -106,9 +106,14 @@ def done() -> None:
 
 def tally() -> tuple[dict[str, int], int]:
     """The rows per outcome, as staff see them, and the bad rows: one pass."""
+    return _as_staff_see(fetch(f"SELECT outcome, COUNT(*) FROM {CLASSIFIED} GROUP BY outcome"))
+
+
+def _as_staff_see(outcomes) -> tuple[dict[str, int], int]:
+    """``(outcome, rows)`` pairs as the preview counts them (a new card is ``updated``), and the bad rows."""
     found: dict[str, int] = {}
     bad = 0
-    for outcome, n in fetch(f"SELECT outcome, COUNT(*) FROM {CLASSIFIED} GROUP BY outcome"):
+    for outcome, n in outcomes:
         if outcome in ERROR_OUTCOMES:
             bad += n
             continue
@@ -172,11 +177,8 @@ def check(run_id: int, society_id: int, *, large: bool, error_limit: int) -> tup
     default: a small society, and no array aggregates)."""
     if vendor() == "postgresql":
         outcomes, repeated, lines = _summary(run_id, society_id, large=large)
-        if not repeated and not any(outcomes.get(name) for name in ERROR_OUTCOMES):
-            counts: dict[str, int] = {}
-            for outcome, n in outcomes.items():
-                name = "updated" if outcome == "new_card" else outcome
-                counts[name] = counts.get(name, 0) + n
+        counts, bad = _as_staff_see(outcomes.items())
+        if not repeated and not bad:
             return counts, 0, [], _samples_at(run_id, society_id, lines)
     classify(run_id, society_id, large=large)
     mark_duplicates()

@@ -249,7 +249,7 @@ def join_by_index(cursor) -> None:
     if vendor() != "postgresql":
         return
     for setting in ("work_mem", "parallel_setup_cost", "parallel_tuple_cost"):
-        cursor.execute(f"RESET {setting}")
+        cursor.execute(f"SET LOCAL {setting} TO DEFAULT")
     cursor.execute("SET LOCAL enable_nestloop = on")
     cursor.execute("SET LOCAL enable_hashjoin = off")
     cursor.execute("SET LOCAL enable_mergejoin = off")

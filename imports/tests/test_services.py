@@ -420,7 +420,6 @@ def test_imported_names_are_found_by_the_folded_search(society, clerk):
     assert hanako.search_text == fold_all("佐藤", "花子", "サトウ", "ハナ", "佐藤 華子")
 
 
-
 def test_a_clean_files_summary_counts_and_samples_as_the_full_classification(society, clerk, monkeypatch):
     from django.db import connection, transaction
 
@@ -460,6 +459,9 @@ def test_a_clean_files_summary_counts_and_samples_as_the_full_classification(soc
 
 
 def test_the_same_person_twice_is_refused_even_when_the_rows_differ(society, clerk, hanako):
+    CardFacts.objects.filter(person=hanako).update(registered=True, registration_source="national_file",
+                                                   registration_as_of=date(2026, 10, 31))
+    # The first row is the file already imported (unchanged), the second an older one (kept).
     run = preview(society, clerk, registration("1234,5678,00,1,2026-10-31", "1234,5678,00,0,2026-09-30"),
                   kind="registration")
 
