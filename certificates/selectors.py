@@ -67,15 +67,6 @@ def _ymd(expression) -> ExpressionWrapper:
     )
 
 
-def _not_past_voluntary_continuation(today: date) -> Q:
-    """任意継続's end is the last eligible day even when the roster has no 資格喪失日 yet."""
-    return (
-        Q(household__voluntary_continuation=False)
-        | Q(household__voluntary_continuation_ends_on__isnull=True)
-        | Q(household__voluntary_continuation_ends_on__gte=today)
-    )
-
-
 def with_ex_officio_basis(persons: QuerySet[Person], *, today: date) -> QuerySet[Person]:
     """Annotate ``status`` (R5), ``certificate_until`` (the 有効期限 of the person's
     certificate that is not void, if any) and ``basis`` (R6; "" when none applies).
@@ -145,7 +136,7 @@ def ex_officio_candidates(*, today: date) -> QuerySet[Person]:
     annotated with ``status`` (R5) and ``basis`` (the first of R6's five that
     applies, in R6's order) — see ``with_ex_officio_basis``.
     """
-    eligible = Person.objects.filter(eligible_on(today) & _not_past_voluntary_continuation(today))
+    eligible = Person.objects.filter(eligible_on(today))
     return (
         with_ex_officio_basis(eligible, today=today)
         .exclude(basis="")

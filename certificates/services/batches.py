@@ -117,7 +117,7 @@ def _issue_items(*, batch: IssueBatch, items: list[BatchItem], today: date) -> N
     holding = set(valid_certificates(today=today).filter(person_id__in=person_ids)
                   .exclude(person_id__in=renewing, valid_until__lte=renewal_horizon(today=today))
                   .values_list("person_id", flat=True))
-    not_eligible = {pk for pk, p in persons.items() if not p.is_eligible_on(today) or p.last_eligible_day() < today}
+    not_eligible = {pk for pk, p in persons.items() if not p.is_eligible_on(today)}
     unmailable = {pk: problem for pk, p in persons.items() if (problem := mailing_problem(p))}
     skip = {i.pk: ("有効な資格確認書を既に持っています" if i.person_id in holding
                    else "資格がありません" if i.person_id in not_eligible else unmailable[i.person_id])

@@ -136,7 +136,7 @@ def certificate_issue(
     it could not be mailed to. The PDF is made in the day's print file (``print_files``)."""
     today = today or local_today()
     person = Person.objects.select_related("household__society", "household__employer").get(pk=person.pk)
-    if not person.is_eligible_on(today) or person.last_eligible_day() < today:
+    if not person.is_eligible_on(today):
         raise CertificateRefused("資格がないため交付できません")
     if problem := mailing_problem(person):
         raise CertificateRefused(problem)
