@@ -25,6 +25,7 @@ STATUS_LABELS = {
     Status.RENEW_NOW: _("更新の時期"),
     Status.GRACE: _("期限切れ（猶予期間中）"),
     Status.LAPSED: _("利用登録の解除"),
+    Status.UNKNOWN: _("不明（情報なし）"),
 }
 
 

@@ -37,6 +37,7 @@ STATUS_LABELS = {
     "renew_now": "更新時期",
     "grace": "期限切れ（猶予期間中）",
     "lapsed": "利用登録の解除",
+    "unknown": "不明（情報なし）",
 }
 
 
@@ -45,7 +46,7 @@ def _review_context(req: ReissueRequest, today) -> dict:
     card = getattr(req.person, "card", None)
     return {
         "req": req,
-        "status": STATUS_LABELS[card.status_on(today) if card else "no_card"],
+        "status": STATUS_LABELS[card.status_on(today) if card else "unknown"],
         "certificate": selectors.current_certificate(req.person, today=today),
         "reject_form": RejectForm(prefix=f"r{req.pk}"),
     }
@@ -62,7 +63,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     rows = []
     for req in queue:
         card = getattr(req.person, "card", None)
-        rows.append({"req": req, "status": STATUS_LABELS[card.status_on(today) if card else "no_card"],
+        rows.append({"req": req, "status": STATUS_LABELS[card.status_on(today) if card else "unknown"],
                      "certificate": (req.person.valid_certificates or [None])[0],
                      "reject_form": RejectForm(prefix=f"r{req.pk}")})
     record(action="view", request=request, summary="審査待ちの申請一覧を閲覧",
