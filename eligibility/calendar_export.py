@@ -6,9 +6,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
+from .ending import end_of
 from .models import Person
-from .situation import end_of, status_of
 from .situation import key_dates as person_key_dates
+from .situation import status_of
 
 PRODID = "-//Kenpo Portal//Eligibility dates//JA"
 

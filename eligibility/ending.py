@@ -24,8 +24,13 @@ class EndWords:
     ended: bool      # today is past the last day
     short: str       # the household summary: a few words
     headline: str    # the day and what ends
-    then: str        # what to use from the day after; no certificate of the society past it
+    what_next: str   # what to use from the day after
+    no_certificate: str  # the society sends no certificate past it (or: it is over)
     event: str       # the timeline's and the calendar's label for the last day
+
+    @property
+    def then(self) -> str:
+        return f"{self.what_next} {self.no_certificate}"
 
     @property
     def text(self) -> str:
@@ -75,7 +80,15 @@ def end_words(end: EligibilityEnd, *, today: date) -> EndWords:
     else:
         after = _("当組合からは、%(last)sより後の日付の資格確認書はお送りしません。") % values
     return EndWords(end=end, ended=ended, short=short, event=event, headline=headline,
-                    then=f"{_what_next(end)} {after}")
+                    what_next=_what_next(end), no_certificate=after)
+
+
+def end_of(person, *, today: date) -> EndWords | None:
+    """The end of ``person``'s eligibility in words, when the member is told it on ``today``
+    (it has come, or a certificate issued today would run to it); None before eligibility began."""
+    if today < person.eligible_from:
+        return None
+    return words_if_worth_telling(person.eligibility_end(), today=today)
 
 
 def words_if_worth_telling(end: EligibilityEnd, *, today: date) -> EndWords | None:

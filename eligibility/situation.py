@@ -38,13 +38,11 @@ GUIDES = {
     "certificate": gettext_lazy("資格確認書とは"),
 }
 
-
 @dataclass(frozen=True)
 class TimelineEvent:
     day: date
     label: str
     state: str  # "past", "today" or "future"
-
 
 @dataclass
 class Situation:
@@ -69,19 +67,15 @@ class Situation:
     def css_status(self) -> str:
         return self.status.value if self.status else "none"
 
-
 def _d(day: date) -> str:
     return format_member_date(day, get_language() or "ja")
-
 
 def _guide(*slugs: str) -> list[tuple[str, str]]:
     return [(slug, str(GUIDES[slug])) for slug in slugs]
 
-
 # The statuses whose card has dates to come: renewal, expiry and grace matter to a
 # registered card only; before that (or when nobody has said), the next step does.
 DATED_STATUSES = (Status.ACTIVE, Status.RENEW_NOW, Status.GRACE, Status.LAPSED)
-
 
 def key_dates(*, status: Status | None, facts: CardFacts | None,
               end: ending.EndWords | None) -> list[tuple[str, date, str]]:
@@ -101,7 +95,6 @@ def key_dates(*, status: Status | None, facts: CardFacts | None,
         events.append(("eligibility-ends", end.end.last_day, end.event))
     return sorted(events, key=lambda event: event[1])
 
-
 def _timeline(s: Situation, today: date) -> list[TimelineEvent]:
     events = [(day, label) for _kind, day, label in key_dates(status=s.status, facts=s.facts, end=s.end)]
     if not events:
@@ -120,7 +113,6 @@ def _timeline(s: Situation, today: date) -> list[TimelineEvent]:
     upcoming = [e for e in timeline if e.state != "past"]
     return upcoming if any(day >= today for day, _label in events) else []
 
-
 def status_of(person: Person, *, today: date) -> Status | None:
     """R5's status of ``person`` on ``today``; None when not eligible that day (R11 included).
     No card facts at all: ``unknown`` (nobody has said), never ``no_card``."""
@@ -129,21 +121,12 @@ def status_of(person: Person, *, today: date) -> Status | None:
     facts = getattr(person, "card", None)
     return facts.status_on(today) if facts else Status.UNKNOWN
 
-
-def end_of(person: Person, *, today: date) -> ending.EndWords | None:
-    """The end of ``person``'s eligibility in words, when the member is told it on ``today``
-    (it has come, or a certificate issued today would run to it). Not before eligibility began."""
-    if today < person.eligible_from:
-        return None
-    return ending.words_if_worth_telling(person.eligibility_end(), today=today)
-
-
 def situation_of(person: Person, *, today: date, proof: Proof | None = None) -> Situation:
     """The dashboard's view of ``person`` on ``today``; ``proof`` from ``proofs.proofs_for``."""
     proof = proof or Proof()
     facts = getattr(person, "card", None) if _has_card_row(person) else None
     status = status_of(person, today=today)
-    end = end_of(person, today=today)
+    end = ending.end_of(person, today=today)
     if status is None:
         s = Situation(person=person, facts=facts, status=None, status_label=str(NOT_ELIGIBLE_LABEL), proof=proof,
                       end=end)
@@ -172,17 +155,14 @@ def situation_of(person: Person, *, today: date, proof: Proof | None = None) -> 
                              thing=s.expiring_thing, end=end)
     return s
 
-
 def _ecert_first(facts: CardFacts) -> bool:
     return facts.ecert_expires_on is not None and (
         facts.card_expires_on is None or facts.ecert_expires_on < facts.card_expires_on)
-
 
 def expiring_thing(facts: CardFacts) -> str:
     """What expires first, in the one wording of the dashboard, .ics and e-mails
     (電子証明書 or マイナンバーカード)."""
     return _("電子証明書") if _ecert_first(facts) else _("マイナンバーカード")
-
 
 def _has_card_row(person: Person) -> bool:
     try:
@@ -190,7 +170,6 @@ def _has_card_row(person: Person) -> bool:
     except CardFacts.DoesNotExist:
         return False
     return True
-
 
 def _write_next_steps(s: Situation, today: date) -> None:
     facts = s.facts
@@ -255,7 +234,6 @@ def _write_next_steps(s: Situation, today: date) -> None:
                   "マイナポータルか「有効期限通知書」で確かめて、カード情報の画面で選んでください。")
                 % {"first": _d(first), "second": _d(second)}
             )
-
 
 def guide_context(slug: str) -> dict:
     """Worked examples for the guides, computed by ``rules`` so the text can never disagree."""

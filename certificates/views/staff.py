@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.services import record
 from core.access import staff_required as staff_permission_required
 from eligibility import selectors as eligibility_selectors
+from eligibility.ending import end_of
 from eligibility.models import Person
 
 from .. import print_selectors, selectors, services
@@ -269,12 +270,16 @@ def person_certificates(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person_for_staff(pk)
     record(action="view", request=request, obj=person, summary="資格確認書の一覧を閲覧")
     today = eligibility_selectors.today()
+    refusal = services.check_request(person, None, today=today)
     return render(request, "certificates/staff/person_certificates.html", {
         **_admin_context(request, _("%(name)s さんの資格確認書") % {"name": person.name}),
         "person": person, "certificates": person.certificates.select_related("print_file").order_by("-pk"),
         "issue_form": IssueOneForm(), "eligible": person.is_eligible_on(today),
         "mailing_problem": services.mailing_problem(person),
         "open_request": person.reissue_requests.filter(status__in=ReissueRequest.OPEN).first(),
+        # The end of eligibility as the member reads it (the day, what comes next, no certificate past it).
+        "end": end_of(person, today=today),
+        "request_refusal": refusal if refusal and refusal.code != services.OPEN_REQUEST else None,
     })
 
 
@@ -310,12 +315,11 @@ def paper_application(request: HttpRequest, pk: int) -> HttpResponse:
                 person=person, reason=data["reason"], received_on=data["received_on"], by=request.user,
                 noticed_on=data.get("noticed_on"), details=data["details"], request=request,
             )
-        except services.RequestRefused as exc:
-            if str(exc) == "not eligible":
-                form.add_error("received_on", _("受付日にこの方の資格がありません。"))
-            else:
-                messages.error(request, _("この方の申請はすでに受け付けています。"))
+        except services.RequestRefused as refused:
+            if refused.code == services.OPEN_REQUEST:
+                messages.error(request, refused.refusal.message)
                 return redirect("certificates:person_certificates", person.pk)
+            form.add_error(None, refused.refusal.message)
         else:
             messages.success(request, _("紙の申請を受け付けました。審査してください。"))
             return redirect("certificates:review_detail", req.pk)
