@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 from django.core import mail
 from django.urls import reverse
-from staff.tests.certificates.test_certificate_pages import staff_user
 
 from certificates import services
 from certificates.models import EligibilityCertificate, ReissueRequest
+from staff.tests.certificates.test_certificate_pages import staff_user
 
 pytestmark = pytest.mark.django_db
 
