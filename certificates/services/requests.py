@@ -72,8 +72,9 @@ def check_request(person: Person, reason: str | None, *, today: date,
     on which the person must have been eligible too.
 
     In order: eligibility on the day (R11: nobody from the 75th birthday; nobody past
-    任意継続's last day or a 資格喪失日), a reason R7 refuses, a person the society sends
-    one to without an application (R6, and no valid certificate held), an open request.
+    任意継続's last day or a 資格喪失日), a reason R7 refuses, an open request (followed,
+    not repeated), a person the society sends one to without an application (R6, and no
+    valid certificate held: 「申請は不要」).
     """
     for day in filter(None, (received_on, today)):
         if day < person.eligible_from:
@@ -91,11 +92,11 @@ def check_request(person: Person, reason: str | None, *, today: date,
     if reason in REFUSED_REASONS:
         return Refusal(REFUSED_REASON, _("「%(reason)s」という理由では、資格確認書を交付できません。") % {
             "reason": Reason(reason).label})
+    if ReissueRequest.objects.filter(person=person, status__in=ReissueRequest.OPEN).exists():
+        return Refusal(OPEN_REQUEST, _("この方の申請はすでに受け付けています。"))  # follow the one already made
     if selectors.ex_officio_basis_of(person, today=today) and selectors.current_certificate(
             person, today=today) is None:
         return Refusal(EX_OFFICIO, _("申請は不要です。この方には、資格確認書を申請なしでお送りします。"))
-    if ReissueRequest.objects.filter(person=person, status__in=ReissueRequest.OPEN).exists():
-        return Refusal(OPEN_REQUEST, _("この方の申請はすでに受け付けています。"))
     return None
 
 
