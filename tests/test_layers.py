@@ -23,7 +23,7 @@ LAYERS = {
     "eligibility": 1,
     "certificates": 2, "reminders": 2, "imports": 2, "notices": 2,
     "audit": 3, "exports": 3,
-    "member": 4, "staff": 4,  # the surfaces: every page, over the domain apps
+    "member": 4, "staff": 4, "demo": 4,  # the surfaces (every page) and the demo data, over the domain apps
 }
 
 

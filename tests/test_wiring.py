@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.db.models.signals import post_delete, post_save
+from django.dispatch.dispatcher import _make_id
 
 from audit import apps as audit_apps
-from eligibility import signals as eligibility_signals
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,10 +19,14 @@ def test_a_typo_in_the_audited_models_stops_the_start_up(monkeypatch):
         apps.get_app_config("audit").ready()
 
 
-def test_a_typo_in_the_dashboard_cache_receivers_stops_the_start_up(monkeypatch):
-    monkeypatch.setitem(eligibility_signals.RECEIVERS, "certificates.EligibilityCertificat", lambda **kw: None)
-    with pytest.raises(LookupError):
-        eligibility_signals.connect()
+@pytest.mark.parametrize("label", ["eligibility.Household", "eligibility.Person", "eligibility.CardFacts",
+                                   "eligibility.MemberLink", "certificates.EligibilityCertificate",
+                                   "certificates.ReissueRequest", "reminders.Reminder"])
+def test_every_model_the_dashboard_shows_forgets_the_cached_page(label):
+    """Each app connects its own models, by class (``eligibility.signals.forget_dashboards``)."""
+    sender = _make_id(apps.get_model(label))
+    for signal, suffix in ((post_save, "save"), (post_delete, "delete")):
+        assert (f"dashboard-cache-{label}-{suffix}", sender) in [key for key, *_ in signal.receivers], label
 
 
 def _imported_apps(app: str) -> dict[str, set[str]]:

@@ -1,3 +1,7 @@
+"""アクセス記録: when and by which role staff opened this member's records."""
+
+import functools
+
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,11 +18,14 @@ MEMBER_LABEL = _("ご本人・ご家族のログイン")  # the member's own お
 PERSON_TYPES = ("eligibility.Person", "eligibility.CardFacts")
 
 
+@functools.cache
+def _kinds() -> dict[str, str]:
+    """What each model is called ("app_label.Model" → its verbose name)."""
+    return {model._meta.label: model._meta.verbose_name for model in apps.get_models()}
+
+
 def _what(entry, names: dict[str, str]) -> str:
-    try:
-        kind = apps.get_model(entry.object_type)._meta.verbose_name if entry.object_type else _("世帯の記録")
-    except (LookupError, ValueError):
-        kind = _("世帯の記録")
+    kind = _kinds().get(entry.object_type) or _("世帯の記録")
     if (entry.details or {}).get("document") == "eligibility_notice":
         kind = _("資格情報のお知らせ")
     name = names.get(entry.object_id) if entry.object_type in PERSON_TYPES else None
