@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from audit import selectors
 from audit.services import role_label
-from eligibility.selectors import persons_for_member
+from eligibility.selectors import member_link_for, persons_for_member
 
 MEMBER_LABEL = _("ご本人・ご家族のログイン")  # the member's own お知らせ downloads (R10)
 PERSON_TYPES = ("eligibility.Person", "eligibility.CardFacts")
@@ -36,7 +36,7 @@ def _what(entry, names: dict[str, str]) -> str:
 @login_required
 def access_log(request: HttpRequest) -> HttpResponse:
     """アクセス記録: when and by which role staff opened this member's records."""
-    page = Paginator(selectors.staff_access_for_member(request.user), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.staff_access_for_member(member_link_for(request.user)), 50).get_page(request.GET.get("page"))
     names = {str(p.pk): p.name for p in persons_for_member(request.user)}
     rows = [
         {"entry": e, "role": MEMBER_LABEL if e.actor_role == "member" else (role_label(e.actor_role) or _("職員")),
