@@ -8,8 +8,9 @@ from icalendar import Alarm, Calendar, Event
 
 from eligibility.ending import end_of
 from eligibility.models import Person
-from eligibility.situation import key_dates as person_key_dates
-from eligibility.situation import status_of
+
+from .situation import key_dates as person_key_dates
+from .situation import status_of
 
 PRODID = "-//Kenpo Portal//Eligibility dates//JA"
 

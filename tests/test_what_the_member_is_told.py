@@ -18,9 +18,10 @@ from icalendar import Calendar
 
 from certificates import services
 from certificates.models import EligibilityCertificate, ReissueRequest
-from eligibility import clinic, ending, rules, selectors
-from eligibility.proofs import HeldCertificate, Proof
+from eligibility import ending, rules, selectors
 from eligibility.rules import EligibilityEnd, EndCause, Status
+from member import clinic
+from member.proofs import HeldCertificate, Proof
 from reminders import services as reminder_services
 from reminders.models import Reminder
 from staff.roles import MANAGER
