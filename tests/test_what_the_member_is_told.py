@@ -263,3 +263,14 @@ def test_no_reminder_is_made_about_a_card_nobody_has_described():
     person = _person(Status.UNKNOWN, "none", "none", False)
     reminder_services.scan(day=TODAY)
     assert not Reminder.objects.filter(person=person).exists()
+
+
+def test_a_certificate_sent_ex_officio_is_never_expected_after_the_last_eligible_day():
+    from member.proofs import proofs_for
+    from member.situation import status_of
+
+    person = _person(Status.NO_CARD, "none", "none", False)
+    person.birth_date, person.eligible_from = date(1951, 12, 25), date(2020, 4, 1)  # 75 on 2026-12-25; R6.1
+    person.save()
+    proof = proofs_for([person], today=TODAY, statuses={person.pk: status_of(person, today=TODAY)})[person.pk]
+    assert proof.basis == "cutoff" and proof.expected_by == date(2026, 12, 24)  # not 2027-01-31
