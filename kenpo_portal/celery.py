@@ -10,6 +10,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import before_task_publish
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kenpo_portal.settings")
 
@@ -64,6 +65,11 @@ app.conf.beat_schedule = {
         "task": "imports.tasks.resume_stalled",
         "schedule": crontab(minute="*/5"),
     },
+    "sessions-clear-expired": {
+        # Housekeeping: expired sessions leave the database (Django's clearsessions).
+        "task": "kenpo_portal.clear_sessions",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "certificates-resume-batches": {
         # Re-queues chunks of batches whose worker died; issuing is idempotent.
         "task": "certificates.tasks.resume_stalled_batches",
@@ -80,3 +86,39 @@ def ping(key: str | None = None) -> str:
 
         cache.set(key, "pong", 300)
     return "pong"
+
+
+# The heartbeat (/healthz, kenpo_portal/health.py): beat sends one to every queue each
+# minute and notes when; the worker that takes it notes when it answered. It expires
+# unanswered, so a queue without a worker does not pile them up.
+WORKER_QUEUES = ("default", "pdf", "imports")  # one worker service per queue (docker-compose.yml)
+for _queue in WORKER_QUEUES:
+    app.conf.beat_schedule[f"health-heartbeat-{_queue}"] = {
+        "task": "kenpo_portal.heartbeat",
+        "schedule": 60.0,
+        "args": (_queue,),
+        "options": {"queue": _queue, "expires": 120},
+    }
+
+
+@app.task(name="kenpo_portal.clear_sessions")
+def clear_sessions() -> None:
+    from django.core.management import call_command
+
+    call_command("clearsessions")
+
+
+@app.task(name="kenpo_portal.heartbeat", ignore_result=True, acks_late=False)
+def heartbeat(queue: str) -> None:
+    from .health import note_heartbeat
+
+    note_heartbeat(f"worker:{queue}")
+
+
+@before_task_publish.connect
+def _beat_sent_a_heartbeat(sender: str | None = None, **_kwargs) -> None:
+    # Runs wherever a task is sent; only beat sends the heartbeat.
+    if sender == "kenpo_portal.heartbeat":
+        from .health import note_heartbeat
+
+        note_heartbeat("beat")

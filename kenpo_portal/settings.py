@@ -160,6 +160,8 @@ CELERY_TASK_ROUTES = {
     "exports.tasks.*": {"queue": "imports"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# /healthz fails a worker's queue (or beat) whose heartbeat is older than this (kenpo_portal/health.py).
+KENPO_HEARTBEAT_STALE_SECONDS = env.int("KENPO_HEARTBEAT_STALE_SECONDS", default=600)
 
 # --- E-mail -----------------------------------------------------------------------
 # EMAIL_URL=smtp://user:pass@host:587 (or smtp+tls://, smtps://); console otherwise.
@@ -285,7 +287,7 @@ if PRODUCTION:
         # Only behind a declared TLS proxy: anyone else could claim HTTPS with a header.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # The container's own health check talks plain HTTP on loopback.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/web)?$"]
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

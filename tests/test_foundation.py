@@ -116,8 +116,9 @@ def test_home_page_switches_to_english(client):
 
 
 @pytest.mark.django_db
-def test_healthz_answers_200_when_database_and_broker_answer(client, celery_broker):
-    response = client.get("/healthz")
+def test_healthz_web_answers_200_when_database_and_broker_answer(client, celery_broker):
+    # The full /healthz also wants beat's and the workers' heartbeats: tests/test_health.py.
+    response = client.get("/healthz/web")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "failed": {}}
 
@@ -129,7 +130,7 @@ def test_healthz_answers_503_naming_the_broker_when_it_is_unreachable(client, se
     celery_app.conf.task_always_eager = False
     reset_broker_connections(celery_app)
     try:
-        response = client.get("/healthz")
+        response = client.get("/healthz/web")
     finally:
         celery_app.conf.broker_url, celery_app.conf.task_always_eager = old
         reset_broker_connections(celery_app)
@@ -190,6 +191,7 @@ def test_the_beat_schedule_is_declared_once_in_code():
         "certificates.tasks.void_ended_eligibility", "certificates.tasks.resume_stalled_batches",
         "certificates.tasks.make_daily_print_files", "notices.tasks.announce_changed",
         "imports.tasks.expire_runs", "imports.tasks.resume_stalled", "exports.tasks.delete_old_files",
+        "kenpo_portal.clear_sessions", "kenpo_portal.heartbeat",
     }
     assert all(entry["task"] in celery_app.tasks for entry in schedule.values())
     # …and kenpo_portal/celery.py is the only place that declares one: no second
@@ -213,3 +215,19 @@ def test_only_the_test_run_hashes_passwords_fast(monkeypatch, settings):
     from django.conf import global_settings
 
     assert global_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+
+
+@pytest.mark.django_db
+def test_the_nightly_housekeeping_clears_expired_sessions_only():
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from kenpo_portal.celery import clear_sessions
+
+    now = timezone.now()
+    Session.objects.create(session_key="old", session_data="", expire_date=now - timedelta(minutes=1))
+    Session.objects.create(session_key="live", session_data="", expire_date=now + timedelta(hours=1))
+    clear_sessions()
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
