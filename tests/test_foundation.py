@@ -231,3 +231,21 @@ def test_the_nightly_housekeeping_clears_expired_sessions_only():
     Session.objects.create(session_key="live", session_data="", expire_date=now + timedelta(hours=1))
     clear_sessions()
     assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
+
+
+def test_the_tests_never_flush_a_redis_database_they_did_not_make(celery_broker):
+    import redis
+
+    from conftest import _OWNER_KEY, _flush_our_own
+
+    client = redis.Redis.from_url(celery_broker)
+    client.delete(_OWNER_KEY)
+    client.set("someone-elses", "data")
+    with pytest.raises(pytest.fail.Exception, match="holds keys that no test run of this checkout made"):
+        _flush_our_own(client, celery_broker)
+    client.set(_OWNER_KEY, "/another/checkout")
+    with pytest.raises(pytest.fail.Exception, match="belongs to the test runs of /another/checkout"):
+        _flush_our_own(client, celery_broker)
+    assert client.get("someone-elses") == b"data"
+    client.delete(_OWNER_KEY)
+    client.delete("someone-elses")
