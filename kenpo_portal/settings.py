@@ -258,6 +258,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# The bundled IPAex fonts (14 MB) are for WeasyPrint, read from static/fonts, never sent to
+# browsers: compressing them (gzip and brotli) took collectstatic minutes on every build.
+from whitenoise.compress import Compressor  # noqa: E402
+
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "ttf", "otf"]
 # Generated PDFs (資格確認書 and print files). Never served publicly: downloads go
 # through a view that checks the role and writes the audit log.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
