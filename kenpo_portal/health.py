@@ -143,9 +143,41 @@ def check(*, workers: bool = True) -> dict[str, str]:
     return failures
 
 
+def host_for_probe(allowed_hosts: str) -> str:
+    """A Host header the site accepts, from DJANGO_ALLOWED_HOSTS: its first entry, a
+    leading-dot domain (``.example.jp``, it and its subdomains) as the domain itself."""
+    first = next((h.strip() for h in allowed_hosts.split(",") if h.strip()), "localhost")
+    return "localhost" if first == "*" else first.lstrip(".")
+
+
+def probe_http(path: str, environ: dict[str, str]) -> int:
+    """GET ``path`` from gunicorn on this machine (GUNICORN_BIND's port), as a container
+    healthcheck does: 0 on 200."""
+    import http.client
+
+    port = int(environ.get("GUNICORN_BIND", "0.0.0.0:8000").rsplit(":", 1)[1])
+    host = host_for_probe(environ.get("DJANGO_ALLOWED_HOSTS", ""))
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path, headers={"Host": host})
+        response = connection.getresponse()
+        print(response.status, response.read().decode(errors="replace")[:500])
+        return 0 if response.status == 200 else 1
+    except OSError as exc:
+        print(f"{path}: {exc}")
+        return 1
+    finally:
+        connection.close()
+
+
 def main(argv: list[str]) -> int:
     """``python -m kenpo_portal.health [PART …]``: exit 0 when the parts' heartbeats are
-    fresh (docker-compose.yml's beat healthcheck: ``beat``); with no part, all of /healthz."""
+    fresh (docker-compose.yml's beat healthcheck: ``beat``); with no part, all of /healthz.
+    ``--http PATH``: GET PATH from the local gunicorn (the web service's healthcheck)."""
+    import os
+
+    if argv[:1] == ["--http"]:
+        return probe_http(argv[1] if len(argv) > 1 else "/healthz/web", dict(os.environ))
     import django
 
     django.setup()

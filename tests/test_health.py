@@ -169,3 +169,18 @@ def test_the_beat_healthcheck_command_exits_1_without_a_beat_heartbeat(celery_br
     assert "beat: no heartbeat" in capsys.readouterr().out
     health.note_heartbeat("beat")
     assert health.main(["beat"]) == 0
+
+
+@pytest.mark.parametrize(("allowed", "host"), [
+    ("kenpo.example.jp,localhost", "kenpo.example.jp"),
+    (".example.jp", "example.jp"),
+    (" .kenpo.example.jp , other", "kenpo.example.jp"),
+    ("*", "localhost"),
+    ("", "localhost"),
+])
+def test_the_container_healthcheck_sends_a_host_the_site_accepts(allowed, host, settings):
+    assert health.host_for_probe(allowed) == host
+    settings.ALLOWED_HOSTS = [h.strip() for h in allowed.split(",") if h.strip()] or ["localhost"]
+    from django.http.request import validate_host
+
+    assert validate_host(host, settings.ALLOWED_HOSTS)
