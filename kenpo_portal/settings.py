@@ -263,6 +263,8 @@ STORAGES = {
 from whitenoise.compress import Compressor  # noqa: E402
 
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "ttf", "otf"]
+# Files served at the site's root by whitenoise (/favicon.ico), in every mode.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 # Generated PDFs (資格確認書 and print files). Never served publicly: downloads go
 # through a view that checks the role and writes the audit log.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))

@@ -249,3 +249,9 @@ def test_the_tests_never_flush_a_redis_database_they_did_not_make(celery_broker)
     assert client.get("someone-elses") == b"data"
     client.delete(_OWNER_KEY)
     client.delete("someone-elses")
+
+
+def test_the_favicon_is_served_at_the_root(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
