@@ -320,9 +320,9 @@ def main() -> int:
     ok = False
     try:
         stack.start("redis", f"redis-server --port {redis_port} --bind 127.0.0.1 --save '' --appendonly no --dir {tmp}")
-        subprocess.run(["dropdb", "--if-exists", "-d", f"{PG}/postgres", db], check=True, capture_output=True)
-        subprocess.run(["dropdb", "--if-exists", "-d", f"{PG}/postgres", restored_db], check=True, capture_output=True)
-        subprocess.run(["createdb", "-d", f"{PG}/postgres", db], check=True, capture_output=True)
+        subprocess.run(["dropdb", "--if-exists", f"--maintenance-db={PG}/postgres", db], check=True, capture_output=True)
+        subprocess.run(["dropdb", "--if-exists", f"--maintenance-db={PG}/postgres", restored_db], check=True, capture_output=True)
+        subprocess.run(["createdb", f"--maintenance-db={PG}/postgres", db], check=True, capture_output=True)
         say(f"empty database {db}; Redis of our own on :{redis_port}")
 
         stack.run("migrate", interpolate(services["migrate"]["command"], env))
@@ -370,19 +370,25 @@ def main() -> int:
         check(response.status == 200, f"/favicon.ico: {response.status}")
 
         # Day one: the first 管理者 logs in (no e-mail needed), sets up TOTP, reaches the admin.
-        response, html = log_in(browser, ADMIN_PASSWORD)
+        log_in(browser, ADMIN_PASSWORD)
+        response, html = browser.get("/admin/")  # staff pages send a login without MFA to its set-up
         if "reauthenticate" in browser.last_url:
             response, html = browser.post(browser.last_url, {"password": ADMIN_PASSWORD})
-        check("/mfa/totp/activate" in browser.last_url, f"the first login did not lead to MFA set-up: {browser.last_url}")
+        check("/2fa/totp/activate" in browser.last_url, f"the first login did not lead to MFA set-up: {browser.last_url}")
         secret_match = re.search(r'id="authenticator_secret"[^>]*value="([A-Z2-7]+)"', html) or re.search(
             r'value="([A-Z2-7]{16,})"[^>]*id="authenticator_secret"', html)
         check(secret_match is not None, "no TOTP secret on the set-up page")
         secret = secret_match[1]
         used: set[str] = set()
         response, html = browser.post(browser.last_url, {"code": fresh_code(secret, used)})
-        check(response.status == 200 and "mfa/totp/activate" not in browser.last_url,
+        check(response.status == 200 and "/2fa/totp/activate" not in browser.last_url,
               f"TOTP set-up refused: {browser.last_url}")
         response, html = browser.get("/admin/")
+        if "/2fa/reauthenticate" in browser.last_url:
+            # issue 25: a second code right after enrolment (being removed on another branch).
+            say("(the admin asked for a second TOTP code right after the set-up)")
+            response, html = browser.post(browser.last_url, {"code": fresh_code(secret, used)})
+            response, html = browser.get("/admin/")
         check(response.status == 200 and "/admin/" == browser.last_url, f"/admin/ after MFA: {browser.last_url}")
         session_cookie = "sessionid" in browser.cookies
         check(session_cookie, "no session cookie")
@@ -419,7 +425,7 @@ def main() -> int:
         say(f"bin/backup: {dump.name} ({dump.stat().st_size:,} bytes)" + (f", {media.name}" if media else ""))
         for name in ("web", "worker-default", "worker-pdf", "worker-imports", "beat"):
             stack.stop(name)
-        subprocess.run(["createdb", "-d", f"{PG}/postgres", restored_db], check=True, capture_output=True)
+        subprocess.run(["createdb", f"--maintenance-db={PG}/postgres", restored_db], check=True, capture_output=True)
         subprocess.run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "-d", f"{PG}/{restored_db}",
                         str(dump)], check=True, capture_output=True)
         restored_media = tmp / "restored-media"
@@ -435,9 +441,9 @@ def main() -> int:
             stack.wait_for("web on the restored database", lambda: stack.healthy("web", interpolate(services["web"]["test"], env)))
             drill = Browser(base, ca=ca, direct_headers=direct)
             log_in(drill, ADMIN_PASSWORD)
-            check("/mfa/authenticate" in drill.last_url, f"no TOTP asked after the password: {drill.last_url}")
+            check("/2fa/authenticate" in drill.last_url, f"no TOTP asked after the password: {drill.last_url}")
             _response, html = drill.post(drill.last_url, {"code": fresh_code(secret, used)})
-            admin_ok = "/mfa/authenticate" not in drill.last_url and drill.get("/admin/eligibility/person/")[0].status == 200
+            admin_ok = "/2fa/authenticate" not in drill.last_url and drill.get("/admin/eligibility/person/")[0].status == 200
             stack.stop("web")
             return admin_ok, html
 
@@ -461,7 +467,7 @@ def main() -> int:
     finally:
         stack.stop_all()
         for name in (db, restored_db):
-            subprocess.run(["dropdb", "--if-exists", "-d", f"{PG}/postgres", name], capture_output=True)
+            subprocess.run(["dropdb", "--if-exists", f"--maintenance-db={PG}/postgres", name], capture_output=True)
         if ok:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
