@@ -308,7 +308,7 @@ def main() -> int:
         "MEDIA_ROOT": str(tmp / "media"), "STATIC_ROOT": str(tmp / "static"),
         "EMAIL_URL": f"filemail://{tmp / 'mail'}",
         "GUNICORN_BIND": f"127.0.0.1:{web_port}", "GUNICORN_WORKERS": "2",
-        "KENPO_BEAT_SCHEDULE": str(tmp / "celerybeat-schedule"),
+        "KENPO_BEAT_STATE_FILE": str(tmp / "celerybeat-schedule"),
         "KENPO_UPSTREAM": f"127.0.0.1:{web_port}", "CADDY_HTTP_PORT": str(http_port),
         "CADDY_HTTPS_PORT": str(https_port), "CADDY_ADMIN": "off",
         "XDG_DATA_HOME": str(tmp / "caddy-data"), "XDG_CONFIG_HOME": str(tmp / "caddy-config"),
