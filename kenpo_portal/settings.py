@@ -10,6 +10,7 @@ README.md ("Configuration").
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -135,7 +136,8 @@ if REDIS_URL:
 
 # --- Celery -----------------------------------------------------------------------
 # With no REDIS_URL tasks run eagerly in-process (the embedded default).
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# (memory://localhost/: with no host named, kombu warns "No hostname was supplied" in bin/demo.)
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
@@ -170,6 +172,7 @@ KENPO_HEARTBEAT_STALE_SECONDS = env.int("KENPO_HEARTBEAT_STALE_SECONDS", default
 if env.str("EMAIL_URL", default=""):
     # Named one by one: every setting visible to readers and linters.
     _email = env.email_url("EMAIL_URL")
+    EMAIL_URL_SCHEME = urlsplit(env.str("EMAIL_URL")).scheme
     EMAIL_BACKEND = _email["EMAIL_BACKEND"]
     EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
     EMAIL_PORT = _email.get("EMAIL_PORT") or 25
@@ -177,7 +180,9 @@ if env.str("EMAIL_URL", default=""):
     EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
     EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
     EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
-    EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or None
+    # filemail:///app/var/mail is the folder /app/var/mail, as a file:// URL says (the
+    # parser would make it app/var/mail, relative to wherever the process started).
+    EMAIL_FILE_PATH = (urlsplit(env.str("EMAIL_URL")).path or None) if EMAIL_URL_SCHEME == "filemail" else None
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)

@@ -255,3 +255,10 @@ def test_the_favicon_is_served_at_the_root(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 200
     assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
+def test_a_filemail_url_names_an_absolute_folder(monkeypatch):
+    # .env.example writes e-mail to files until SMTP is set: /app/var/mail, the volume.
+    settings = _settings_for(monkeypatch, EMAIL_URL="filemail:///app/var/mail")
+    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert settings["EMAIL_FILE_PATH"] == "/app/var/mail"
