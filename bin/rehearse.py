@@ -348,7 +348,8 @@ def main() -> int:
         if caddy:
             ca = tmp / "caddy-data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
             stack.wait_for("Caddy's local certificate", ca.exists, timeout=60)
-            base, direct = f"https://localhost:{https_port}", {}
+            # A client forging X-Forwarded-For: Caddy must replace it with the address it sees.
+            base, direct = f"https://localhost:{https_port}", {"X-Forwarded-For": "203.0.113.9"}
             plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
             plain.request("GET", "/admin/", headers={"Host": "localhost"})
             redirect = plain.getresponse()
@@ -416,6 +417,12 @@ def main() -> int:
         response, html = browser.get("/admin/eligibility/person/")
         check(response.status == 200 and "花子" in html, "the imported persons are not in the admin")
         say("the first roster imported (4 rows) by the imports worker; its persons are in the admin")
+        if caddy:
+            addresses = stack.run("audit addresses", "python manage.py shell --no-imports -c \"from audit.models import AuditEntry; "
+                                  "print(sorted({str(a) for a in AuditEntry.objects.values_list('ip_address', flat=True) if a}))\"")
+            check("127.0.0.1" in addresses and "203.0.113.9" not in addresses,
+                  f"the audit log's client addresses: {addresses.strip()} (a forged X-Forwarded-For got through?)")
+            say(f"audit log: client addresses {addresses.strip()}; a forged X-Forwarded-For never reached it")
         stack.alive()
 
         # Backup, then the restore drill.
