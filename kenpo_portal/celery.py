@@ -35,6 +35,11 @@ app.conf.beat_schedule = {
         "task": "staff.tasks.refresh_dashboard",
         "schedule": 55.0,
     },
+    "sessions-clear-expired": {
+        # Housekeeping: expired sessions leave the database (Django's clearsessions).
+        "task": "kenpo_portal.clear_sessions",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "certificates-void-ended-eligibility": {
         # A 資格確認書 is void once eligibility ends (R8).
         "task": "certificates.tasks.void_ended_eligibility",
@@ -65,27 +70,12 @@ app.conf.beat_schedule = {
         "task": "imports.tasks.resume_stalled",
         "schedule": crontab(minute="*/5"),
     },
-    "sessions-clear-expired": {
-        # Housekeeping: expired sessions leave the database (Django's clearsessions).
-        "task": "kenpo_portal.clear_sessions",
-        "schedule": crontab(hour=4, minute=0),
-    },
     "certificates-resume-batches": {
         # Re-queues chunks of batches whose worker died; issuing is idempotent.
         "task": "certificates.tasks.resume_stalled_batches",
         "schedule": crontab(minute="*/10"),
     },
 }
-
-
-@app.task(name="kenpo_portal.ping")
-def ping(key: str | None = None) -> str:
-    """Proves a worker is consuming: with ``key``, it leaves "pong" in the cache."""
-    if key:
-        from django.core.cache import cache
-
-        cache.set(key, "pong", 300)
-    return "pong"
 
 
 # The heartbeat (/healthz, kenpo_portal/health.py): beat sends one to every queue each
@@ -134,3 +124,14 @@ def _beat_sent_a_heartbeat(sender: str | None = None, **_kwargs) -> None:
         from .health import note_heartbeat
 
         note_heartbeat("beat")
+
+
+@app.task(name="kenpo_portal.ping")
+def ping(key: str | None = None) -> str:
+    """Proves a worker is consuming: with ``key``, it leaves "pong" in the cache."""
+    if key:
+        from django.core.cache import cache
+
+        cache.set(key, "pong", 300)
+    return "pong"
+
