@@ -134,4 +134,3 @@ def ping(key: str | None = None) -> str:
 
         cache.set(key, "pong", 300)
     return "pong"
-
