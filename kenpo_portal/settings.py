@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # the embedded SQLite database and generated files
@@ -173,7 +174,7 @@ KENPO_HEARTBEAT_STALE_SECONDS = env.int("KENPO_HEARTBEAT_STALE_SECONDS", default
 if env.str("EMAIL_URL", default=""):
     # Named one by one: every setting visible to readers and linters.
     _email = env.email_url("EMAIL_URL")
-    EMAIL_URL_SCHEME = urlsplit(env.str("EMAIL_URL")).scheme
+    _email_url = urlsplit(env.str("EMAIL_URL"))
     EMAIL_BACKEND = _email["EMAIL_BACKEND"]
     EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
     EMAIL_PORT = _email.get("EMAIL_PORT") or 25
@@ -183,7 +184,7 @@ if env.str("EMAIL_URL", default=""):
     EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
     # filemail:///app/var/mail is the folder /app/var/mail, as a file:// URL says (the
     # parser would make it app/var/mail, relative to wherever the process started).
-    EMAIL_FILE_PATH = (urlsplit(env.str("EMAIL_URL")).path or None) if EMAIL_URL_SCHEME == "filemail" else None
+    EMAIL_FILE_PATH = (_email_url.path or None) if _email_url.scheme == "filemail" else None
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
@@ -268,8 +269,6 @@ STORAGES = {
 }
 # The bundled IPAex fonts (14 MB) are for WeasyPrint, read from static/fonts, never sent to
 # browsers: compressing them (gzip and brotli) took collectstatic minutes on every build.
-from whitenoise.compress import Compressor  # noqa: E402
-
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "ttf", "otf"]
 # Files served at the site's root by whitenoise (/favicon.ico), in every mode.
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
