@@ -18,7 +18,7 @@ def unknown_where_nobody_said(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("eligibility", "0008_ex_officio_partial_indexes")]
+    dependencies = [("eligibility", "0009_one_language_per_message")]
 
     operations = [
         migrations.AlterField(
