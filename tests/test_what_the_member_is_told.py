@@ -210,7 +210,7 @@ def test_staffs_person_page_and_paper_entry_say_the_same(client, end_case):
         assert ('id="eligibility-end"' in page and NO_CERTIFICATE_PAST in page) or "使えません" in page
     if end_case == "turned_75":
         assert paper not in page and "75歳以上の方の資格確認書は" in page
-        response = client.post(paper, {"reason": "card_lost", "received_on": "2026-12-09"})
+        response = client.post(paper, {"reason": "card_lost", "received_on": "2026-12-01"})  # the 75th birthday
         assert response.status_code == 200 and "75歳以上の方の資格確認書は" in response.content.decode()
         assert not ReissueRequest.objects.filter(person=person).exists()
 
