@@ -20,6 +20,7 @@ urlpatterns = [
     path("certificates/", include("certificates.urls")),
     path("reminders/", include("reminders.urls")),
     path("staff/", include("staff.urls")),
+    path("employer/", include("employer.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -23,6 +23,7 @@ LAYERS = {
     "eligibility": 1,
     "certificates": 2, "reminders": 2, "imports": 2, "notices": 2,
     "staff": 3, "audit": 3, "exports": 3,
+    "employer": 3,
 }
 
 

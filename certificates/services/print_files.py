@@ -29,6 +29,7 @@ from eligibility import dashboard_cache
 from .. import pdf
 from ..models import BatchItem, DeliveryRoute, EligibilityCertificate, IssueBatch, PrintFile
 from .certificates import describe_error
+from .packets import list_row, packets_make
 
 log = logging.getLogger(__name__)
 Cert = EligibilityCertificate
@@ -162,8 +163,7 @@ def _chunks(print_file: PrintFile, certificates: dict[int, dict], chunk_sheets: 
             continue
         source = f"交付バッチ #{print_file.batch_id}" if print_file.batch_id else f"{print_file.day:%Y-%m-%d} 交付分"
         cover = {"cover": {"title": group["title"], "employer_name": group["employer_name"], "source": source,
-                           "rows": [{"serial": r["serial"], "name": r["snapshot"].get("name", ""),
-                                     "valid_until": r["valid_until"]} for r in rows]}}
+                           "rows": [list_row(r["snapshot"]) for r in rows]}}
         if sheets >= chunk_sheets:
             chunks.append([])
             sheets = 0
@@ -284,6 +284,7 @@ def _mark_rendered(*, print_file: PrintFile, rendered: list[int], failed: dict[i
         pk__in=rendered, reissue_request__isnull=False
     ).values_list("reissue_request_id", "serial"):
         request_mark_issued(request_id=request_id, note=serial)
+    packets_make(print_file=print_file, certificate_ids=rendered)
     if print_file.batch_id:
         batch_refresh(batch_id=print_file.batch_id)
 
