@@ -1,6 +1,8 @@
-"""Print files: certificates planned into files of at most ``KENPO_PRINT_FILE_MAX_PAGES``
-pages, grouped by employer with a cover sheet each (the direct-post group last), then
-rendered by one task per file.
+"""Print files: certificates planned into files of one employer (事業所) each — never two in
+one file — of at most ``KENPO_PRINT_FILE_MAX_PAGES`` pages, with the employer's cover sheet
+(the 一覧表, naming the insured person for a dependent's certificate; the direct-post group
+last), then rendered by one task per file. A certificate voided after rendering is stamped
+「無効」 on its page whenever the file is downloaded (``print_file_content``).
 
 A file is rendered in chunks of ``KENPO_PRINT_CHUNK_SHEETS`` sheets, each chunk one
 WeasyPrint document (its pages share one font subset), and the chunks concatenated. A
@@ -72,26 +74,17 @@ def _group_title(row: dict) -> tuple[str, str, int | None]:
 
 
 def _plan(certificates: QuerySet[Cert]) -> list[list[dict]]:
-    """Split the groups into files of at most KENPO_PRINT_FILE_MAX_PAGES pages (each group
-    after its cover sheet; a group longer than a file continues in the next, with its cover)."""
+    """One file per 事業所 (or for the direct-post group), never two employers in one file
+    (R12: each file is one packet with its cover sheet, the 一覧表); a group longer than
+    KENPO_PRINT_FILE_MAX_PAGES pages continues in the next file, with its cover."""
     max_pages = settings.KENPO_PRINT_FILE_MAX_PAGES
     size = max(max_pages - -(-max_pages // (COVER_ROWS_PER_PAGE + 1)), 1)
-    plans: list[list[dict]] = []
-    current: list[dict] = []
-    pages = 0
-    for (title, employer_name, employer_id), rows in print_groups(certificates):
-        for start in range(0, len(rows), size):
-            part = rows[start:start + size]
-            part_pages = len(part) + -(-len(part) // COVER_ROWS_PER_PAGE)
-            if pages and pages + part_pages > max_pages:
-                plans.append(current)
-                current, pages = [], 0
-            current.append({"title": title, "employer_name": employer_name, "employer_id": employer_id,
-                            "ids": [r["pk"] for r in part]})
-            pages += part_pages
-    if current:
-        plans.append(current)
-    return plans
+    return [
+        [{"title": title, "employer_name": employer_name, "employer_id": employer_id,
+          "ids": [r["pk"] for r in rows[start:start + size]]}]
+        for (title, employer_name, employer_id), rows in print_groups(certificates)
+        for start in range(0, len(rows), size)
+    ]
 
 
 def _create_files(*, plans: list[list[dict]], batch: IssueBatch | None = None, day: date | None = None,

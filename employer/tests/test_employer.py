@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from certificates.models import Collection, PacketItem, ReissueRequest
+from certificates.models import Basis, Collection, PacketItem, ReissueRequest
 from eligibility.contacts import contact_invite
 from eligibility.models import EmployerContact
 from staff.roles import MANAGER
@@ -239,3 +239,24 @@ def test_contacts_are_reminded_of_unconfirmed_packets_after_the_set_days_once(se
     (message,) = mail.outbox
     assert message.to == ["hr-a@example.jp"] and "2件" in message.body
     assert "青木" not in message.body and "77" not in message.body.replace(str(packet.pk), "")
+
+
+def test_the_day_s_print_file_is_the_packet_and_its_cover_names_the_insured_person(employer_a, people_a,
+                                                                                   django_capture_on_commit_callbacks):
+    from pypdf import PdfReader
+
+    from certificates import services
+    from certificates.models import Packet
+    from eligibility.selectors import today
+
+    insured, child = people_a
+    for p in (insured, child):
+        services.certificate_issue(person=p, basis=Basis.CUTOFF, issued_by=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.daily_print_files_make(day=today())
+    packet = Packet.objects.get(employer=employer_a)
+    assert packet.items.count() == 2
+    cover = PdfReader(packet.print_file.pdf.path).pages[0].extract_text().replace(" ", "")
+    assert "青空商事株式会社御中" in cover
+    assert cover.count("青木一郎") == 2  # the insured person's own line, and beside the child's
+    assert "有効期限" not in cover
