@@ -55,8 +55,8 @@ def _packet(employer, pk) -> Packet:
     return get_object_or_404(Packet.objects.select_related("print_file"), pk=pk, employer=employer)
 
 
-@require_GET
 @contact_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     employers = request.contact.employers.order_by("code")
     rows = [
@@ -69,8 +69,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "employer/home.html", {"rows": rows})
 
 
-@require_GET
 @contact_required
+@require_GET
 def employer_page(request: HttpRequest, employer) -> HttpResponse:
     page = Paginator(packets.packets_of(employer), 20).get_page(request.GET.get("page"))
     requests = (ReissueRequest.objects.filter(via_employer=employer).select_related("person")
@@ -83,8 +83,8 @@ def employer_page(request: HttpRequest, employer) -> HttpResponse:
     })
 
 
-@require_http_methods(["GET", "POST"])
 @contact_required
+@require_http_methods(["GET", "POST"])
 def packet_page(request: HttpRequest, employer, pk: int) -> HttpResponse:
     packet = _packet(employer, pk)
     rows_qs = packets.packet_rows(packet)
@@ -111,8 +111,8 @@ def packet_page(request: HttpRequest, employer, pk: int) -> HttpResponse:
     }, status=200 if form.is_bound is False or form.is_valid() else 400)
 
 
-@require_GET
 @contact_required
+@require_GET
 def packet_csv(request: HttpRequest, employer, pk: int) -> HttpResponse:
     packet = _packet(employer, pk)
     encoding = request.GET.get("encoding", "cp932")
@@ -126,8 +126,8 @@ def packet_csv(request: HttpRequest, employer, pk: int) -> HttpResponse:
     return response
 
 
-@require_GET
 @contact_required
+@require_GET
 def packet_pdf(request: HttpRequest, employer, pk: int) -> HttpResponse:
     packet = _packet(employer, pk)
     rows = list(packets.packet_rows(packet))
@@ -142,8 +142,8 @@ def packet_pdf(request: HttpRequest, employer, pk: int) -> HttpResponse:
 # --- Applications in (施行規則47) -------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
 @contact_required
+@require_http_methods(["GET", "POST"])
 def apply_find(request: HttpRequest, employer) -> HttpResponse:
     """Find the household by the insured person's 記号・番号 (a POST: never in a URL)."""
     form = FindPersonForm(_posted(request))
@@ -159,8 +159,8 @@ def apply_find(request: HttpRequest, employer) -> HttpResponse:
                   status=400 if form.is_bound and not form.is_valid() else 200)
 
 
-@require_http_methods(["GET", "POST"])
 @contact_required
+@require_http_methods(["GET", "POST"])
 def apply_reason(request: HttpRequest, employer, person_id: int) -> HttpResponse:
     person = person_for_contact(employer, person_id, day=today())
     form = ReasonForm(_posted(request))
@@ -174,8 +174,8 @@ def apply_reason(request: HttpRequest, employer, person_id: int) -> HttpResponse
     return render(request, "employer/apply_reason.html", {"employer": employer, "person": person, "form": form})
 
 
-@require_http_methods(["GET", "POST"])
 @contact_required
+@require_http_methods(["GET", "POST"])
 def apply_details(request: HttpRequest, employer, person_id: int, reason: str) -> HttpResponse:
     person = person_for_contact(employer, person_id, day=today())
     if reason not in [r.value for r in ACCEPTED_REASONS]:
@@ -201,8 +201,8 @@ def apply_details(request: HttpRequest, employer, person_id: int, reason: str) -
 # --- 回収 (a leaver's voided certificate) ------------------------------------------------
 
 
-@require_GET
 @contact_required
+@require_GET
 def collections(request: HttpRequest, employer) -> HttpResponse:
     qs = packets.to_collect(employer).select_related("person__household").order_by("voided_at", "pk")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -213,8 +213,8 @@ def collections(request: HttpRequest, employer) -> HttpResponse:
     })
 
 
-@require_POST
 @contact_required
+@require_POST
 def collection_record(request: HttpRequest, employer) -> HttpResponse:
     form = CollectionForm(request.POST)
     if not form.is_valid():

@@ -185,3 +185,34 @@ def packets_remind() -> int:
             packet_unconfirmed(packet)
             reminded += 1
     return reminded
+
+
+# --- Staff: the employer route per 事業所 --------------------------------------------------
+
+
+def employer_figures(employer_ids) -> dict[int, dict[str, int]]:
+    """Per 事業所 (exact counts): items still out (未確認), returned and waiting to be posted,
+    leavers' certificates not collected after ``KENPO_COLLECTION_DAYS``, open applications
+    filed via it, active contacts."""
+    from eligibility.models import EmployerContact
+
+    from ..models import ReissueRequest
+
+    ids = list(employer_ids)
+    figures: dict[int, dict[str, int]] = {pk: {"out": 0, "returned": 0, "overdue": 0, "applications": 0,
+                                               "contacts": 0} for pk in ids}
+    items = (PacketItem.objects.filter(packet__employer_id__in=ids, state__in=[PacketItem.State.OUT,
+                                                                              PacketItem.State.RETURNED])
+             .values_list("packet__employer_id", "state").annotate(n=Count("pk")))
+    for employer_id, state, n in items:
+        figures[employer_id]["out" if state == PacketItem.State.OUT else "returned"] = n
+    for employer_id, n in (collections_overdue().filter(employer_id__in=ids).values_list("employer_id")
+                           .annotate(n=Count("pk"))):
+        figures[employer_id]["overdue"] = n
+    for employer_id, n in (ReissueRequest.objects.filter(via_employer_id__in=ids, status__in=ReissueRequest.OPEN)
+                           .values_list("via_employer_id").annotate(n=Count("pk"))):
+        figures[employer_id]["applications"] = n
+    for employer_id, n in (EmployerContact.objects.filter(employers__in=ids, removed_at__isnull=True)
+                           .values_list("employers").annotate(n=Count("pk"))):
+        figures[employer_id]["contacts"] = n
+    return figures
