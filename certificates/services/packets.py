@@ -48,7 +48,7 @@ def packets_make(*, print_file: PrintFile, certificate_ids) -> int:
 
 def packets_of(employer) -> QuerySet[Packet]:
     """The 事業所's packets, newest first, with their counts per state."""
-    return with_counts(Packet.objects.filter(employer=employer))
+    return with_counts(Packet.objects.filter(employer=employer)).order_by("-created_at", "-pk")
 
 
 def with_counts(packets: QuerySet[Packet]) -> QuerySet[Packet]:
