@@ -7,8 +7,10 @@ lazily: the site's menu shows a contact its own pages.
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
@@ -31,7 +33,8 @@ class EmployerContactConfinedMiddleware:
             return self.get_response(request)
         request.contact = SimpleLazyObject(lambda: contact_for(user))
         if not ALLOWED.match(request.path_info) and request.contact:
-            if request.path_info == "/":
+            if request.path_info in ("/", resolve_url(settings.LOGIN_REDIRECT_URL)):
+                # The site's home and where a sign-in lands by default: the contact's own pages.
                 return HttpResponseRedirect(reverse("employer:home"))
             raise PermissionDenied
         return self.get_response(request)
