@@ -132,7 +132,7 @@ def test_the_invitation_and_other_employer_pages_are_accessible(browser_page, li
     submit(page)
     assert page.url.endswith("/employer/"), page.inner_text("main")
     accessible_at_both_widths(page)
-    insured, child = household(employer_b, number="900", family="二社")
+    _insured, child = household(employer_b, number="900", family="二社")
     page.goto(f"{live_server.url}/employer/{employer_b.pk}/apply/{child.pk}/")
     page.check("input[value=nursery]")
     submit(page)
