@@ -24,7 +24,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.models import AuditEntry
 from audit.services import record, record_persons
 from certificates import services
-from certificates.forms import REASON_DETAILS, ReasonForm, RequestDetailsForm
 from certificates.models import (
     ACCEPTED_REASONS,
     REFUSED_REASONS,
@@ -38,6 +37,7 @@ from certificates.services import packets
 from eligibility.contacts import contact_accepted, current_people, person_for_contact
 from eligibility.models import normalise_digits
 from eligibility.selectors import today
+from member.request_forms import REASON_DETAILS, ReasonForm, RequestDetailsForm
 
 from . import lists
 from .access import contact_required

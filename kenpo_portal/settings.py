@@ -57,7 +57,9 @@ INSTALLED_APPS = [
     "staff",
     "imports",
     "exports",
-    "employer",
+    # The doors (surfaces) over the domain apps above: pages, URLs, page templates.
+    "member",
+    "employer",  # the employer door (事業所担当者, R12)
 ]
 SITE_ID = 1
 
