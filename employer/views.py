@@ -133,7 +133,7 @@ def packet_pdf(request: HttpRequest, employer, pk: int) -> HttpResponse:
     rows = list(packets.packet_rows(packet))
     packets.audit_rows(request=request, rows=rows, action=AuditEntry.Action.DOWNLOAD,
                        summary="事業所あて送付の一覧表（PDF）をダウンロード")
-    content = lists.pdf(employer=employer, packet=packet, rows=rows)
+    content = packets.packet_list_pdf(packet) or lists.pdf(employer=employer, packet=packet, rows=rows)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="packet-{packet.pk}.pdf"'
     return response

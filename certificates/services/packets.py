@@ -216,3 +216,25 @@ def employer_figures(employer_ids) -> dict[int, dict[str, int]]:
                            .values_list("employers").annotate(n=Count("pk"))):
         figures[employer_id]["contacts"] = n
     return figures
+
+
+def packet_list_pdf(packet: Packet) -> bytes | None:
+    """The 一覧表 exactly as printed: the cover pages of the packet's group in its rendered
+    print file (the pages before the group's first certificate), cut out without rendering
+    again — milliseconds where WeasyPrint takes seconds for ~290 rows. None when the file
+    has no PDF (then the caller renders the list)."""
+    from .. import pdf
+
+    print_file = packet.print_file
+    if not print_file.pdf or not print_file.page_of:
+        return None
+    ids = {str(pk) for group in print_file.plan if group["employer_id"] == packet.employer_id for pk in group["ids"]}
+    pages = [page for pk, page in print_file.page_of.items() if pk in ids]
+    if not pages:
+        return None
+    first = min(pages)
+    before = max((page for page in print_file.page_of.values() if page < first), default=0)
+    if first - before < 2:
+        return None
+    with print_file.pdf.open("rb") as handle:
+        return pdf.pages_of(handle.read(), list(range(before + 1, first)))

@@ -260,3 +260,23 @@ def test_the_day_s_print_file_is_the_packet_and_its_cover_names_the_insured_pers
     assert "青空商事株式会社御中" in cover
     assert cover.count("青木一郎") == 2  # the insured person's own line, and beside the child's
     assert "有効期限" not in cover
+
+
+def test_the_list_pdf_is_the_printed_cover_cut_from_the_rendered_file(client_a, employer_a, people_a,
+                                                                      django_capture_on_commit_callbacks):
+    from pypdf import PdfReader
+
+    from certificates import services
+    from certificates.models import Packet
+    from eligibility.selectors import today
+
+    for p in people_a:
+        services.certificate_issue(person=p, basis=Basis.CUTOFF, issued_by=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.daily_print_files_make(day=today())
+    packet = Packet.objects.get(employer=employer_a)
+    cut = services.packets.packet_list_pdf(packet)
+    (page,) = PdfReader(io.BytesIO(cut)).pages  # the cover only, not the two certificates
+    assert "青空商事株式会社御中" in page.extract_text().replace(" ", "")
+    response = client_a.get(reverse("employer:packet_pdf", args=[employer_a.pk, packet.pk]))
+    assert response.content == cut
