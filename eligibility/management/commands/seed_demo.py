@@ -19,7 +19,15 @@ from django.utils import timezone
 
 from eligibility import demo_data, rules
 from eligibility.linking import issue_activation_code
-from eligibility.models import CardFacts, Employer, EmployerContact, Household, MemberLink, Person, Society
+from eligibility.models import (
+    CardFacts,
+    Employer,
+    EmployerContact,
+    Household,
+    MemberLink,
+    Person,
+    Society,
+)
 from eligibility.selectors import today as today_in_japan
 
 MEMBER_EMAIL = "member@example.jp"
