@@ -302,8 +302,8 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
 
 @admin.register(ReissueRequest)
 class ReissueRequestAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, AuditedModelAdmin):
-    list_display = ("__str__", "person", "reason", "status", "created_at", "review_link")
-    list_filter = ("status", "reason")
+    list_display = ("__str__", "person", "reason", "status", "created_at", "via_employer", "review_link")
+    list_filter = ("status", "reason", ("via_employer", admin.EmptyFieldListFilter))
     name_search_field = "person__search_text"
     search_fields = ("person__search_text",)
     search_help_text = "氏名・カナで検索"

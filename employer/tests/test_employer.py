@@ -190,6 +190,8 @@ def test_the_contact_files_an_application_the_member_sees_and_is_mailed(client, 
     assert [m.to for m in mail.outbox] == [["aoki@example.jp"]]
     client.force_login(member)
     assert "青木 こども" in client.get(reverse("certificates:request_list")).content.decode()
+    detail = client.get(reverse("certificates:request_detail", args=[req.pk])).content.decode()
+    assert "勤務先（事業所）の担当者が申請しました" in detail
 
 
 # --- 回収 ------------------------------------------------------------------------------------
