@@ -11,25 +11,24 @@ from django.utils.translation import gettext as _
 
 from core.email import languages_of, subject
 from core.email_language import render_in
-from eligibility.models import EmployerContact, MemberLink
+from eligibility.models import EmployerContact
+from eligibility.selectors import logins_seeing, verified_email
 
 log = logging.getLogger(__name__)
 
 
-def _recipient(req):
-    """Who is written to: the login that asked; for a request filed via the 事業所 (R12),
-    the member's own login that sees the person (the insured person's first)."""
-    if req.requested_by is not None or req.via_employer_id is None:
-        return req.requested_by
-    links = MemberLink.objects.filter(person__household_id=req.person.household_id).select_related("person", "user")
-    seeing = [link for link in links if link.sees_household or link.person_id == req.person_id]
-    seeing.sort(key=lambda link: (not link.person.is_insured_person, link.pk))
-    return seeing[0].user if seeing else None
+def _recipients(req) -> list[tuple[int, str]]:
+    """(login id, address) written to: the login that asked; for a request filed via the
+    事業所 (R12) the member's logins that see the person (``logins_seeing``: the one rule)."""
+    if req.via_employer_id is not None and req.requested_by is None:
+        return [(login.user_id, login.email) for login in logins_seeing([req.person])[req.person_id]]
+    address = verified_email(req.requested_by)  # the one rule: an active login, a verified address
+    return [(req.requested_by.pk, address)] if address else []
 
 
 def _send(req, *, template: str, subject_text) -> None:
-    user = _recipient(req)
-    if user is None or not user.email:
+    recipients = _recipients(req)
+    if not recipients:
         return
     context = {
         "req": req,
@@ -40,11 +39,13 @@ def _send(req, *, template: str, subject_text) -> None:
     def render():
         return subject(subject_text(req)), render_to_string(template, context)
 
-    title, body = render_in(languages_of([user.pk]).get(user.pk), render)
-    try:
-        send_mail(title, body, None, [user.email])
-    except Exception:  # the change itself is saved; the member also sees it on the site
-        log.exception("could not send the request e-mail (request %s)", req.pk)
+    languages = languages_of([user_id for user_id, _address in recipients])
+    for user_id, address in recipients:
+        title, body = render_in(languages.get(user_id), render)
+        try:
+            send_mail(title, body, None, [address])
+        except Exception:  # the change itself is saved; the member also sees it on the site
+            log.exception("could not send the request e-mail (request %s)", req.pk)
 
 
 def request_changed(req) -> None:
@@ -66,12 +67,15 @@ def packet_unconfirmed(packet) -> None:
     contacts = EmployerContact.objects.filter(employers=packet.employer, removed_at__isnull=True,
                                               user__is_active=True).select_related("user")
     for contact in contacts:
+        address = verified_email(contact.user)  # an invitation never accepted gets no reminder
+        if address is None:
+            continue
         def render(contact=contact):
             return (subject(_("資格確認書の受け渡しの記録をお願いします")),
                     render_to_string("certificates/email/packet_unconfirmed.txt", {**context, "contact": contact}))
 
         title, body = render_in(languages_of([contact.user_id]).get(contact.user_id), render)
         try:
-            send_mail(title, body, None, [contact.user.email])
+            send_mail(title, body, None, [address])
         except Exception:  # tried again at the next reminder
             log.exception("could not send the packet reminder (packet %s)", packet.pk)

@@ -3,7 +3,7 @@
 
 Staff and members get 403 here; a contact gets 403 on every other page of the site
 (``middleware.EmployerContactConfinedMiddleware``). Like staff, a contact sets up TOTP at
-the first sign-in and passes it on every sign-in (``staff.access``'s session check).
+the first sign-in and passes it on every sign-in (``core.mfa``, as the staff gate).
 """
 
 from functools import wraps
@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from core.mfa import session_used_mfa
 from eligibility.contacts import contact_for, employer_for_contact
-from staff.access import session_used_mfa
 
 # Set on every view that went through the gate; the URL walk in employer/tests checks it.
 MARK = "kenpo_employer_gate"

@@ -33,11 +33,11 @@ from certificates.models import (
     Reason,
     ReissueRequest,
 )
+from certificates.request_forms import REASON_DETAILS, ReasonForm, RequestDetailsForm
 from certificates.services import packets
 from eligibility.contacts import contact_accepted, current_people, person_for_contact
 from eligibility.models import normalise_digits
 from eligibility.selectors import today
-from member.request_forms import REASON_DETAILS, ReasonForm, RequestDetailsForm
 
 from . import lists
 from .access import contact_required

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('certificates', '0008_voids_daily_print_files_paper_applications'),
-        ('eligibility', '0009_employer_contact'),
+        ('eligibility', '0010_employer_contact'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

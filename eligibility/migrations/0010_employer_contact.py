@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eligibility', '0008_ex_officio_partial_indexes'),
+        ('eligibility', '0009_one_language_per_message'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
