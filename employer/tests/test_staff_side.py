@@ -61,3 +61,27 @@ def test_an_application_via_the_employer_is_reviewed_as_any_other(client, employ
     assert client.get(reverse("certificates:review_detail", args=[req.pk])).status_code == 200
     client.post(reverse("certificates:review_approve", args=[req.pk]))
     assert ReissueRequest.objects.get(pk=req.pk).status in ("approved", "issued")
+
+
+def test_a_manager_invites_and_removes_a_contact_in_the_admin_a_clerk_cannot(client, employer_a,
+                                                                              django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from eligibility.models import EmployerContact
+    from staff.roles import MANAGER
+
+    add = reverse("admin:eligibility_employercontact_add")
+    login_with_mfa(client, make_staff(role=CLERK, email="clerk@example.jp"))
+    assert client.get(add).status_code == 403
+    login_with_mfa(client, make_staff(role=MANAGER, email="boss@example.jp"))
+    data = {"email": "new-hr@example.jp", "name": "新任 担当", "employers": [employer_a.pk]}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(add, data)
+    assert response.status_code == 302
+    contact = EmployerContact.objects.get(user__email="new-hr@example.jp")
+    assert list(contact.employers.all()) == [employer_a] and [m.to for m in mail.outbox] == [["new-hr@example.jp"]]
+    assert "すでにあります" in client.post(add, data).content.decode()  # the same address twice
+    client.post(reverse("admin:eligibility_employercontact_changelist"),
+                {"action": "remove", "_selected_action": [contact.pk]})
+    contact.refresh_from_db()
+    assert contact.removed_at is not None and not contact.user.is_active
