@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     # Over the domain apps: the member's door (staff's is `staff`, above) and the demo society.
     "member",
     "demo",  # seed_demo: the demo society, written by calling each domain app
+    "employer",  # the employer door (事業所担当者, R12)
 ]
 SITE_ID = 1
 
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "audit.middleware.AuditlogMiddleware",  # auditlog's, with our client address
     "staff.middleware.StaffMFARequiredMiddleware",
+    "employer.middleware.EmployerContactConfinedMiddleware",  # a contact never reaches member or staff pages
 ]
 
 ROOT_URLCONF = "kenpo_portal.urls"
@@ -362,6 +364,12 @@ KENPO_CERTIFICATE_VALID_YEARS = env.int("KENPO_CERTIFICATE_VALID_YEARS", default
 # R8: the co-payment ratio (一部負担金の割合) printed for ages 70–74. The portal holds
 # no income data, so one ratio for everyone; staff correct individual cases.
 KENPO_ELDERLY_COPAY_RATIO = env.str("KENPO_ELDERLY_COPAY_RATIO", default="2割")
+# R12 (policy): a leaver's 資格確認書 is collected by the 事業所 within this many days of
+# its void; staff see the ones still out after that.
+KENPO_COLLECTION_DAYS = env.int("KENPO_COLLECTION_DAYS", default=5)
+# (policy) The 事業所's contacts get a reminder e-mail when a packet has items still
+# unconfirmed (neither 手渡し済み nor returned) this many days after it was made.
+KENPO_PACKET_REMINDER_DAYS = env.int("KENPO_PACKET_REMINDER_DAYS", default=14)
 # Pages of one merged print file (a merged PDF costs ~0.5 MB RAM per page to render).
 KENPO_PRINT_FILE_MAX_PAGES = env.int("KENPO_PRINT_FILE_MAX_PAGES", default=300)
 # Sheets rendered as one WeasyPrint document inside a print file: the pages of a chunk share

@@ -81,7 +81,7 @@ def test_it_finds_the_forms_people_type_into():
         "allauth.account.forms.SignupForm",
         "allauth.account.forms.AddEmailForm",
         "allauth.account.forms.LoginForm",
-        "member.request_forms.RequestDetailsForm",
+        "certificates.request_forms.RequestDetailsForm",
         "member.forms.LinkForm",
     } <= names
 

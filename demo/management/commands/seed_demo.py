@@ -20,11 +20,21 @@ from django.utils import timezone
 from certificates.demo import add_demo_certificates
 from eligibility import demo_data, rules
 from eligibility.linking import issue_activation_code
-from eligibility.models import CardFacts, Employer, Household, MemberLink, Person, Society
+from eligibility.models import (
+    CardFacts,
+    Employer,
+    EmployerContact,
+    Household,
+    MemberLink,
+    Person,
+    Society,
+)
 from eligibility.selectors import today as today_in_japan
 
 MEMBER_EMAIL = "member@example.jp"
 STAFF_EMAIL = "staff@example.jp"
+# Two employer contacts (事業所担当者, R12): the member's own 事業所, and two others.
+EMPLOYER_CONTACTS = (("hr@example.jp", "人事 一郎"), ("hr2@example.jp", "総務 花子"))
 DEMO_PASSWORD = "kenpo-demo-2025"  # noqa: S105 - printed demo credentials, local only
 CHUNK = 20_000  # households per COPY round
 
@@ -229,6 +239,7 @@ class Command(BaseCommand):
         MemberLink.objects.create(user=member, person=insured)
         staff = User.objects.create_user(username="staff", email=STAFF_EMAIL, password=DEMO_PASSWORD, is_staff=True, is_superuser=True)
         EmailAddress.objects.create(user=staff, email=STAFF_EMAIL, verified=True, primary=True)
+        self._make_employer_contacts(first_employer=household.employer)
         return self._try_linking()
 
     def _try_linking(self) -> tuple[Person, str] | None:
@@ -242,11 +253,25 @@ class Command(BaseCommand):
             return None
         return second, issue_activation_code(person=second, created_by=staff)
 
+    def _make_employer_contacts(self, *, first_employer) -> None:
+        User = get_user_model()
+        others = list(Employer.objects.exclude(pk=getattr(first_employer, "pk", None)).order_by("code")[:2])
+        for (email, name), employers in zip(EMPLOYER_CONTACTS, ([first_employer], others), strict=True):
+            user = User.objects.create_user(username=email.split("@")[0], email=email, password=DEMO_PASSWORD)
+            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+            contact = EmployerContact.objects.create(user=user, name=name)
+            contact.employers.set([e for e in employers if e is not None])
+
     def _print_logins(self, linking: tuple[Person, str] | None) -> None:
         self.stdout.write("")
         self.stdout.write(self.style.MIGRATE_HEADING("ログイン / Logins"))
         self.stdout.write(f"  加入者 / member : {MEMBER_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  職員 / staff    : {STAFF_EMAIL} / {DEMO_PASSWORD}  (初回ログイン時に二段階認証を設定 / set up MFA at first login)")
+        for email, _name in EMPLOYER_CONTACTS:
+            employers = "、".join(Employer.objects.filter(contacts__user__email=email).order_by("code")
+                                 .values_list("name", flat=True))
+            self.stdout.write(f"  事業所担当者 / employer contact : {email} / {DEMO_PASSWORD}  ({employers}; "
+                              "初回ログイン時に二段階認証を設定 / set up MFA at first login; /employer/)")
         if linking:
             second, code = linking
             h = second.household
