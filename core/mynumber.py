@@ -25,6 +25,7 @@ as a dash between digits, so it counts as a separator here *(policy)*.
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -126,29 +127,46 @@ def _separated(gap: str) -> bool:
     return bool(gap) and all(_is_separator(c) for c in gap)
 
 
+def _spans(normalised: str) -> Iterator[tuple[int, int]]:
+    """Where the My Numbers are in normalised text, by the three rules (may overlap)."""
+    if len(normalised) < LENGTH or _digit_count(normalised) < LENGTH:  # every rule needs 12 digits: most text stops here
+        return
+    runs = [(m.start(), m.end(), m.group()) for m in _DIGIT_RUN.finditer(normalised)]
+    for start, end, digits in runs:  # rule 1
+        if len(digits) >= LENGTH:
+            yield start, end
+    gaps = [normalised[runs[i][1]:runs[i + 1][0]] for i in range(len(runs) - 1)]
+    for i in range(len(runs) - 2):  # rule 2: 4-4-4 with any separators
+        if all(len(runs[i + k][2]) == 4 for k in range(3)) and _separated(gaps[i]) and _separated(gaps[i + 1]):
+            yield runs[i][0], runs[i + 2][1]
+    for first in range(len(runs)):  # rule 3: whole groups joined by single separators
+        digits = runs[first][2]
+        last = first
+        while len(digits) < LENGTH and last + 1 < len(runs) and len(gaps[last]) == 1 and _separated(gaps[last]):
+            last += 1
+            digits += runs[last][2]
+        if last > first and is_well_formed(digits):
+            yield runs[first][0], runs[last][1]
+
+
 def contains_my_number(text: str | None) -> bool:
     """True when ``text`` holds a My Number by RULES.md R9 (see the module's docstring)."""
     if not text:
         return False
-    normalised = normalise(str(text))
-    if len(normalised) < LENGTH or _digit_count(normalised) < LENGTH:  # every rule needs 12 digits: most text stops here
-        return False
-    runs = [(m.start(), m.end(), m.group()) for m in _DIGIT_RUN.finditer(normalised)]
-    if any(len(digits) >= LENGTH for _s, _e, digits in runs):  # rule 1
-        return True
-    gaps = [normalised[runs[i][1]:runs[i + 1][0]] for i in range(len(runs) - 1)]
-    for i in range(len(runs) - 2):  # rule 2: 4-4-4 with any separators
-        if all(len(runs[i + k][2]) == 4 for k in range(3)) and _separated(gaps[i]) and _separated(gaps[i + 1]):
-            return True
-    for start in range(len(runs)):  # rule 3: whole groups joined by single separators
-        digits = runs[start][2]
-        end = start
-        while len(digits) < LENGTH and end + 1 < len(runs) and len(gaps[end]) == 1 and _separated(gaps[end]):
-            end += 1
-            digits += runs[end][2]
-        if end > start and is_well_formed(digits):
-            return True
-    return False
+    return next(_spans(normalise(str(text))), None) is not None
+
+
+def my_number_spans(text: str) -> list[tuple[int, int]]:
+    """Where in ``text`` (offsets of ``text`` itself, not of its normalised form) each My
+    Number lies, for redacting only the number (``core.logging``). Each character is
+    normalised on its own, so each normalised character knows where it came from."""
+    pieces: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        piece = char if char.isascii() else unicodedata.normalize("NFKC", char).translate(_TRANSLATION)
+        pieces.append(piece)
+        origin.extend([index] * len(piece))
+    return [(origin[start], origin[end - 1] + 1) for start, end in _spans("".join(pieces))]
 
 
 def refuse_my_number(value: object) -> None:
