@@ -16,7 +16,7 @@ from core.network import client_ip
 
 from .models import AuditEntry
 
-__all__ = ["login_identifier", "record", "register_roles", "role_label", "role_of"]
+__all__ = ["login_identifier", "record", "record_each", "register_roles", "role_label", "role_of"]
 
 _roles: dict = {"role_of": None, "labels": {}}
 
@@ -99,3 +99,18 @@ def record(
         summary=summary[:255],
         details={**(details or {}), **({"rows": row_count} if row_count is not None else {})},
     )
+
+
+def record_each(*, action: str, request: HttpRequest, objs, summary: str, details: dict | None = None) -> int:
+    """One entry per object (each with its household, so each member sees it) in one INSERT:
+    a bulk action on many persons is recorded person by person, never as one entry without a subject."""
+    actor = request.user if request.user.is_authenticated else None
+    role, ip = role_of(actor), client_ip(request)
+    entries = [
+        AuditEntry(action=action, actor=actor, actor_role=role, ip_address=ip, object_type=obj._meta.label,
+                   object_id=str(obj.pk), household=getattr(obj, "audit_household", None), summary=summary[:255],
+                   details=details or {})
+        for obj in objs
+    ]
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    return len(entries)
