@@ -40,6 +40,13 @@ class AccountAdapter(DefaultAccountAdapter):
         return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{self.get_client_ip(request)}"
 
 
+class MFAKeyMismatch(ImproperlyConfigured):
+    """A stored MFA secret does not decrypt with any KENPO_MFA_ENCRYPTION_KEY: the database
+    was restored under another key, or a key was rotated away too early. Shown to the
+    visitor as a clear page (``kenpo_portal.errors.MFAKeyMismatchMiddleware``), never as
+    a wrong code; ``manage.py rotate_mfa_key`` re-encrypts once the old key is known."""
+
+
 def fernet_key(secret: str) -> bytes:
     """A Fernet key from any secret string (a random key, or the SECRET_KEY)."""
     return base64.urlsafe_b64encode(hashlib.sha256(f"kenpo-portal.mfa:{secret}".encode()).digest())
@@ -62,4 +69,4 @@ class MFAAdapter(DefaultMFAAdapter):
             return mfa_cipher().decrypt(encrypted_text.encode()).decode()
         except InvalidToken as exc:
             # Loudly: a wrong or rotated-away key must not look like a wrong code.
-            raise ImproperlyConfigured("An MFA secret cannot be decrypted with KENPO_MFA_ENCRYPTION_KEY") from exc
+            raise MFAKeyMismatch("An MFA secret cannot be decrypted with KENPO_MFA_ENCRYPTION_KEY") from exc

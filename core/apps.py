@@ -6,6 +6,6 @@ class CoreConfig(AppConfig):
     verbose_name = "共通"
 
     def ready(self):
-        from . import formguard
+        from . import formguard, secrets  # noqa: F401 (secrets registers its system check)
 
         formguard.install()

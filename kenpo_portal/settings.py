@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "audit.middleware.AuditlogMiddleware",  # auditlog's, with our client address
     "staff.middleware.StaffMFARequiredMiddleware",
+    "kenpo_portal.errors.MFAKeyMismatchMiddleware",  # innermost: sees the views' exceptions
 ]
 
 ROOT_URLCONF = "kenpo_portal.urls"
