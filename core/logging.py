@@ -67,3 +67,15 @@ class RedactIdentifiers(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
+
+
+class NoTracebackForClientErrors(logging.Filter):
+    """A refused request (403, 400, 404 …) is one line, not a traceback: Django logs every
+    ``PermissionDenied`` with its exception, and the outside test's 403s filled the log
+    (issue 24, 11). Server errors (5xx) keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info, record.exc_text = None, None
+        return True

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "core.middleware.NoStoreForLoggedInMiddleware",  # personal pages stay out of every cache
     "core.middleware.RememberLanguageMiddleware",  # the language e-mails are written in
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.IdleTimeoutMiddleware",  # logs out a session left unused too long
     "staff.middleware.AdminSearchGuardMiddleware",  # before anything puts the URL in a `next`
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -274,6 +275,10 @@ ALLAUTH_TRUSTED_PROXY_COUNT = KENPO_TRUSTED_PROXY_COUNT
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
+# Logged out after this many minutes without a request (core.middleware.IdleTimeoutMiddleware);
+# shorter for staff, whose pages show many people's data.
+KENPO_IDLE_TIMEOUT_MINUTES = env.int("KENPO_IDLE_TIMEOUT_MINUTES", default=30)
+KENPO_STAFF_IDLE_TIMEOUT_MINUTES = env.int("KENPO_STAFF_IDLE_TIMEOUT_MINUTES", default=15)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -314,11 +319,12 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "core.logging.RedactIdentifiers"}},
+    "filters": {"redact": {"()": "core.logging.RedactIdentifiers"},
+                "client_errors": {"()": "core.logging.NoTracebackForClientErrors"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors", "redact"]},
         # Django's DEFAULT_LOGGING names this one; redefined with the filter.
-        "django.server": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "django.server": {"class": "logging.StreamHandler", "filters": ["client_errors", "redact"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

@@ -99,3 +99,25 @@ def test_only_the_my_number_is_masked_the_rest_of_the_line_stays_readable():
 ])
 def test_a_hidden_or_kanji_number_is_masked_where_it_stands(line, expected):
     assert redact(line) == expected
+
+
+def test_a_403_is_one_line_without_a_traceback(client, django_user_model):
+    # issue 24 (11): every PermissionDenied was logged with its full traceback
+    from django.test import Client
+
+    user = django_user_model.objects.create_user("m", "m@example.jp", "x-Very-long-pass-1")
+    browser = Client(raise_request_exception=False)
+    browser.force_login(user)
+    text = _emitted("django.request", lambda log: browser.get("/staff/"))
+    text += _emitted("django.request", lambda log: browser.get("/admin/auth/user/"))
+    assert "Traceback" not in text and "Forbidden" in text
+
+
+def test_a_500_keeps_its_traceback():
+    def emit(log):
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            log.error("Internal Server Error: /x", exc_info=True, extra={"status_code": 500})
+
+    assert "Traceback" in _emitted("django.request", emit)
