@@ -379,3 +379,6 @@ KENPO_IMPORT_STALLED_AFTER_SECONDS = env.int("KENPO_IMPORT_STALLED_AFTER_SECONDS
 KENPO_IMPORT_MAX_UPLOAD_MB = env.int("KENPO_IMPORT_MAX_UPLOAD_MB", default=200)
 # An export file is kept for download this many days, then deleted.
 KENPO_EXPORT_KEEP_DAYS = env.int("KENPO_EXPORT_KEEP_DAYS", default=2)
+# Exports a staff login may have waiting or running at once, and start per hour (exports.services).
+KENPO_EXPORT_MAX_UNFINISHED = env.int("KENPO_EXPORT_MAX_UNFINISHED", default=3)
+KENPO_EXPORT_MAX_PER_HOUR = env.int("KENPO_EXPORT_MAX_PER_HOUR", default=20)
