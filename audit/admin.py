@@ -79,7 +79,9 @@ class CorrelationListFilter(CIDFilter):
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(ReadOnlyAdminMixin, AuditlogLogEntryAdmin):
+class LogEntryAdmin(ReadOnlyAdminMixin, admin_mixins.AuditedModelAdmin, AuditlogLogEntryAdmin):
+    """django-auditlog's history (before/after values of personal data): 管理者's reads are audited."""
+
     # "changes" is left out of search: values typed there would end up in URLs.
     search_fields = ("object_repr", "actor__email", "=remote_addr", "=object_id")
     list_filter = ("action", ResourceTypeListFilter, CorrelationListFilter)

@@ -11,9 +11,16 @@ allauth records each authentication step in the session; an "mfa" record for thi
 user is the proof that this session passed the second factor.
 """
 
+import time
 from functools import wraps
 
-from allauth.account.authentication import get_authentication_records
+from allauth.account import app_settings as account_settings
+from allauth.account.authentication import (
+    AUTHENTICATION_METHODS_SESSION_KEY,
+    get_authentication_records,
+)
+from allauth.account.internal.flows.login import record_authentication
+from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -27,6 +34,7 @@ SETUP_MESSAGE = _(
     "職員の方は、管理画面を開く前に多要素認証（認証アプリ）の設定が必要です。認証アプリでQRコードを読み取り、表示された6桁のコードを入力してください。"
 )
 CONFIRM_MESSAGE = _("管理画面を開くには、認証アプリの6桁のコード（またはリカバリーコード）を入力してください。")
+FACTOR_MESSAGE = _("多要素認証の設定を変えるには、いまお使いの認証アプリのコード（またはリカバリーコード）を入力してください。")
 # Set on every view that went through the gate; the URL walk in staff/tests checks it.
 MARK = "kenpo_staff_gate"
 
@@ -94,3 +102,53 @@ def staff_required(permission: str | None = None):
         return mark(wrapper)
 
     return decorator
+
+
+# --- changing a second factor needs the current one (issue 24, 5) --------------------------------
+
+# allauth's pages that add, remove or reveal a factor. allauth itself lets a password
+# reauthentication open them: with the password alone, TOTP could be turned off and replaced.
+FACTOR_CHANGES = frozenset({
+    "mfa_activate_totp", "mfa_deactivate_totp", "mfa_generate_recovery_codes", "mfa_view_recovery_codes",
+    "mfa_download_recovery_codes", "mfa_add_webauthn", "mfa_remove_webauthn", "mfa_edit_webauthn",
+})
+
+
+def recently_used_second_factor(request: HttpRequest, user) -> bool:
+    """A code (or key) of this login was used in this session within allauth's
+    reauthentication window (``ACCOUNT_REAUTHENTICATION_TIMEOUT``, 5 minutes)."""
+    since = time.time() - account_settings.REAUTHENTICATION_TIMEOUT
+    return any(r.get("method") == "mfa" and r.get("at", 0) >= since for r in get_authentication_records(request, user))
+
+
+def factor_change_redirect(request: HttpRequest, url_name: str | None) -> HttpResponseRedirect | None:
+    """Where a login with MFA must go before changing a factor, or None. Setting up a
+    first factor needs none (there is none yet); a 管理者 can revoke a lost one (audited)."""
+    user = getattr(request, "user", None)
+    if url_name not in FACTOR_CHANGES or not (user and user.is_authenticated) or not is_mfa_enabled(user):
+        return None
+    if recently_used_second_factor(request, user):
+        return None
+    messages.info(request, FACTOR_MESSAGE)
+    return HttpResponseRedirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': request.get_full_path()})}")
+
+
+# --- a first login asks for each thing once (issue 25) -------------------------------------------
+
+
+def trust_fresh_login(request: HttpRequest) -> None:
+    """The password (and code) typed for this login count as a reauthentication for allauth's
+    window: setting up TOTP right after the first login does not ask for the password again."""
+    records = request.session.get(AUTHENTICATION_METHODS_SESSION_KEY)
+    if isinstance(records, list) and records:
+        for entry in records:
+            entry["reauthenticated"] = True
+        request.session.modified = True
+
+
+def count_enrolment_as_second_factor(sender, request, user, authenticator, **kwargs) -> None:
+    """A new TOTP device is activated with a valid code from it: that is this session's
+    second factor, so the staff pages do not ask for another code right after enrolment."""
+    if request is not None and authenticator.type == Authenticator.Type.TOTP:
+        record_authentication(request, user, "mfa", type=str(authenticator.type), id=authenticator.pk,
+                              reauthenticated=True)

@@ -61,6 +61,9 @@ class AccountAdapter(DefaultAccountAdapter):
         return None
 
     def post_login(self, request, user, **kwargs):
+        from .access import trust_fresh_login
+
+        trust_fresh_login(request)
         response = super().post_login(request, user, **kwargs)
         response.set_cookie(DEVICE_COOKIE, signing.dumps({"u": user.pk}, salt=DEVICE_SALT, compress=True),
                             max_age=DEVICE_MAX_AGE, secure=settings.SESSION_COOKIE_SECURE, httponly=True,

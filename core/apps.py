@@ -9,3 +9,9 @@ class CoreConfig(AppConfig):
         from . import formguard, secrets  # noqa: F401 (secrets registers its system check)
 
         formguard.install()
+
+        from allauth.mfa.signals import authenticator_added
+
+        from .access import count_enrolment_as_second_factor
+
+        authenticator_added.connect(count_enrolment_as_second_factor, dispatch_uid="core.enrolment_counts")

@@ -96,3 +96,20 @@ class IdleTimeoutMiddleware:
             if not isinstance(last, int) or now - last >= 60:
                 request.session[LAST_ACTIVITY_SESSION_KEY] = now
         return self.get_response(request)
+
+
+class FactorChangeNeedsFactorMiddleware:
+    """allauth's pages that add, remove or reveal a second factor ask for the current one
+    first (``core.access.factor_change_redirect``). After allauth's AccountMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        from .access import factor_change_redirect
+
+        match = getattr(request, "resolver_match", None)
+        return factor_change_redirect(request, match.url_name if match else None)

@@ -76,7 +76,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "core.middleware.FactorChangeNeedsFactorMiddleware",  # changing a second factor needs the current one
     "audit.middleware.AuditlogMiddleware",  # auditlog's, with our client address
+    "audit.middleware.RecoveryCodesReadMiddleware",  # a login reading its own recovery codes
     "staff.middleware.StaffMFARequiredMiddleware",
     "kenpo_portal.errors.MFAKeyMismatchMiddleware",  # innermost: sees the views' exceptions
 ]

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.http import HttpResponse
 
+from audit.admin_mixins import AuditedModelAdmin
 from audit.services import record, record_each
 from eligibility.selectors import today
 
@@ -30,7 +31,7 @@ class PaperWaitingFilter(admin.SimpleListFilter):
 
 
 @admin.register(NoticeRecord)
-class NoticeRecordAdmin(admin.ModelAdmin):
+class NoticeRecordAdmin(AuditedModelAdmin):  # the list and each detail read are audited
     list_display = ("person", "paper_requested", "paper_printed_at", "available_since", "notified_at")
     list_filter = (PaperWaitingFilter, "paper_requested")
     list_select_related = ("person",)
