@@ -61,7 +61,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return None
 
     def post_login(self, request, user, **kwargs):
-        from .access import trust_fresh_login
+        from .mfa import trust_fresh_login
 
         trust_fresh_login(request)
         response = super().post_login(request, user, **kwargs)

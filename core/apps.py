@@ -12,6 +12,6 @@ class CoreConfig(AppConfig):
 
         from allauth.mfa.signals import authenticator_added
 
-        from .access import count_enrolment_as_second_factor
+        from .mfa import count_enrolment_as_second_factor
 
         authenticator_added.connect(count_enrolment_as_second_factor, dispatch_uid="core.enrolment_counts")

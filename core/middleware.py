@@ -72,9 +72,8 @@ IDLE_MESSAGE = _("しばらく操作がなかったため、安全のためロ�
 
 
 def idle_limit_seconds(user) -> int:
-    from .access import is_staff_login
-
-    minutes = settings.KENPO_STAFF_IDLE_TIMEOUT_MINUTES if is_staff_login(user) else settings.KENPO_IDLE_TIMEOUT_MINUTES
+    staff = user.is_staff or user.is_superuser
+    minutes = settings.KENPO_STAFF_IDLE_TIMEOUT_MINUTES if staff else settings.KENPO_IDLE_TIMEOUT_MINUTES
     return minutes * 60
 
 
@@ -100,7 +99,7 @@ class IdleTimeoutMiddleware:
 
 class FactorChangeNeedsFactorMiddleware:
     """allauth's pages that add, remove or reveal a second factor ask for the current one
-    first (``core.access.factor_change_redirect``). After allauth's AccountMiddleware."""
+    first (``core.mfa.factor_change_redirect``). After allauth's AccountMiddleware."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -109,7 +108,7 @@ class FactorChangeNeedsFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
-        from .access import factor_change_redirect
+        from .mfa import factor_change_redirect
 
         match = getattr(request, "resolver_match", None)
         return factor_change_redirect(request, match.url_name if match else None)

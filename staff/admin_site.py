@@ -12,7 +12,7 @@ lands here, and ``register`` adds ``HardenedAdminMixin`` to every ModelAdmin:
   action and "everyone matching" view built on it — Django's own list would drop
   the search and go on with everyone (issue 24);
 - every admin view, custom ones from ``get_urls`` included, passes the staff gate
-  (``core.access.mfa_verified``) besides the admin's own staff check.
+  (``staff.access.mfa_verified``) besides the admin's own staff check.
 """
 
 from django.contrib import admin, messages
@@ -22,7 +22,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models.constants import LOOKUP_SEP
 
-from core.access import mark, mfa_verified
+from .access import mark, mfa_verified
 
 
 class HardenedAdminMixin:
