@@ -4,17 +4,8 @@ import pytest
 from django.urls import reverse
 
 from exports.models import ExportJob
-from staff.roles import CLERK
-from staff.testing import login_with_mfa, make_staff
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clerk(client):
-    user = make_staff(role=CLERK, email="clerk@kenpo.example.jp")
-    login_with_mfa(client, user)
-    return user
 
 
 def _start_url() -> str:

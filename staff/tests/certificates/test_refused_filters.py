@@ -11,7 +11,6 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from certificates.models import EligibilityCertificate, IssueBatch
 from certificates.tests.conftest import NO_CARD, person
-from staff.roles import CLERK
 from staff.testing import login_with_mfa, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -21,13 +20,6 @@ HIDDEN = ["1234.5678.9018", "1234\u31645678\u31649018", "七〇〇一二三四�
 @pytest.fixture
 def candidates(insured_and_dependent_72):
     return [*insured_and_dependent_72, person(given_name="三郎", eligible_from=date(2025, 5, 1), card=NO_CARD)]
-
-
-@pytest.fixture
-def clerk(client):
-    user = make_staff(role=CLERK, email="clerk@kenpo.example.jp")
-    login_with_mfa(client, user)
-    return user
 
 
 @pytest.mark.parametrize("term", HIDDEN)

@@ -9,17 +9,10 @@ from audit.models import AuditEntry
 from certificates import services
 from certificates.models import Basis
 from notices.models import NoticeRecord
-from staff.roles import CLERK, MANAGER
+from staff.roles import MANAGER
 from staff.testing import login_with_mfa, make_staff
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clerk(client):
-    user = make_staff(role=CLERK, email="clerk@kenpo.example.jp")
-    login_with_mfa(client, user)
-    return user
 
 
 def _views(user) -> list[AuditEntry]:
