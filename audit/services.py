@@ -71,6 +71,11 @@ def login_identifier(typed) -> str:
     return f"hash:{digest}"
 
 
+def _household_id(household) -> int | None:
+    """A household or its id, as the entry keeps it."""
+    return getattr(household, "pk", household)
+
+
 def record(
     *,
     action: str,
@@ -96,7 +101,7 @@ def record(
         ip_address=client_ip(request),
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        household_id=getattr(household, "pk", household),
+        household_id=_household_id(household),
         summary=summary[:255],
         details={**(details or {}), **({"rows": row_count} if row_count is not None else {})},
     )
@@ -109,8 +114,8 @@ def record_each(*, action: str, request: HttpRequest, objs, summary: str, detail
     role, ip = role_of(actor), client_ip(request)
     entries = [
         AuditEntry(action=action, actor=actor, actor_role=role, ip_address=ip, object_type=obj._meta.label,
-                   object_id=str(obj.pk), household=getattr(obj, "audit_household", None), summary=summary[:255],
-                   details=details or {})
+                   object_id=str(obj.pk), household_id=_household_id(getattr(obj, "audit_household", None)),
+                   summary=summary[:255], details=details or {})
         for obj in objs
     ]
     AuditEntry.objects.bulk_create(entries, batch_size=1000)
