@@ -16,7 +16,8 @@ from core.network import client_ip
 
 from .models import AuditEntry
 
-__all__ = ["EMPLOYER", "login_identifier", "record", "record_persons", "register_roles", "role_label", "role_of"]
+__all__ = ["EMPLOYER", "login_identifier", "record", "record_each", "record_persons", "register_roles",
+           "role_label", "role_of"]
 
 _roles: dict = {"role_of": None, "labels": {}}
 
@@ -83,6 +84,11 @@ def login_identifier(typed) -> str:
     return f"hash:{digest}"
 
 
+def _household_id(household) -> int | None:
+    """A household or its id, as the entry keeps it."""
+    return getattr(household, "pk", household)
+
+
 def record(
     *,
     action: str,
@@ -108,7 +114,7 @@ def record(
         ip_address=client_ip(request),
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        household_id=getattr(household, "pk", household),
+        household_id=_household_id(household),
         summary=summary[:255],
         details={**(details or {}), **({"rows": row_count} if row_count is not None else {})},
     )
@@ -117,12 +123,25 @@ def record(
 def record_persons(*, action: str, request: HttpRequest | None, persons, summary: str, details: dict | None = None) -> int:
     """One entry per person read or changed at once (a page of a list): each shows in that
     person's household's access log. ``persons``: (person id, household id) pairs."""
+    subjects = (("eligibility.Person", person_id, household_id) for person_id, household_id in persons)
+    return _record_many(action=action, request=request, subjects=subjects, summary=summary, details=details)
+
+
+def record_each(*, action: str, request: HttpRequest, objs, summary: str, details: dict | None = None) -> int:
+    """One entry per object (each with its household, so each member sees it) in one INSERT:
+    a bulk action on many persons is recorded person by person, never as one entry without a subject."""
+    subjects = ((obj._meta.label, obj.pk, _household_id(getattr(obj, "audit_household", None))) for obj in objs)
+    return _record_many(action=action, request=request, subjects=subjects, summary=summary, details=details)
+
+
+def _record_many(*, action: str, request: HttpRequest | None, subjects, summary: str, details: dict | None) -> int:
+    """The entries of ``record_persons`` and ``record_each``: (object type, id, household id) each."""
     actor = request.user if request is not None and request.user.is_authenticated else None
     role, ip = role_of(actor), client_ip(request)
     entries = [
-        AuditEntry(action=action, actor=actor, actor_role=role, ip_address=ip, object_type="eligibility.Person",
-                   object_id=str(person_id), household_id=household_id, summary=summary[:255], details=details or {})
-        for person_id, household_id in persons
+        AuditEntry(action=action, actor=actor, actor_role=role, ip_address=ip, object_type=object_type,
+                   object_id=str(object_id), household_id=household_id, summary=summary[:255], details=details or {})
+        for object_type, object_id, household_id in subjects
     ]
     AuditEntry.objects.bulk_create(entries, batch_size=1000)
     return len(entries)

@@ -4,6 +4,9 @@
     python manage.py seed_demo --persons 1000000 # a large society, in minutes (COPY)
     python manage.py seed_demo --if-empty        # only when there is no society yet
 
+Under production settings (DJANGO_ENV=production) it refuses to run unless given
+``--allow-production``: the demo staff login's password is public (README).
+
 Writes with PostgreSQL's COPY (bulk_create in batches elsewhere): never a query per row.
 """
 
@@ -12,6 +15,7 @@ import time
 from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
@@ -87,8 +91,15 @@ class Command(BaseCommand):
         parser.add_argument("--persons", type=int, default=300, help="how many persons (default 300)")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when a society exists")
         parser.add_argument("--seed", type=int, default=20251202)
+        parser.add_argument("--allow-production", action="store_true",
+                            help="run under DJANGO_ENV=production too (its staff password is public)")
 
-    def handle(self, *args, persons: int, if_empty: bool, seed: int, **options):
+    def handle(self, *args, persons: int, if_empty: bool, seed: int, allow_production: bool = False, **options):
+        if settings.PRODUCTION and not allow_production:
+            raise CommandError("本番の設定（DJANGO_ENV=production）では実行しません。デモの職員ログインのパスワードは"
+                               "公開されています。試用の環境なら --allow-production を付けてください。 / "
+                               "Refusing under production settings: the demo staff password is public. "
+                               "Add --allow-production on a trial system.")
         if persons < 4:
             raise CommandError("--persons は4以上を指定してください。 / --persons must be at least 4.")
         if Society.objects.exists():
