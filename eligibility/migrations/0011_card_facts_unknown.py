@@ -18,7 +18,7 @@ def unknown_where_nobody_said(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("eligibility", "0009_one_language_per_message")]
+    dependencies = [("eligibility", "0010_employer_contact")]
 
     operations = [
         migrations.AlterField(
