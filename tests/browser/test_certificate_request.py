@@ -123,13 +123,14 @@ def test_member_requests_after_losing_the_card_and_staff_approve_print_and_mail(
 
 def test_staff_go_from_the_ex_officio_list_to_a_printed_employer_sorted_batch(
         browser_page, live_server, settings, eager_tasks):
-    from tests.factories import EmployerFactory, HouseholdFactory, PersonFactory
+    from tests.factories import CardFactsFactory, EmployerFactory, HouseholdFactory, PersonFactory
 
     for code in ("B002", "B001"):
         employer = EmployerFactory(code=code, name=f"事業所{code}")
         for i in range(2):
-            PersonFactory(household=HouseholdFactory(employer=employer, society=employer.society),
-                          given_name=f"{code}の{i}")
+            person = PersonFactory(household=HouseholdFactory(employer=employer, society=employer.society),
+                                   given_name=f"{code}の{i}")
+            CardFactsFactory(person=person, has_card=False, registered=False)  # no card: R6.1
     clerk = make_staff(role=CLERK, email="clerk@kenpo.example.jp")
     page = browser_page
     staff_login(page, live_server, clerk)
