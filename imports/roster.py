@@ -1,7 +1,10 @@
 """The roster (加入者名簿), set-based: checks and writes over its staged rows.
 
 A household's own values (事業所, 任意継続 and its end, 郵便番号・住所) come from its
-head row: its insured person's (本人), or its first row. ``classify`` joins the staged
+head row: its insured person's (本人) row, or — for a household not stored yet — its
+first row. A file without the 本人 row of a stored household (a monthly delta holding a
+new dependent) leaves that household as it is: its other rows are checked against the
+stored household (an 事業所番号 or 任意継続 that contradicts it is an error, never a change). ``classify`` joins the staged
 rows with their head row, employer, household, person and card facts once, into a
 temporary table (``CLASSIFIED``) where each row has an ``outcome``: an error
 (``duplicate``, ``extra_self``, ``bad_employer``, ``employer_mismatch``,
@@ -81,13 +84,16 @@ def classify(run_id: int, society_id: int, *, columns: list[str], large: bool = 
             LEFT JOIN d ON d.symbol = s.symbol AND d.number = s.number AND d.branch_number = s.branch_number
             WHERE s.run_id = %s
         ), hd AS (
-            SELECT * FROM (
+            SELECT x.* FROM (
                 SELECT r.*, ROW_NUMBER() OVER (
                     PARTITION BY symbol, number ORDER BY CASE WHEN relationship = 'self' THEN 0 ELSE 1 END, line
                 ) AS rn FROM r WHERE line = first
-            ) x WHERE rn = 1
+            ) x
+            LEFT JOIN eligibility_household known ON known.society_id = %s AND known.symbol = x.symbol
+                                                 AND known.number = x.number
+            WHERE x.rn = 1 AND (x.relationship = 'self' OR known.id IS NULL)
         ), k AS (
-            SELECT r.*, hd.line AS head_line, hd.employer_code AS head_employer_code,
+            SELECT r.*, hd.line AS head_line, COALESCE(hd.employer_code, he.code, '') AS head_employer_code,
                    e.id AS employer_id, hh.id AS household_id, p.id AS person_id,
                    (p.id IS NOT NULL AND c.person_id IS NULL) AS needs_card,
                    {new_household}, {old_person}, {old_household},
@@ -95,10 +101,10 @@ def classify(run_id: int, society_id: int, *, columns: list[str], large: bool = 
                      WHEN r.line <> r.first THEN 'duplicate'
                      WHEN r.relationship = 'self' AND r.line <> hd.line THEN 'extra_self'
                      WHEN r.line = hd.line AND r.employer_code <> '' AND e.id IS NULL THEN 'bad_employer'
-                     WHEN r.line <> hd.line AND r.employer_code <> '' AND r.employer_code <> hd.employer_code
-                          THEN 'employer_mismatch'
-                     WHEN r.line <> hd.line AND r.voluntary_continuation AND NOT hd.voluntary_continuation
-                          THEN 'vc_mismatch'
+                     WHEN r.line IS DISTINCT FROM hd.line AND r.employer_code <> ''
+                          AND r.employer_code <> COALESCE(hd.employer_code, he.code, '') THEN 'employer_mismatch'
+                     WHEN r.line IS DISTINCT FROM hd.line AND r.voluntary_continuation
+                          AND NOT COALESCE(hd.voluntary_continuation, hh.voluntary_continuation) THEN 'vc_mismatch'
                      WHEN p.id IS NULL THEN 'created'
                      WHEN NOT ({person_differs}) THEN 'unchanged'
                      WHEN p.eligible_until IS NULL AND r.eligible_until IS NOT NULL THEN 'ended'
@@ -110,12 +116,13 @@ def classify(run_id: int, society_id: int, *, columns: list[str], large: bool = 
             LEFT JOIN eligibility_employer e ON e.society_id = %s AND e.code = hd.employer_code
             LEFT JOIN eligibility_household hh ON hh.society_id = %s AND hh.symbol = r.symbol
                                               AND hh.number = r.number
+            LEFT JOIN eligibility_employer he ON he.id = hh.employer_id
             LEFT JOIN eligibility_person p ON p.household_id = hh.id AND p.branch_number = r.branch_number
             LEFT JOIN eligibility_cardfacts c ON c.person_id = p.id
         )
         SELECT k.*, CASE WHEN k.line = k.head_line AND k.outcome NOT IN ({_ERRORS})
                          THEN k.head_household_outcome ELSE '' END AS household_outcome
-        FROM k""", [run_id, run_id, society_id, society_id], large=large)
+        FROM k""", [run_id, run_id, society_id, society_id, society_id], large=large)
 
 
 def done() -> None:
@@ -140,7 +147,7 @@ def errors(*, limit: int) -> tuple[list[dict], int]:
     (total,) = fetch(f"SELECT COUNT(*) FROM {CLASSIFIED} WHERE outcome IN ({_ERRORS})")[0]
     if not total:
         return [], 0
-    rows = fetch(f"""SELECT line, outcome, employer_code, head_line, first FROM {CLASSIFIED}
+    rows = fetch(f"""SELECT line, outcome, employer_code, head_line, first, head_employer_code FROM {CLASSIFIED}
                      WHERE outcome IN ({_ERRORS}) ORDER BY line LIMIT %s""", [limit])
     messages = {
         "duplicate": "記号・番号・枝番が{first}行目と重複しています。",
@@ -149,9 +156,16 @@ def errors(*, limit: int) -> tuple[list[dict], int]:
         "employer_mismatch": "事業所番号が同じ世帯の{head}行目と違います。",
         "vc_mismatch": "任意継続が同じ世帯の{head}行目と違います。",
     }
+    # Without its 本人 row in the file, a row is checked against the household as stored.
+    stored = {
+        "employer_mismatch": "事業所番号が登録済みの世帯の事業所番号（{stored}）と違います。"
+                             "世帯の事業所を変えるときは本人の行に書いてください。",
+        "vc_mismatch": "登録済みの世帯は任意継続ではありません。任意継続にするときは本人の行に書いてください。",
+    }
     return [
-        {"line": line, "message": messages[outcome].format(first=first, head=head, code=code)}
-        for line, outcome, code, head, first in rows
+        {"line": line, "message": (stored if head is None and outcome in stored else messages)[outcome].format(
+            first=first, head=head, code=code, stored=stored_code or "なし")}
+        for line, outcome, code, head, first, stored_code in rows
     ], total
 
 

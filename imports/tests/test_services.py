@@ -15,7 +15,7 @@ from tests.factories import (
     UserFactory,
 )
 
-from .helpers import HANAKO, ICHIRO, JIRO, TARO, registration, roster
+from .helpers import HANAKO, ICHIRO, JIRO, TARO, csv_bytes, registration, roster
 
 pytestmark = pytest.mark.django_db
 
@@ -467,3 +467,51 @@ def test_the_same_person_twice_is_refused_even_when_the_rows_differ(society, cle
 
     assert run.status == ImportRun.Status.REFUSED
     assert run.errors == [{"line": 3, "message": "記号・番号・枝番が2行目と重複しています。"}]
+
+
+# --- A delta file changes only what it says ------------------------------------------
+
+FULL_HEADER = ("記号,番号,枝番,氏,名,氏カナ,名カナ,性別,生年月日,続柄,事業所番号,資格取得日,資格喪失日,"
+               "資格確認書発行要否,任意継続,任意継続終了日,郵便番号,住所,個人番号登録")
+
+
+def full_roster(*lines: str) -> bytes:
+    return csv_bytes(FULL_HEADER, *lines)
+
+
+def households():
+    return {f"{h.symbol}-{h.number}": (h.employer.code if h.employer else None, h.voluntary_continuation,
+                                       h.voluntary_continuation_ends_on, h.postal_code, h.address)
+            for h in Household.objects.select_related("employer")}
+
+
+def test_a_delta_file_with_only_a_new_dependent_leaves_the_household_as_it_is(society, clerk):
+    import_confirm(run=preview(society, clerk, full_roster(
+        "1234,5678,00,佐藤,花子,サトウ,ハナコ,女,1985-11-14,本人,E0001,2010-04-01,,0,0,,100-0001,東京都千代田区1-1,済",
+        "1234,9999,00,鈴木,次郎,スズキ,ジロウ,男,1960-08-31,本人,,2025-09-01,,0,1,2027-08-31,150-0001,東京都渋谷区2-2,済",
+    )), user=clerk)
+    before = households()
+
+    # The monthly delta: a baby born into each household, and nothing about their 本人.
+    run = preview(society, clerk, full_roster(
+        "1234,5678,03,佐藤,桜,サトウ,サクラ,女,2026-11-01,子,,2026-11-01,,1,0,,,,",
+        "1234,9999,01,鈴木,蓮,スズキ,レン,男,2026-11-02,子,,2026-11-02,,1,0,,,,",
+    ))
+
+    assert run.counts == {"created": 2}
+    assert "households_updated" not in run.samples
+    import_confirm(run=run, user=clerk)
+    assert households() == before
+    assert Person.objects.filter(household__number="9999").count() == 2
+
+
+def test_a_dependent_row_naming_another_employer_than_the_stored_household_is_refused(society, clerk):
+    EmployerFactory(society=society, code="E0002")
+    import_confirm(run=preview(society, clerk, roster(HANAKO)), user=clerk)
+
+    run = preview(society, clerk, roster("1234,5678,03,佐藤,桜,サトウ,サクラ,女,2026-11-01,子,E0002,2026-11-01,,1,0"))
+
+    assert run.status == ImportRun.Status.REFUSED
+    assert run.errors == [{"line": 2, "message": "事業所番号が登録済みの世帯の事業所番号（E0001）と違います。"
+                                                 "世帯の事業所を変えるときは本人の行に書いてください。"}]
+    assert households()["1234-5678"][0] == "E0001"
