@@ -37,6 +37,8 @@ class ImportRun(models.Model):
 
     # A job is working (or waiting for a worker) in these: the page refreshes itself.
     RUNNING = (Status.QUEUED, Status.CHECKING, Status.CONFIRMING)
+    # Checked, then being written or written.
+    WRITING = (Status.CONFIRMING, Status.CONFIRMED)
     # Never confirmed: these expire (KENPO_IMPORT_RUN_EXPIRY_DAYS).
     UNCONFIRMED = (Status.QUEUED, Status.CHECKING, Status.PREVIEW, Status.REFUSED, Status.FAILED)
 

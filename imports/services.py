@@ -260,6 +260,7 @@ def _read(run: ImportRun, raw, layout: Layout, stager: Stager, errors: list, war
                         warnings.append({"line": line, "message": message})
     finally:
         text.detach()
+        run.rows_read = read  # the run is saved whole at the end of the check
     return read, error_count, warning_count
 
 

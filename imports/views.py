@@ -73,7 +73,9 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # (A page refreshing itself while the job works shows none, and is not logged each time.)
         record(action="view", request=request, obj=run, summary=f"取込 #{run.pk} のプレビューを閲覧")
     progress = services.live_progress(run)
-    total = max(run.rows_total, run.row_count)
+    # rows_total is the file's line count, an estimate until the check has read every row.
+    checked = run.status in (ImportRun.Status.PREVIEW, ImportRun.Status.REFUSED, *ImportRun.WRITING)
+    total = run.row_count if checked else max(run.rows_total, run.row_count)
     steps = [
         {"label": _("読み込んだ行"), "done": progress["read"], "total": total},
         {"label": _("確認した行"), "done": progress["checked"], "total": total},
