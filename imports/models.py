@@ -57,6 +57,11 @@ class ImportRun(models.Model):
     rows_written = models.PositiveIntegerField("書き込んだ行", default=0)
     # {"created": n, "updated": n, "ended": n, "unchanged": n, "kept": n, ...}
     counts = models.JSONField("件数", default=dict, blank=True)
+    # The changes counted by kind: a roster's per field ({"family_name": n, "employer_id": n, …}), a
+    # registration file's per change of status ({"to_unregistered": n, "as_of_only": n, …}).
+    kinds = models.JSONField("変更の内訳", default=dict, blank=True)
+    # The society's persons when the file was checked: what a "large change" is a share of.
+    population = models.PositiveIntegerField("確認時の加入者数", default=0)
     # {"created": [...], "updated": [...], "ended": [...], "kept": [...]}: the first rows of each, for the preview.
     samples = models.JSONField("内容の例", default=dict, blank=True)
     # [{"line": n, "message": "..."}]: bad rows (the first ERRORS_KEPT), line 1 for the file as a whole.
@@ -97,6 +102,24 @@ class ImportRun(models.Model):
     @property
     def changes(self) -> int:
         return sum(self.counts.get(k, 0) for k in ("created", "updated", "ended"))
+
+    @property
+    def overwrites(self) -> int:
+        """Stored persons whose facts this file changes (not new persons, not a first statement,
+        not a newer 基準日 of the same status): what the large-change warning counts."""
+        if self.kind == self.Kind.REGISTRATION:
+            return sum(self.kinds.get(k, 0) for k in ("to_unregistered", "to_registered"))
+        return sum(self.counts.get(k, 0) for k in ("updated", "ended", "households_updated"))
+
+    @property
+    def overwrites_percent(self) -> float:
+        return round(self.overwrites * 100 / self.population, 1) if self.population else 0.0
+
+    @property
+    def is_large_change(self) -> bool:
+        """More than KENPO_IMPORT_LARGE_CHANGE_PERCENT of the society's persons change: the clerk
+        confirms twice, and (four eyes) a second staff member approves."""
+        return self.overwrites * 100 > settings.KENPO_IMPORT_LARGE_CHANGE_PERCENT * self.population
 
     @property
     def can_confirm(self) -> bool:

@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from audit.services import record
 from core.kana import fold_all
-from eligibility.models import Society
+from eligibility.models import Person, Society
 from eligibility.selectors import today as japan_today
 
 from . import parsers, registration, roster
@@ -134,6 +134,13 @@ def live_progress(run: ImportRun) -> dict:
     return found
 
 
+def change_kinds(run: ImportRun) -> list[tuple[str, int]]:
+    """The preview's changes by kind, in the reader's language: a roster's per field, a
+    registration file's per change of status."""
+    labels = roster.FIELD_LABELS if run.kind == ImportRun.Kind.ROSTER else registration.CHANGES
+    return [(str(label), run.kinds[name]) for name, label in labels.items() if run.kinds.get(name)]
+
+
 def _beat(run_id: int, **fields) -> None:
     ImportRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now(), **fields)
 
@@ -206,14 +213,15 @@ def _check(run: ImportRun) -> None:
     _beat(run.pk, rows_read=read, row_count=read)
     with transaction.atomic():
         if is_roster:
-            roster.classify(run.pk, run.society_id, columns=run.columns, large=read > LARGE)
+            roster.classify(run.pk, run.society_id, columns=run.columns, today=today, large=read > LARGE)
             found, found_count = roster.errors(limit=ERRORS_KEPT)
-            run.counts = roster.counts()
+            run.counts, run.kinds = roster.counts(), roster.kinds()
             run.samples = roster.samples()
             roster.done()
         else:
-            run.counts, found_count, found, run.samples = registration.check(
+            run.counts, run.kinds, found_count, found, run.samples = registration.check(
                 run.pk, run.society_id, large=read > LARGE, error_limit=ERRORS_KEPT)
+    run.population = Person.objects.filter(household__society_id=run.society_id).count()
     run.errors = sorted(errors + found, key=lambda e: e["line"])[:ERRORS_KEPT]
     run.error_count = error_count + found_count
     run.warnings, run.warning_count = warnings, warning_count
@@ -279,10 +287,17 @@ def _registration_values(run_id: int, row) -> tuple:
 # --- Confirm (the write) -------------------------------------------------------------
 
 
-def request_confirm(*, run: ImportRun, user, request=None, enqueue: bool = True) -> ImportRun:
-    """Queue the write of a checked run (refused unless it is waiting for confirmation)."""
+def request_confirm(*, run: ImportRun, user, request=None, enqueue: bool = True,
+                    large_change_seen: bool = False) -> ImportRun:
+    """Queue the write of a checked run (refused unless it is waiting for confirmation).
+
+    A large change (``ImportRun.is_large_change``) is confirmed twice: ``large_change_seen``
+    says the clerk ticked that they saw its share."""
     from . import tasks
 
+    if run.is_large_change and not large_change_seen:
+        raise ImportRefused(f"このファイルは加入者の{run.overwrites_percent}%を書き換えます。変更の例を確かめて、"
+                            "確認のチェックを入れてから「取り込む」を押してください。")
     now = timezone.now()
     claimed = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PREVIEW, error_count=0).update(
         status=ImportRun.Status.CONFIRMING, confirmed_by=user, started_at=now, finished_at=None, rows_written=0,
@@ -299,9 +314,9 @@ def request_confirm(*, run: ImportRun, user, request=None, enqueue: bool = True)
     return run
 
 
-def import_confirm(*, run: ImportRun, user, request=None) -> ImportRun:
+def import_confirm(*, run: ImportRun, user, request=None, large_change_seen: bool = False) -> ImportRun:
     """Confirm and write here and now (tests, benchmarks); raises ``ImportRefused``."""
-    run = request_confirm(run=run, user=user, request=request, enqueue=False)
+    run = request_confirm(run=run, user=user, request=request, enqueue=False, large_change_seen=large_change_seen)
     run = write_run(run_id=run.pk)
     if run.status != ImportRun.Status.CONFIRMED:
         raise ImportRefused(run.failure)
@@ -338,13 +353,14 @@ def _write(run: ImportRun, *, started: float) -> None:
         raise ImportRefused("取込の作業用データが見つかりません。何も書き込んでいません。もう一度アップロードしてください。")
     is_roster = run.kind == ImportRun.Kind.ROSTER
     if is_roster:
-        roster.classify(run.pk, run.society_id, columns=run.columns, large=run.row_count > LARGE)
+        roster.classify(run.pk, run.society_id, columns=run.columns, today=japan_today(),
+                        large=run.row_count > LARGE)
         _errors, error_count = roster.errors(limit=1)
-        counts = roster.counts()
+        counts, kinds = roster.counts(), roster.kinds()
     else:
         registration.classify(run.pk, run.society_id, large=run.row_count > LARGE)
-        counts, error_count = registration.tally()
-    if error_count or counts != run.counts:
+        counts, kinds, error_count = registration.tally()
+    if error_count or counts != run.counts or kinds != run.kinds:
         raise ImportRefused(
             "プレビューの後にデータが変わりました。何も書き込んでいません。もう一度アップロードしてください。"
         )
@@ -373,7 +389,7 @@ def _write(run: ImportRun, *, started: float) -> None:
             f"喪失{counts.get('ended', 0)}、変更なし{counts.get('unchanged', 0)}、"
             f"申告を優先{counts.get('kept', 0)}）"
         ),
-        details={"counts": counts, "rows": run.row_count},
+        details={"counts": counts, "kinds": run.kinds, "rows": run.row_count},
     )
     transaction.on_commit(lambda: (_forget_file(run), _delete_staged(run.pk)))
     # The apps above (the staff dashboard's counts) follow the import.

@@ -368,6 +368,9 @@ KENPO_IMPORT_EMAIL_AFTER_SECONDS = env.int("KENPO_IMPORT_EMAIL_AFTER_SECONDS", d
 # A write still "in progress" after this long without its worker (the row lock is free)
 # is started again by the beat task, or by staff from the run's page.
 KENPO_IMPORT_STALLED_AFTER_SECONDS = env.int("KENPO_IMPORT_STALLED_AFTER_SECONDS", default=300)
+# An import that overwrites more than this share (%) of the society's persons is shown with a
+# warning and confirmed twice (and, with four eyes, approved by a second staff member).
+KENPO_IMPORT_LARGE_CHANGE_PERCENT = env.float("KENPO_IMPORT_LARGE_CHANGE_PERCENT", default=10.0)
 # Largest upload (a 1,000,000-row registration file is about 35 MB).
 KENPO_IMPORT_MAX_UPLOAD_MB = env.int("KENPO_IMPORT_MAX_UPLOAD_MB", default=200)
 # An export file is kept for download this many days, then deleted.
