@@ -29,6 +29,7 @@ class ImportRun(models.Model):
         QUEUED = "queued", _("読込待ち")
         CHECKING = "checking", _("確認中")
         PREVIEW = "preview", _("確認待ち")
+        AWAITING = "awaiting", _("決裁待ち")
         REFUSED = "refused", _("取込不可（エラーの行あり）")
         CONFIRMING = "confirming", _("書込中")
         CONFIRMED = "confirmed", _("取込済み")
@@ -40,7 +41,7 @@ class ImportRun(models.Model):
     # Checked, then being written or written.
     WRITING = (Status.CONFIRMING, Status.CONFIRMED)
     # Never confirmed: these expire (KENPO_IMPORT_RUN_EXPIRY_DAYS).
-    UNCONFIRMED = (Status.QUEUED, Status.CHECKING, Status.PREVIEW, Status.REFUSED, Status.FAILED)
+    UNCONFIRMED = (Status.QUEUED, Status.CHECKING, Status.PREVIEW, Status.AWAITING, Status.REFUSED, Status.FAILED)
 
     kind = models.CharField("種類", max_length=16, choices=Kind.choices)
     status = models.CharField("状態", max_length=16, choices=Status.choices, default=Status.QUEUED)

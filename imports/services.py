@@ -39,6 +39,8 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals.models import Approval
+from approvals.services import approval_request, four_eyes
 from audit.services import record
 from core.kana import fold_all
 from eligibility.models import Person, Society
@@ -298,25 +300,57 @@ def request_confirm(*, run: ImportRun, user, request=None, enqueue: bool = True,
     if run.is_large_change and not large_change_seen:
         raise ImportRefused(f"このファイルは加入者の{run.overwrites_percent}%を書き換えます。変更の例を確かめて、"
                             "確認のチェックを入れてから「取り込む」を押してください。")
+    waits = run.is_large_change and four_eyes()
     now = timezone.now()
     claimed = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PREVIEW, error_count=0).update(
-        status=ImportRun.Status.CONFIRMING, confirmed_by=user, started_at=now, finished_at=None, rows_written=0,
+        **({"status": ImportRun.Status.AWAITING} if waits else {
+            "status": ImportRun.Status.CONFIRMING, "started_at": now, "finished_at": None, "rows_written": 0}),
+        confirmed_by=user,
     )
     run.refresh_from_db()
     if not claimed:
         if run.status in (ImportRun.Status.REFUSED, ImportRun.Status.PREVIEW):
             raise ImportRefused("エラーのある行があるため取り込めません。ファイルを直して、もう一度アップロードしてください。")
+        if run.status == ImportRun.Status.AWAITING:
+            raise ImportRefused("この取込は決裁を待っています。")
         if run.status == ImportRun.Status.CONFIRMING:
             raise ImportRefused("この取込はすでに書き込み中です。")
         raise ImportRefused("この取込はすでに確定されたか、失敗しています。")
-    if enqueue:
+    if waits:
+        # Four eyes: a second staff member approves the write (approvals; staff's 決裁 page).
+        approval_request(kind=Approval.Kind.IMPORT, target_id=run.pk, by=user, request=request, summary=(
+            f"{run.get_kind_display()}の取込 #{run.pk}: 加入者の{run.overwrites_percent}%"
+            f"（{run.overwrites:,}人）を書き換え"))
+    elif enqueue:
         transaction.on_commit(lambda: tasks.write_run.delay(run.pk))
     return run
+
+
+def import_approved(*, run_id: int, enqueue: bool = True) -> ImportRun:
+    """A second staff member approved a run waiting for it: its write is queued (the clerk who
+    confirmed it stays its 確定者; the approval names the approver)."""
+    from . import tasks
+
+    claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.AWAITING).update(
+        status=ImportRun.Status.CONFIRMING, started_at=timezone.now(), finished_at=None, rows_written=0)
+    if not claimed:
+        raise ImportRefused("この取込は決裁を待っていません（期限切れなど）。")
+    if enqueue:
+        transaction.on_commit(lambda: tasks.write_run.delay(run_id))
+    return ImportRun.objects.get(pk=run_id)
+
+
+def import_sent_back(*, run_id: int) -> None:
+    """The approval was refused: the run waits for confirmation again (or expires)."""
+    ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.AWAITING).update(
+        status=ImportRun.Status.PREVIEW, confirmed_by=None)
 
 
 def import_confirm(*, run: ImportRun, user, request=None, large_change_seen: bool = False) -> ImportRun:
     """Confirm and write here and now (tests, benchmarks); raises ``ImportRefused``."""
     run = request_confirm(run=run, user=user, request=request, enqueue=False, large_change_seen=large_change_seen)
+    if run.status == ImportRun.Status.AWAITING:
+        return run  # four eyes: written once approved (import_approved)
     run = write_run(run_id=run.pk)
     if run.status != ImportRun.Status.CONFIRMED:
         raise ImportRefused(run.failure)

@@ -120,7 +120,10 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ImportRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("取込を始めました。この画面で進み具合を確認できます（閉じても取込は続きます）。"))
+        if run.status == ImportRun.Status.AWAITING:
+            messages.success(request, _("決裁を依頼しました。別の職員が承認すると取り込みます。"))
+        else:
+            messages.success(request, _("取込を始めました。この画面で進み具合を確認できます（閉じても取込は続きます）。"))
     return redirect("staff:imports:detail", pk=run.pk)
 
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "core",
     "audit",
     "eligibility",
+    "approvals",
     "certificates",
     "notices",
     "reminders",
@@ -359,6 +360,13 @@ KENPO_REMINDER_SENDING_TIMEOUT = env.int("KENPO_REMINDER_SENDING_TIMEOUT", defau
 KENPO_ACTIVATION_CODE_VALID_DAYS = env.int("KENPO_ACTIVATION_CODE_VALID_DAYS", default=90)
 # Where members book a renewal at their municipal office (eligibility/links.py); default: the card site.
 KENPO_RENEWAL_BOOKING_URL = env.str("KENPO_RENEWAL_BOOKING_URL", default="")
+
+# Four eyes (決裁, policy): a void, a batch of more than KENPO_FOUR_EYES_BATCH_OVER
+# certificates and the confirm of an import over KENPO_IMPORT_LARGE_CHANGE_PERCENT wait for
+# a second staff member's approval, and a paper application is approved by someone other
+# than the clerk who entered it (approvals app).
+KENPO_FOUR_EYES = env.bool("KENPO_FOUR_EYES", default=True)
+KENPO_FOUR_EYES_BATCH_OVER = env.int("KENPO_FOUR_EYES_BATCH_OVER", default=100)
 
 # --- Imports and exports (background jobs on the "imports" queue) ------------------
 # A run never confirmed expires after this many days; its upload and staged rows are deleted.

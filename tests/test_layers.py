@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS = {
     "core": 0,
-    "eligibility": 1,
+    "eligibility": 1, "approvals": 1,
     "certificates": 2, "reminders": 2, "imports": 2, "notices": 2,
     "staff": 3, "audit": 3, "exports": 3,
 }

@@ -245,9 +245,13 @@ def certificate_void(request: HttpRequest) -> HttpResponse:
         return redirect("admin:certificates_eligibilitycertificate_changelist")
     form = VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        moved = services.certificates_void(queryset=certificates, reason=form.cleaned_data["reason"],
-                                           by=request.user, request=request)
-        messages.success(request, _("%(n)d 通を無効にしました。") % {"n": moved})
+        asked = services.certificates_void_or_ask(queryset=certificates, reason=form.cleaned_data["reason"],
+                                                  by=request.user, request=request)
+        if asked is None:
+            messages.success(request, _("%(n)d 通を無効にしました。") % {"n": len(certificates)})
+        else:
+            messages.success(request, _("無効にする決裁を依頼しました（決裁 #%(n)d）。別の職員が承認するまで、"
+                                        "資格確認書は有効なままです。") % {"n": asked.pk})
         if len(ids) == 1:
             return redirect("certificates:person_certificates", certificates[0].person_id)
         return redirect("admin:certificates_eligibilitycertificate_changelist")
