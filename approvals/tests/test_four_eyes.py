@@ -120,6 +120,7 @@ def test_a_batch_over_the_limit_waits_and_one_sent_back_issues_nobody(alice, bob
         batch = certificates.batch_start(candidates=ex_officio_candidates(today=TODAY), started_by=alice)
     assert (batch.status, batch.total) == ("awaiting", 2)
     assert not EligibilityCertificate.objects.exists()
+    assert "決裁待ち" in bob_client.get(reverse("certificates:batch_detail", args=[batch.pk])).content.decode()
 
     decide(bob_client, Approval.objects.get(kind="batch"), "reject")
 
