@@ -105,6 +105,9 @@ def test_a_void_stays_valid_until_a_second_clerk_approves_it(client, alice, bob_
     certificate.refresh_from_db()
     approval = Approval.objects.get()
     assert certificate.status != "void" and approval.payload == {"ids": [certificate.pk], "reason": "lost"}
+    assert certificate.serial in approval.summary
+    link = reverse("admin:certificates_eligibilitycertificate_change", args=[certificate.pk])
+    assert link in bob_client.get(APPROVALS).content.decode() and bob_client.get(link).status_code == 200
 
     decide(bob_client, approval, "approve")
 

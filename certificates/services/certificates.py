@@ -229,6 +229,8 @@ def certificates_void_or_ask(*, queryset: QuerySet[Cert], reason: str, by, reque
         certificates_void(queryset=queryset, reason=reason, by=by, request=request)
         return None
     serials = list(queryset.exclude(status=Cert.Status.VOID).order_by("pk").values_list("pk", "serial"))
+    if not serials:
+        return None  # nothing left to void
     shown = "、".join(serial for _pk, serial in serials[:5]) + ("…" if len(serials) > 5 else "")
     return approval_request(
         kind=Approval.Kind.VOID, by=by, request=request, payload={"ids": [pk for pk, _s in serials], "reason": reason},

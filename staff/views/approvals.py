@@ -44,8 +44,8 @@ ACTS = {
         "certificates.issue_certificate",
         approve=lambda a, request: certificates.certificates_void_approved(approval=a, request=request),
         send_back=lambda a: None,  # nothing was voided
-        link=lambda a: reverse("admin:certificates_eligibilitycertificate_changelist") + "?id__in="
-        + ",".join(str(pk) for pk in a.payload.get("ids", [])[:200]),
+        # The first certificate (the summary names up to five serials).
+        link=lambda a: reverse("admin:certificates_eligibilitycertificate_change", args=[a.payload["ids"][0]]),
     ),
     Approval.Kind.BATCH: Act(
         "certificates.issue_certificate",
