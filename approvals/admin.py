@@ -7,7 +7,7 @@ from .models import Approval
 
 @admin.register(Approval)
 class ApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The history of approvals, read only: they are decided on the staff page 決裁."""
+    """The history of approvals, read only (managers): they are decided on the staff page 決裁."""
 
     list_display = ("pk", "kind", "status", "summary", "requested_by", "requested_at", "decided_by", "decided_at")
     list_filter = ("kind", "status")

@@ -28,7 +28,7 @@ CLERK = "担当者"
 MANAGER = "管理者"
 
 # The society's data apps: every staff role may read them.
-DATA_APPS = ("eligibility", "certificates", "notices", "reminders", "imports", "approvals")
+DATA_APPS = ("eligibility", "certificates", "notices", "reminders", "imports")
 
 _READ = tuple(f"{app}.view_*" for app in DATA_APPS)
 
