@@ -181,3 +181,15 @@ def test_with_four_eyes_off_nothing_waits(alice, certificate, settings):
         queryset=EligibilityCertificate.objects.filter(pk=certificate.pk), reason="lost", by=alice) is None
     certificate.refresh_from_db()
     assert certificate.status == "void" and not Approval.objects.exists()
+
+
+def test_a_note_holding_a_my_number_is_refused_and_nothing_is_decided(alice, bob_client, certificate):
+    approval = certificates.certificates_void_or_ask(
+        queryset=EligibilityCertificate.objects.filter(pk=certificate.pk), reason="lost", by=alice)
+
+    response = bob_client.post(reverse("staff:approval_decide", args=[approval.pk]),
+                               {"decision": "approve", "note": "番号 1234 5678 9018"}, follow=True)
+
+    approval.refresh_from_db()
+    assert approval.status == "pending"
+    assert "1234 5678 9018" not in response.content.decode() and "個人番号" in response.content.decode()

@@ -21,6 +21,7 @@ from certificates.models import IllegalTransition
 from imports import services as imports
 
 from ..access import staff_required
+from ..approval_forms import DecideForm
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,16 @@ def approval_list(request: HttpRequest) -> HttpResponse:
 def approval_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     approval = get_object_or_404(Approval, pk=pk, kind__in=_kinds_for(request.user))
     act = ACTS[Approval.Kind(approval.kind)]
-    approve = request.POST.get("decision") == "approve"
+    form = DecideForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))  # never the typed note itself
+        return redirect("staff:approvals")
+    approve = form.cleaned_data["decision"] == "approve"
     try:
         with transaction.atomic():
             approval = approval_decide(approval=approval, by=request.user, approve=approve,
-                                       note=request.POST.get("note", ""), request=request)
+                                       note=form.cleaned_data["note"], request=request)
             if approve:
                 act.approve(approval, request)
             else:
