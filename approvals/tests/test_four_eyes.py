@@ -145,12 +145,17 @@ def test_an_approved_batch_starts(alice, bob_client, settings):
     assert batch.status != "awaiting" and EligibilityCertificate.objects.filter(batch=batch).count() == 2
 
 
-def test_the_clerk_who_entered_a_paper_application_cannot_approve_it(alice, bob_client):
+def test_the_clerk_who_entered_a_paper_application_cannot_approve_it(client, alice, bob_client):
     holder = person(household=HouseholdFactory(), card=NO_CARD)
     req = certificates.request_enter_paper(person=holder, reason="card_lost", received_on=TODAY, by=alice)
 
     with pytest.raises(certificates.CertificateRefused, match="入力した職員は決裁できません"):
         certificates.request_approve(req=req, by=alice)
+    page = client.get(reverse("certificates:review_detail", args=[req.pk])).content.decode()
+    assert "承認は別の職員が行います" in page
+    client.post(reverse("certificates:review_approve", args=[req.pk]))
+    req.refresh_from_db()
+    assert req.status == "submitted"
     certificate = certificates.request_approve(req=req, by=bob_client.user)
     assert certificate.reissue_request == req
 

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from approvals.services import four_eyes
 from audit.services import record
 from certificates import print_selectors, selectors, services
 from certificates.models import (
@@ -76,6 +77,8 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record(action="view", request=request, obj=req, summary="交付申請を閲覧")
     context = _review_context(req, eligibility_selectors.today())
     context["events"] = req.events.all()
+    # Four eyes: the clerk who entered a paper application is told that someone else approves it.
+    context["entered_by_me"] = four_eyes() and req.entered_by_id == request.user.pk
     return render(request, "staff/certificates/review_detail.html", context)
 
 
