@@ -9,6 +9,9 @@ from datetime import date
 from django.db.models import Case, CharField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
+from django.utils.text import smart_split, unescape_string_literal
+
+from core.kana import fold_for_search
 
 from . import rules
 from .models import Household, MemberLink, Person
@@ -127,3 +130,15 @@ def split_dashboard_rows(rows: list[Person], user) -> tuple[MemberLink | None, l
         return None, []
     link = MemberLink(pk=own.link_id, user=user, person=own)
     return link, (rows if link.sees_household else [own])
+
+
+def search_terms(search_term: str) -> list[str]:
+    """The terms of a search box's text, as Django's admin splits them ("quoted" terms kept whole)."""
+    return [unescape_string_literal(t) if t[:1] in ('"', "'") else t for t in smart_split(search_term or "")]
+
+
+def name_matches(field: str, term: str) -> Q:
+    """A person whose stored ``search_text`` (at ``field``: "search_text", "person__search_text")
+    contains ``term`` folded (hiragana or katakana, half- or full-width, 髙/高 …: core.kana)."""
+    folded = fold_for_search(term)
+    return Q(**{f"{field}__contains": folded}) if folded else Q(pk__in=[])

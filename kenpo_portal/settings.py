@@ -58,8 +58,9 @@ INSTALLED_APPS = [
     "staff",
     "imports",
     "exports",
-    # The doors (surfaces) over the domain apps above: pages, URLs, page templates.
+    # Over the domain apps: the member's door (staff's is `staff`, above) and the demo society.
     "member",
+    "demo",  # seed_demo: the demo society, written by calling each domain app
 ]
 SITE_ID = 1
 

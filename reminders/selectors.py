@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from allauth.account.models import EmailAddress
-from django.apps import apps
 from django.db.models import Count, QuerySet
 
+from certificates.models import EligibilityCertificate
 from core.email import languages_of
 from eligibility.models import MemberLink, Person
 from eligibility.selectors import persons_for_link, persons_for_member
@@ -50,29 +50,19 @@ def recipients_for(*, household_ids: list[int]) -> dict[int, list[Login]]:
     return result
 
 
-CERTIFICATE_MODEL = ("certificates", "EligibilityCertificate")
-
-
-def certificate_model():
-    """資格確認書, when the certificates app is installed (reminders work without it).
-
-    Decided by INSTALLED_APPS alone, never by catching a failed lookup: when the app
-    is installed, a missing or renamed model raises LookupError here (loudly), instead
-    of silently switching the 資格確認書 reminders off. No import of the higher app.
-    """
-    if not apps.is_installed(CERTIFICATE_MODEL[0]):
-        return None
-    return apps.get_model(*CERTIFICATE_MODEL)
+def certificate_model() -> type[EligibilityCertificate]:
+    """資格確認書 (kept for ``services``; new code imports ``EligibilityCertificate``)."""
+    return EligibilityCertificate
 
 
 def valid_certificates(rows: list[Reminder]) -> set[tuple[int, date]]:
     """(person, valid-until) of the non-void 資格確認書 behind these rows (one query)."""
-    certificate = certificate_model()
     persons = [r.person_id for r in rows if r.subject == Reminder.Subject.CERTIFICATE]
-    if certificate is None or not persons:
+    if not persons:
         return set()
     return set(
-        certificate.objects.filter(person_id__in=persons).exclude(status="void").values_list("person_id", "valid_until")
+        EligibilityCertificate.objects.filter(person_id__in=persons).exclude(status=EligibilityCertificate.Status.VOID)
+        .values_list("person_id", "valid_until")
     )
 
 

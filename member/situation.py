@@ -11,11 +11,12 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from core.wareki import format_member_date
+from eligibility import rules
+from eligibility.models import CardFacts, Person
+from eligibility.rules import Status
 
-from . import clinic, rules
-from .models import CardFacts, Person
+from . import clinic
 from .proofs import Proof
-from .rules import Status
 
 STATUS_LABELS = {
     Status.NO_CARD: gettext_lazy("マイナンバーカードがありません"),
