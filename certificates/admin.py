@@ -14,9 +14,9 @@ from audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdminMixin
 from audit.services import record
 from core.pagination import EstimatedCountPaginator
 from eligibility import rules
-from eligibility.admin_filters import STATUS_LABELS  # the staff's words for R5, as on the dashboard
 from eligibility.admin_search import FoldedNameSearchMixin
 from eligibility.selectors import today
+from eligibility.status_labels import STATUS_LABELS
 
 from . import selectors, services
 from .admin_extras import (

@@ -10,8 +10,8 @@ from django.http import QueryDict
 
 from certificates import selectors
 from certificates.models import Basis
-from eligibility.admin_filters import STATUS_LABELS
 from eligibility.selectors import today
+from eligibility.status_labels import STATUS_LABELS
 
 from .registry import Exporter, register
 

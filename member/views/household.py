@@ -4,8 +4,6 @@ Every person is fetched through ``selectors`` "for this member": anyone else's i
 404. Writes go through ``services`` (and ``linking`` for the activation code).
 """
 
-from functools import wraps
-
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,24 +21,10 @@ from eligibility.linking import LinkRefused, link_member
 from eligibility.models import CardFacts, CardFactsChange
 
 from .. import calendar_export, cards, proofs, situation
+from ..decorators import member_required
 from ..forms import CardFactsForm, LinkForm
 
 LINK_RATE_ACTION = "link_member"
-
-
-def member_required(view):
-    """Logged in and linked to a person; an unlinked login is sent to the link page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        link = selectors.member_link_for(request.user)
-        if link is None:
-            return redirect("eligibility:link")
-        request.member_link = link
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @require_GET

@@ -84,7 +84,7 @@ class Command(BaseCommand):
         if Society.objects.exists():
             if if_empty:
                 self.stdout.write("デモデータは作成済みです。 / Demo data already exists.")
-                self._print_logins(None)
+                self._print_logins(self._try_linking())
                 return
             raise CommandError(
                 "すでに保険者のデータがあります。空のデータベースで実行してください。 / "
@@ -229,8 +229,17 @@ class Command(BaseCommand):
         MemberLink.objects.create(user=member, person=insured)
         staff = User.objects.create_user(username="staff", email=STAFF_EMAIL, password=DEMO_PASSWORD, is_staff=True, is_superuser=True)
         EmailAddress.objects.create(user=staff, email=STAFF_EMAIL, verified=True, primary=True)
-        # A second household, not yet linked: try signing up and linking with this code.
-        second = Person.objects.filter(relationship=Person.Relationship.SELF).exclude(household=household).order_by("id").first()
+        return self._try_linking()
+
+    def _try_linking(self) -> tuple[Person, str] | None:
+        """A second household's insured person, not linked yet, and a fresh activation code
+        for them (a code is stored hashed: each run issues one to print)."""
+        first = Household.objects.order_by("id").first()
+        second = (Person.objects.filter(relationship=Person.Relationship.SELF, member_links__isnull=True)
+                  .exclude(household=first).order_by("id").first())
+        staff = get_user_model().objects.filter(email=STAFF_EMAIL).first()
+        if second is None or staff is None:
+            return None
         return second, issue_activation_code(person=second, created_by=staff)
 
     def _print_logins(self, linking: tuple[Person, str] | None) -> None:
