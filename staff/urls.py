@@ -7,7 +7,7 @@ Every view passes the staff gate (``staff.access``). The admin site is ``admin_s
 
 from django.urls import include, path
 
-from .views import approvals, certificates, dashboard, exports, imports
+from .views import approvals, certificates, dashboard, employers, exports, imports
 
 import_urls = ([
     path("", imports.import_list, name="list"),
@@ -31,6 +31,9 @@ urlpatterns = [
     path("exports/", include(export_urls)),
     path("approvals/", approvals.approval_list, name="approvals"),
     path("approvals/<int:pk>/decide/", approvals.approval_decide_view, name="approval_decide"),
+    path("employers/", employers.employer_list, name="employer_list"),
+    path("employers/<int:pk>/", employers.employer_detail, name="employer_detail"),
+    path("employers/<int:pk>/repost/", employers.employer_repost, name="employer_repost"),
 ]
 
 # /certificates/ — namespace "certificates" (with member.urls.request_urls)
