@@ -261,7 +261,7 @@ def main() -> None:
         assert run.status == "preview", (run.status, run.errors[:3])
         ratios.append(timings["preview"] / timings["floor"])
         print(f"preview {timings['preview']:6.2f} s  floor (csv.reader + parsing) {timings['floor']:6.2f} s  "
-              f"ratio {ratios[-1]:4.2f}x   counts {run.counts}", flush=True)
+              f"ratio {ratios[-1]:4.2f}x   counts {run.counts} {run.kinds}", flush=True)
         if round_ < args.rounds - 1:
             services._delete_staged(run.pk)
             ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.EXPIRED)
@@ -277,9 +277,12 @@ def main() -> None:
     again = make_file(args.rows, as_of="2026-11-28", modulo=3)
     started = time.perf_counter()
     run = services.import_preview(kind="registration", society=society, data=again, user=user)
-    services.import_confirm(run=run, user=user)
+    # Half of the persons flip: a large change, confirmed twice and (four eyes) approved — here at once.
+    if services.import_confirm(run=run, user=user, large_change_seen=True).status == ImportRun.Status.AWAITING:
+        services.import_approved(run_id=run.pk, enqueue=False)
+        services.write_run(run_id=run.pk)
     print(f"next month's file (preview + confirm): {time.perf_counter() - started:6.2f} s   "
-          f"counts {run.counts}", flush=True)
+          f"counts {run.counts} {run.kinds} ({run.overwrites_percent}% overwritten)", flush=True)
 
     if args.million:
         clear(society.pk)

@@ -35,6 +35,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from eligibility.models import Employer, Person, Society  # noqa: E402
 from imports import services  # noqa: E402
+from imports.models import ImportRun  # noqa: E402
 from imports.parsers import ROSTER_COLUMNS  # noqa: E402
 
 INSURER = "06990099"
@@ -159,7 +160,10 @@ def run(label: str, society, user, data: bytes, *, create: bool) -> None:
     preview = services.check_run(run_id=upload.pk)
     previewed = time.perf_counter()
     assert preview.status == "preview", preview.errors[:5]
-    services.import_confirm(run=preview, user=user)
+    # A file that changes a large share is confirmed twice and (four eyes) approved: here at once.
+    if services.import_confirm(run=preview, user=user, large_change_seen=True).status == ImportRun.Status.AWAITING:
+        services.import_approved(run_id=preview.pk, enqueue=False)
+        services.write_run(run_id=preview.pk)
     done = time.perf_counter()
     confirm = done - previewed
     print(f"{label:<28} preview {previewed - started:6.1f} s   confirm {confirm:6.1f} s   "

@@ -181,7 +181,10 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
                 candidates=queryset, started_by=request.user, request=request,
                 filter_description=self._describe(request), filter_query=request.GET.urlencode(),
             )
-            messages.success(request, f"{batch.total} 人の交付を開始しました。")
+            if batch.status == batch.Status.AWAITING:
+                messages.success(request, f"{batch.total} 人の交付について決裁を依頼しました。別の職員が承認すると始まります。")
+            else:
+                messages.success(request, f"{batch.total} 人の交付を開始しました。")
             return redirect("certificates:batch_detail", batch.pk)
         context = {**self.admin_site.each_context(request), "opts": self.opts, "count": queryset.count(),
                    "description": self._describe(request), "title": "条件に合う全員に交付"}

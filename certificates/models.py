@@ -160,9 +160,11 @@ class IssueBatch(models.Model):
     """A print batch started from the ex-officio list. Counts are refreshed from its items."""
 
     class Status(models.TextChoices):
+        AWAITING = "awaiting", _("決裁待ち")
         RUNNING = "running", _("作成中")
         ASSEMBLING = "assembling", _("印刷用ファイル作成中")
         DONE = "done", _("完了")
+        CANCELLED = "cancelled", _("取消（差し戻し）")
 
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("開始した職員"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -15,7 +15,8 @@ class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "preview_link")
     list_filter = ("kind", "status")
     list_select_related = ("uploaded_by",)
-    fields = ("kind", "status", "failure", "encoding", "row_count", "error_count", "warning_count", "counts",
+    fields = ("kind", "status", "failure", "encoding", "row_count", "error_count", "warning_count", "counts", "kinds",
+              "population",
               "uploaded_at", "uploaded_by", "confirmed_at", "confirmed_by", "started_at", "finished_at", "seconds",
               "preview_link")
     readonly_fields = fields

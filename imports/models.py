@@ -29,6 +29,7 @@ class ImportRun(models.Model):
         QUEUED = "queued", _("読込待ち")
         CHECKING = "checking", _("確認中")
         PREVIEW = "preview", _("確認待ち")
+        AWAITING = "awaiting", _("決裁待ち")
         REFUSED = "refused", _("取込不可（エラーの行あり）")
         CONFIRMING = "confirming", _("書込中")
         CONFIRMED = "confirmed", _("取込済み")
@@ -37,8 +38,10 @@ class ImportRun(models.Model):
 
     # A job is working (or waiting for a worker) in these: the page refreshes itself.
     RUNNING = (Status.QUEUED, Status.CHECKING, Status.CONFIRMING)
+    # Checked, then being written or written.
+    WRITING = (Status.CONFIRMING, Status.CONFIRMED)
     # Never confirmed: these expire (KENPO_IMPORT_RUN_EXPIRY_DAYS).
-    UNCONFIRMED = (Status.QUEUED, Status.CHECKING, Status.PREVIEW, Status.REFUSED, Status.FAILED)
+    UNCONFIRMED = (Status.QUEUED, Status.CHECKING, Status.PREVIEW, Status.AWAITING, Status.REFUSED, Status.FAILED)
 
     kind = models.CharField("種類", max_length=16, choices=Kind.choices)
     status = models.CharField("状態", max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -55,6 +58,11 @@ class ImportRun(models.Model):
     rows_written = models.PositiveIntegerField("書き込んだ行", default=0)
     # {"created": n, "updated": n, "ended": n, "unchanged": n, "kept": n, ...}
     counts = models.JSONField("件数", default=dict, blank=True)
+    # The changes counted by kind: a roster's per field ({"family_name": n, "employer_id": n, …}), a
+    # registration file's per change of status ({"to_unregistered": n, "as_of_only": n, …}).
+    kinds = models.JSONField("変更の内訳", default=dict, blank=True)
+    # The society's persons when the file was checked: what a "large change" is a share of.
+    population = models.PositiveIntegerField("確認時の加入者数", default=0)
     # {"created": [...], "updated": [...], "ended": [...], "kept": [...]}: the first rows of each, for the preview.
     samples = models.JSONField("内容の例", default=dict, blank=True)
     # [{"line": n, "message": "..."}]: bad rows (the first ERRORS_KEPT), line 1 for the file as a whole.
@@ -95,6 +103,24 @@ class ImportRun(models.Model):
     @property
     def changes(self) -> int:
         return sum(self.counts.get(k, 0) for k in ("created", "updated", "ended"))
+
+    @property
+    def overwrites(self) -> int:
+        """Stored persons whose facts this file changes (not new persons, not a first statement,
+        not a newer 基準日 of the same status): what the large-change warning counts."""
+        if self.kind == self.Kind.REGISTRATION:
+            return sum(self.kinds.get(k, 0) for k in ("to_unregistered", "to_registered"))
+        return sum(self.counts.get(k, 0) for k in ("updated", "ended", "households_updated"))
+
+    @property
+    def overwrites_percent(self) -> float:
+        return round(self.overwrites * 100 / self.population, 1) if self.population else 0.0
+
+    @property
+    def is_large_change(self) -> bool:
+        """More than KENPO_IMPORT_LARGE_CHANGE_PERCENT of the society's persons change: the clerk
+        confirms twice, and (four eyes) a second staff member approves."""
+        return self.overwrites * 100 > settings.KENPO_IMPORT_LARGE_CHANGE_PERCENT * self.population
 
     @property
     def can_confirm(self) -> bool:

@@ -12,6 +12,12 @@ Each staged row is joined with its person and card facts and given an ``outcome`
 - ``unchanged``: the same file was imported before;
 - ``updated``: everything else.
 
+Each ``updated`` or ``new_card`` row also has a ``change``, the kind of change staff see
+counted apart in the preview (``CHANGES``): a status that flips (``to_registered``,
+``to_unregistered``), a first statement where nobody had said anything
+(``new_registered``, ``new_unregistered``), or the same status with a newer 基準日 or
+another source (``as_of_only``) — the monthly file's usual row.
+
 The write classifies every row at once into a temporary table (``CLASSIFIED``) and
 applies it. The check (``check``) reads a clean file's classification once, for its
 counts and sample lines, and materialises it only for a file with a bad row, to name each.
@@ -22,6 +28,7 @@ change: the card facts, their derived dates (computed by ``CardFacts.derive()`` 
 """
 
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 
 from eligibility.models import CardFacts, CardFactsChange
 
@@ -58,11 +65,29 @@ def key_text(symbol: str, number: str, branch: str) -> str:
     return f"{symbol}-{number}-{branch}"
 
 
+# The kinds of change (``change``) by the preview's order, with the words staff read.
+CHANGES = {
+    "to_unregistered": _("登録済 → 未登録"),
+    "to_registered": _("未登録 → 登録済"),
+    "new_registered": _("記録なし → 登録済"),
+    "new_unregistered": _("記録なし → 未登録"),
+    "as_of_only": _("登録状況は同じ（基準日・出所だけ更新）"),
+}
+
+
 def _classification(where: str) -> str:
-    """Each staged row (those ``where`` picks) with its person, facts and outcome against the
-    database as it is now. Its parameters: the society's id, then ``where``'s."""
+    """Each staged row (those ``where`` picks) with its person, facts, outcome and kind of change
+    against the database as it is now. Its parameters: the society's id, then ``where``'s."""
     stated_on = f"COALESCE(c.registration_as_of, {local_date('c.updated_at')})"
     return f"""
+        SELECT o.*, CASE
+            WHEN o.outcome NOT IN ('updated', 'new_card') THEN NULL
+            WHEN o.outcome = 'new_card' OR o.old_source = '' THEN
+                CASE WHEN o.registered THEN 'new_registered' ELSE 'new_unregistered' END
+            WHEN o.old_registered <> o.registered THEN
+                CASE WHEN o.registered THEN 'to_registered' ELSE 'to_unregistered' END
+            ELSE 'as_of_only' END AS change
+        FROM (
         SELECT t.*, CASE
             WHEN t.person_id IS NULL THEN 'unknown'
             WHEN t.card_id IS NULL THEN 'new_card'
@@ -81,7 +106,7 @@ def _classification(where: str) -> str:
             LEFT JOIN eligibility_person p ON p.household_id = h.id AND p.branch_number = s.branch_number
             LEFT JOIN eligibility_cardfacts c ON c.person_id = p.id
             WHERE {where}
-        ) t"""
+        ) t) o"""
 
 
 def classify(run_id: int, society_id: int, *, large: bool = False) -> None:
@@ -104,22 +129,26 @@ def done() -> None:
     drop_temp(CLASSIFIED)
 
 
-def tally() -> tuple[dict[str, int], int]:
-    """The rows per outcome, as staff see them, and the bad rows: one pass."""
-    return _as_staff_see(fetch(f"SELECT outcome, COUNT(*) FROM {CLASSIFIED} GROUP BY outcome"))
+def tally() -> tuple[dict[str, int], dict[str, int], int]:
+    """The rows per outcome and per kind of change, as staff see them, and the bad rows: one pass."""
+    return _as_staff_see(fetch(f"SELECT outcome, change, COUNT(*) FROM {CLASSIFIED} GROUP BY outcome, change"))
 
 
-def _as_staff_see(outcomes) -> tuple[dict[str, int], int]:
-    """``(outcome, rows)`` pairs as the preview counts them (a new card is ``updated``), and the bad rows."""
+def _as_staff_see(outcomes) -> tuple[dict[str, int], dict[str, int], int]:
+    """``(outcome, change, rows)`` as the preview counts them (a new card is ``updated``): the rows
+    per outcome, per kind of change, and the bad rows."""
     found: dict[str, int] = {}
+    kinds: dict[str, int] = {}
     bad = 0
-    for outcome, n in outcomes:
+    for outcome, change, n in outcomes:
         if outcome in ERROR_OUTCOMES:
             bad += n
             continue
         name = "updated" if outcome == "new_card" else outcome
         found[name] = found.get(name, 0) + n
-    return found, bad
+        if change:
+            kinds[change] = kinds.get(change, 0) + n
+    return found, {kind: kinds[kind] for kind in CHANGES if kind in kinds}, bad
 
 
 def errors(*, limit: int) -> list[dict]:
@@ -136,39 +165,60 @@ def errors(*, limit: int) -> list[dict]:
     return found
 
 
-def samples(counts: dict[str, int]) -> dict[str, list]:
-    """The first SAMPLE_SIZE rows (by line) that would be updated, and those kept (each a scan of
-    the classified rows: only for an outcome that ``counts`` says some rows have)."""
+def samples(kinds: dict[str, int], counts: dict[str, int]) -> dict[str, list]:
+    """The first SAMPLE_SIZE rows (by line) of each kind of change, and of those kept (each a scan
+    of the classified rows: only for a group that ``kinds`` or ``counts`` says some rows have)."""
     selects = [f"SELECT * FROM (SELECT {SAMPLE_COLUMNS}, '{name}' AS grp FROM {CLASSIFIED} WHERE {_in_group(name)} "
-               f"ORDER BY line LIMIT {SAMPLE_SIZE:d}) {name}" for name in SAMPLE_GROUPS if counts.get(name)]
+               f"ORDER BY line LIMIT {SAMPLE_SIZE:d}) {name}" for name in SAMPLE_GROUPS
+               if kinds.get(name) or counts.get(name)]
     return _samples(fetch(" UNION ALL ".join(selects) + " ORDER BY line") if selects else [])
 
 
-# The preview's samples: the rows that would be updated (a new card counts as updated) and those kept.
-SAMPLE_GROUPS = {"updated": ("updated", "new_card"), "kept": ("kept",)}
-SAMPLE_COLUMNS = "line, symbol, number, branch_number, registered, as_of, old_source, stated_on"
+# The preview's samples: the rows of each kind of change, and those kept.
+SAMPLE_GROUPS = (*CHANGES, "kept")
+SAMPLE_COLUMNS = ("line, symbol, number, branch_number, registered, as_of, old_source, stated_on, "
+                  "old_registered, old_as_of")
 
 
 def _in_group(name: str) -> str:
-    return "outcome IN (" + ", ".join(f"'{outcome}'" for outcome in SAMPLE_GROUPS[name]) + ")"
+    return "outcome = 'kept'" if name == "kept" else f"change = '{name}'"
+
+
+def _status(registered) -> str:
+    return "登録済" if registered else "未登録"
 
 
 def _samples(rows) -> dict[str, list]:
-    """Samples as the preview shows them, from rows of SAMPLE_COLUMNS and their group, by line."""
+    """Samples as the preview shows them, from rows of SAMPLE_COLUMNS and their group, by line: each
+    with the fields that would change, before → after."""
     found: dict[str, list] = {}
-    for line, symbol, number, branch, registered, as_of, source, stated_on, group_name in rows:
-        sample = {"line": line, "key": key_text(symbol, number, branch), "registered": bool(registered),
-                  "as_of": as_date(as_of).isoformat()}
+    for line, symbol, number, branch, registered, as_of, source, stated_on, old_registered, old_as_of, group_name \
+            in rows:
+        sample: dict = {"line": line, "key": key_text(symbol, number, branch), "registered": bool(registered),
+                        "as_of": as_date(as_of).isoformat()}
         if group_name == "kept":
             sample["source"] = str(CardFacts.RegistrationSource(source).label)
             sample["stated_on"] = as_date(stated_on).isoformat()
+        else:
+            stated = bool(source)  # '' or no card facts: nobody has said anything yet
+            old_day = as_date(old_as_of)
+            changes = []
+            if not stated or as_bool(old_registered) != bool(registered):
+                changes.append(("利用登録状況", _status(old_registered) if stated else "記録なし", _status(registered)))
+            if old_day != as_date(as_of):
+                changes.append(("基準日", old_day.isoformat() if old_day else "なし", as_date(as_of).isoformat()))
+            if source != CardFacts.RegistrationSource.NATIONAL_FILE:
+                changes.append(("出所", str(CardFacts.RegistrationSource(source).label) if stated else "なし",
+                                str(CardFacts.RegistrationSource.NATIONAL_FILE.label)))
+            sample["changes"] = [{"field": f, "before": b, "after": a} for f, b, a in changes]
         found.setdefault(group_name, []).append(sample)
     return found
 
 
-def check(run_id: int, society_id: int, *, large: bool, error_limit: int) -> tuple[dict[str, int], int, list, dict]:
-    """What the preview shows of a staged run: the rows per outcome, the bad rows (their count
-    and the first ``error_limit``) and the samples.
+def check(run_id: int, society_id: int, *, large: bool,
+          error_limit: int) -> tuple[dict[str, int], dict[str, int], int, list, dict]:
+    """What the preview shows of a staged run: the rows per outcome and per kind of change, the
+    bad rows (their count and the first ``error_limit``) and the samples.
 
     A clean file (the usual case) is classified in one reading query that counts the outcomes,
     looks for the same person twice and picks the sample lines; only the samples' rows are then
@@ -177,37 +227,38 @@ def check(run_id: int, society_id: int, *, large: bool, error_limit: int) -> tup
     default: a small society, and no array aggregates)."""
     if vendor() == "postgresql":
         outcomes, repeated, lines = _summary(run_id, society_id, large=large)
-        counts, bad = _as_staff_see(outcomes.items())
+        counts, kinds, bad = _as_staff_see(outcomes)
         if not repeated and not bad:
-            return counts, 0, [], _samples_at(run_id, society_id, lines)
+            return counts, kinds, 0, [], _samples_at(run_id, society_id, lines)
     classify(run_id, society_id, large=large)
     mark_duplicates()
-    counts, bad = tally()
+    counts, kinds, bad = tally()
     found = errors(limit=error_limit)
-    picked = samples(counts)
+    picked = samples(kinds, counts)
     done()
-    return counts, bad, found, picked
+    return counts, kinds, bad, found, picked
 
 
-def _summary(run_id: int, society_id: int, *, large: bool) -> tuple[dict[str, int], int, dict[str, list[int]]]:
-    """(PostgreSQL) One reading of the classified rows: the rows per outcome, how many rows
-    name a person an earlier row names, and the first SAMPLE_SIZE lines of each sample group."""
+def _summary(run_id: int, society_id: int, *, large: bool) -> tuple[list[tuple], int, dict[str, list[int]]]:
+    """(PostgreSQL) One reading of the classified rows: the rows per outcome and kind of change, how
+    many rows name a person an earlier row names, and the first SAMPLE_SIZE lines of each sample group."""
     picks = ", ".join(f"(array_agg(line ORDER BY line) FILTER (WHERE {_in_group(name)}))[1:{SAMPLE_SIZE:d}]"
                       for name in SAMPLE_GROUPS)
-    outcomes: dict[str, int] = {}
+    outcomes: list[tuple] = []
     repeated = 0
     lines: dict[str, list[int]] = {}
     with connection.cursor() as cursor:
         if large:
             join_whole_tables(cursor, parallel=True)
         cursor.execute(
-            f"""SELECT outcome, COUNT(*), COUNT(person_id) - COUNT(DISTINCT person_id), {picks}
-                FROM ({_classification("s.run_id = %s")}) c GROUP BY ROLLUP (outcome)""",
+            f"""SELECT outcome, change, GROUPING(outcome), COUNT(*), COUNT(person_id) - COUNT(DISTINCT person_id),
+                       {picks}
+                FROM ({_classification("s.run_id = %s")}) c GROUP BY ROLLUP ((outcome, change))""",
             [society_id, run_id],
         )
-        for outcome, n, same_person, *picked in cursor.fetchall():
-            if outcome is not None:
-                outcomes[outcome] = n
+        for outcome, change, total, n, same_person, *picked in cursor.fetchall():
+            if not total:
+                outcomes.append((outcome, change, n))
                 continue
             repeated = same_person  # the whole file's row (ROLLUP's total)
             for name, found in zip(SAMPLE_GROUPS, picked, strict=True):

@@ -39,9 +39,11 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals.models import Approval
+from approvals.services import approval_request, four_eyes
 from audit.services import record
 from core.kana import fold_all
-from eligibility.models import Society
+from eligibility.models import Person, Society
 from eligibility.selectors import today as japan_today
 
 from . import parsers, registration, roster
@@ -134,6 +136,13 @@ def live_progress(run: ImportRun) -> dict:
     return found
 
 
+def change_kinds(run: ImportRun) -> list[tuple[str, int]]:
+    """The preview's changes by kind, in the reader's language: a roster's per field, a
+    registration file's per change of status."""
+    labels = roster.FIELD_LABELS if run.kind == ImportRun.Kind.ROSTER else registration.CHANGES
+    return [(str(label), run.kinds[name]) for name, label in labels.items() if run.kinds.get(name)]
+
+
 def _beat(run_id: int, **fields) -> None:
     ImportRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now(), **fields)
 
@@ -206,14 +215,15 @@ def _check(run: ImportRun) -> None:
     _beat(run.pk, rows_read=read, row_count=read)
     with transaction.atomic():
         if is_roster:
-            roster.classify(run.pk, run.society_id, columns=run.columns, large=read > LARGE)
+            roster.classify(run.pk, run.society_id, columns=run.columns, today=today, large=read > LARGE)
             found, found_count = roster.errors(limit=ERRORS_KEPT)
-            run.counts = roster.counts()
+            run.counts, run.kinds = roster.counts(), roster.kinds()
             run.samples = roster.samples()
             roster.done()
         else:
-            run.counts, found_count, found, run.samples = registration.check(
+            run.counts, run.kinds, found_count, found, run.samples = registration.check(
                 run.pk, run.society_id, large=read > LARGE, error_limit=ERRORS_KEPT)
+    run.population = Person.objects.filter(household__society_id=run.society_id).count()
     run.errors = sorted(errors + found, key=lambda e: e["line"])[:ERRORS_KEPT]
     run.error_count = error_count + found_count
     run.warnings, run.warning_count = warnings, warning_count
@@ -260,6 +270,7 @@ def _read(run: ImportRun, raw, layout: Layout, stager: Stager, errors: list, war
                         warnings.append({"line": line, "message": message})
     finally:
         text.detach()
+        run.rows_read = read  # the run is saved whole at the end of the check
     return read, error_count, warning_count
 
 
@@ -278,29 +289,68 @@ def _registration_values(run_id: int, row) -> tuple:
 # --- Confirm (the write) -------------------------------------------------------------
 
 
-def request_confirm(*, run: ImportRun, user, request=None, enqueue: bool = True) -> ImportRun:
-    """Queue the write of a checked run (refused unless it is waiting for confirmation)."""
+def request_confirm(*, run: ImportRun, user, request=None, enqueue: bool = True,
+                    large_change_seen: bool = False) -> ImportRun:
+    """Queue the write of a checked run (refused unless it is waiting for confirmation).
+
+    A large change (``ImportRun.is_large_change``) is confirmed twice: ``large_change_seen``
+    says the clerk ticked that they saw its share."""
     from . import tasks
 
+    if run.is_large_change and not large_change_seen:
+        raise ImportRefused(f"このファイルは加入者の{run.overwrites_percent}%を書き換えます。変更の例を確かめて、"
+                            "確認のチェックを入れてから「取り込む」を押してください。")
+    waits = run.is_large_change and four_eyes()
     now = timezone.now()
     claimed = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PREVIEW, error_count=0).update(
-        status=ImportRun.Status.CONFIRMING, confirmed_by=user, started_at=now, finished_at=None, rows_written=0,
+        **({"status": ImportRun.Status.AWAITING} if waits else {
+            "status": ImportRun.Status.CONFIRMING, "started_at": now, "finished_at": None, "rows_written": 0}),
+        confirmed_by=user,
     )
     run.refresh_from_db()
     if not claimed:
         if run.status in (ImportRun.Status.REFUSED, ImportRun.Status.PREVIEW):
             raise ImportRefused("エラーのある行があるため取り込めません。ファイルを直して、もう一度アップロードしてください。")
+        if run.status == ImportRun.Status.AWAITING:
+            raise ImportRefused("この取込は決裁を待っています。")
         if run.status == ImportRun.Status.CONFIRMING:
             raise ImportRefused("この取込はすでに書き込み中です。")
         raise ImportRefused("この取込はすでに確定されたか、失敗しています。")
-    if enqueue:
+    if waits:
+        # Four eyes: a second staff member approves the write (approvals; staff's 決裁 page).
+        approval_request(kind=Approval.Kind.IMPORT, target_id=run.pk, by=user, request=request, summary=(
+            f"{run.get_kind_display()}の取込 #{run.pk}: 加入者の{run.overwrites_percent}%"
+            f"（{run.overwrites:,}人）を書き換え"))
+    elif enqueue:
         transaction.on_commit(lambda: tasks.write_run.delay(run.pk))
     return run
 
 
-def import_confirm(*, run: ImportRun, user, request=None) -> ImportRun:
+def import_approved(*, run_id: int, enqueue: bool = True) -> ImportRun:
+    """A second staff member approved a run waiting for it: its write is queued (the clerk who
+    confirmed it stays its 確定者; the approval names the approver)."""
+    from . import tasks
+
+    claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.AWAITING).update(
+        status=ImportRun.Status.CONFIRMING, started_at=timezone.now(), finished_at=None, rows_written=0)
+    if not claimed:
+        raise ImportRefused("この取込は決裁を待っていません（期限切れなど）。")
+    if enqueue:
+        transaction.on_commit(lambda: tasks.write_run.delay(run_id))
+    return ImportRun.objects.get(pk=run_id)
+
+
+def import_sent_back(*, run_id: int) -> None:
+    """The approval was refused: the run waits for confirmation again (or expires)."""
+    ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.AWAITING).update(
+        status=ImportRun.Status.PREVIEW, confirmed_by=None)
+
+
+def import_confirm(*, run: ImportRun, user, request=None, large_change_seen: bool = False) -> ImportRun:
     """Confirm and write here and now (tests, benchmarks); raises ``ImportRefused``."""
-    run = request_confirm(run=run, user=user, request=request, enqueue=False)
+    run = request_confirm(run=run, user=user, request=request, enqueue=False, large_change_seen=large_change_seen)
+    if run.status == ImportRun.Status.AWAITING:
+        return run  # four eyes: written once approved (import_approved)
     run = write_run(run_id=run.pk)
     if run.status != ImportRun.Status.CONFIRMED:
         raise ImportRefused(run.failure)
@@ -337,13 +387,14 @@ def _write(run: ImportRun, *, started: float) -> None:
         raise ImportRefused("取込の作業用データが見つかりません。何も書き込んでいません。もう一度アップロードしてください。")
     is_roster = run.kind == ImportRun.Kind.ROSTER
     if is_roster:
-        roster.classify(run.pk, run.society_id, columns=run.columns, large=run.row_count > LARGE)
+        roster.classify(run.pk, run.society_id, columns=run.columns, today=japan_today(),
+                        large=run.row_count > LARGE)
         _errors, error_count = roster.errors(limit=1)
-        counts = roster.counts()
+        counts, kinds = roster.counts(), roster.kinds()
     else:
         registration.classify(run.pk, run.society_id, large=run.row_count > LARGE)
-        counts, error_count = registration.tally()
-    if error_count or counts != run.counts:
+        counts, kinds, error_count = registration.tally()
+    if error_count or counts != run.counts or kinds != run.kinds:
         raise ImportRefused(
             "プレビューの後にデータが変わりました。何も書き込んでいません。もう一度アップロードしてください。"
         )
@@ -372,7 +423,7 @@ def _write(run: ImportRun, *, started: float) -> None:
             f"喪失{counts.get('ended', 0)}、変更なし{counts.get('unchanged', 0)}、"
             f"申告を優先{counts.get('kept', 0)}）"
         ),
-        details={"counts": counts, "rows": run.row_count},
+        details={"counts": counts, "kinds": run.kinds, "rows": run.row_count},
     )
     transaction.on_commit(lambda: (_forget_file(run), _delete_staged(run.pk)))
     # The apps above (the staff dashboard's counts) follow the import.

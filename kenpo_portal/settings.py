@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "core",
     "audit",
     "eligibility",
+    "approvals",
     "certificates",
     "notices",
     "reminders",
@@ -395,6 +396,13 @@ KENPO_ACTIVATION_CODE_VALID_DAYS = env.int("KENPO_ACTIVATION_CODE_VALID_DAYS", d
 # Where members book a renewal at their municipal office (eligibility/links.py); default: the card site.
 KENPO_RENEWAL_BOOKING_URL = env.str("KENPO_RENEWAL_BOOKING_URL", default="")
 
+# Four eyes (決裁, policy): a void, a batch of more than KENPO_FOUR_EYES_BATCH_OVER
+# certificates and the confirm of an import over KENPO_IMPORT_LARGE_CHANGE_PERCENT wait for
+# a second staff member's approval, and a paper application is approved by someone other
+# than the clerk who entered it (approvals app).
+KENPO_FOUR_EYES = env.bool("KENPO_FOUR_EYES", default=True)
+KENPO_FOUR_EYES_BATCH_OVER = env.int("KENPO_FOUR_EYES_BATCH_OVER", default=100)
+
 # --- Imports and exports (background jobs on the "imports" queue) ------------------
 # A run never confirmed expires after this many days; its upload and staged rows are deleted.
 KENPO_IMPORT_RUN_EXPIRY_DAYS = env.int("KENPO_IMPORT_RUN_EXPIRY_DAYS", default=7)
@@ -403,6 +411,9 @@ KENPO_IMPORT_EMAIL_AFTER_SECONDS = env.int("KENPO_IMPORT_EMAIL_AFTER_SECONDS", d
 # A write still "in progress" after this long without its worker (the row lock is free)
 # is started again by the beat task, or by staff from the run's page.
 KENPO_IMPORT_STALLED_AFTER_SECONDS = env.int("KENPO_IMPORT_STALLED_AFTER_SECONDS", default=300)
+# An import that overwrites more than this share (%) of the society's persons is shown with a
+# warning and confirmed twice (and, with four eyes, approved by a second staff member).
+KENPO_IMPORT_LARGE_CHANGE_PERCENT = env.float("KENPO_IMPORT_LARGE_CHANGE_PERCENT", default=10.0)
 # Largest upload (a 1,000,000-row registration file is about 35 MB).
 KENPO_IMPORT_MAX_UPLOAD_MB = env.int("KENPO_IMPORT_MAX_UPLOAD_MB", default=200)
 # An export file is kept for download this many days, then deleted.

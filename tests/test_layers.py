@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 DOMAIN = {
     "core": 0, "audit": 0,
-    "eligibility": 1,
+    "eligibility": 1, "approvals": 1,
     "certificates": 2, "reminders": 2, "imports": 2, "notices": 2,
     "exports": 3,
 }

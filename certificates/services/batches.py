@@ -13,11 +13,20 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from approvals.models import Approval
+from approvals.services import approval_request, four_eyes
 from audit.services import record
 from eligibility.models import Person
 from eligibility.selectors import today as local_today
 
-from ..models import Basis, BatchItem, EligibilityCertificate, IssueBatch, PrintFile
+from ..models import (
+    Basis,
+    BatchItem,
+    EligibilityCertificate,
+    IllegalTransition,
+    IssueBatch,
+    PrintFile,
+)
 from .certificates import _new_certificates, _void_current, mailing_problem
 
 log = logging.getLogger(__name__)
@@ -42,13 +51,41 @@ def batch_start(*, candidates: QuerySet[Person], started_by, filter_description:
         insert = f"INSERT INTO {BatchItem._meta.db_table} (batch_id, person_id, basis, state, error, claim_token) SELECT %s, sub.candidate_id, sub.basis, %s, '', '' FROM ({sql}) sub"  # noqa: S608
         cursor.execute(insert, (batch.pk, BatchItem.State.PENDING, *params))
     batch.total = batch.items.count()
-    batch.save(update_fields=["total"])
+    # Four eyes: a batch of more than KENPO_FOUR_EYES_BATCH_OVER waits for a second staff member.
+    waits = four_eyes() and batch.total > settings.KENPO_FOUR_EYES_BATCH_OVER
+    if waits:
+        batch.status = IssueBatch.Status.AWAITING
+    batch.save(update_fields=["total", "status"])
     record(action="issue", request=request, actor=started_by, obj=batch,
            summary=f"職権交付のバッチを開始（{batch.total}人）", details={"filter": filter_query[:500]})
+    if waits:
+        approval_request(kind=Approval.Kind.BATCH, target_id=batch.pk, by=started_by, request=request,
+                         summary=f"職権交付のバッチ #{batch.pk}（{batch.total:,}人）: {batch.filter_description}")
+        return batch
     from .. import tasks
 
     transaction.on_commit(lambda: tasks.start_batch.delay(batch.pk))
     return batch
+
+
+def batch_approved(*, batch_id: int) -> IssueBatch:
+    """A second staff member approved a batch waiting for it: it starts."""
+    from .. import tasks
+
+    if not IssueBatch.objects.filter(pk=batch_id, status=IssueBatch.Status.AWAITING).update(
+            status=IssueBatch.Status.RUNNING, last_progress_at=timezone.now()):
+        raise IllegalTransition("the batch is not awaiting approval")
+    transaction.on_commit(lambda: tasks.start_batch.delay(batch_id))
+    return IssueBatch.objects.get(pk=batch_id)
+
+
+def batch_sent_back(*, batch_id: int) -> None:
+    """The approval was refused: the batch is cancelled and issues nobody."""
+    if IssueBatch.objects.filter(pk=batch_id, status=IssueBatch.Status.AWAITING).update(
+            status=IssueBatch.Status.CANCELLED, finished_at=timezone.now()):
+        BatchItem.objects.filter(batch_id=batch_id, state=BatchItem.State.PENDING).update(
+            state=BatchItem.State.SKIPPED, error="決裁で差し戻し")
+        batch_refresh(batch_id=batch_id)
 
 
 def batch_chunks(*, batch_id: int, states=(BatchItem.State.PENDING,)) -> list[list[int]]:
@@ -196,7 +233,7 @@ def batches_resume_stalled(*, now=None, stalled_after: timedelta = timedelta(min
 
     now = now or timezone.now()
     resumed = []
-    for batch in IssueBatch.objects.exclude(status=IssueBatch.Status.DONE).filter(
+    for batch in IssueBatch.objects.filter(status__in=(IssueBatch.Status.RUNNING, IssueBatch.Status.ASSEMBLING)).filter(
         last_progress_at__lt=now - stalled_after
     ):
         IssueBatch.objects.filter(pk=batch.pk).update(last_progress_at=timezone.now())

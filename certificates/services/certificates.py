@@ -14,6 +14,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from approvals.models import Approval
+from approvals.services import approval_request, four_eyes
 from audit.services import record
 from eligibility import dashboard_cache, rules
 from eligibility.models import Person
@@ -215,6 +217,31 @@ def certificates_void(*, queryset: QuerySet[Cert], reason: str, by, request=None
                summary=f"資格確認書 {certificate.serial} を無効にした（{label}）", details={"void_reason": reason})
     dashboard_cache.forget_persons(Cert.objects.filter(pk__in=ids).values_list("person_id", flat=True))
     return moved
+
+
+def certificates_void_or_ask(*, queryset: QuerySet[Cert], reason: str, by, request=None) -> Approval | None:
+    """Void the certificates now, or — four eyes (KENPO_FOUR_EYES) — ask a second staff member to:
+    they stay valid until the void is approved (``certificates_void_approved``). Returns the
+    approval asked for, or None when voided now."""
+    if reason not in Cert.STAFF_VOID_REASONS:
+        raise ValueError("unknown void reason")
+    if not four_eyes():
+        certificates_void(queryset=queryset, reason=reason, by=by, request=request)
+        return None
+    serials = list(queryset.exclude(status=Cert.Status.VOID).order_by("pk").values_list("pk", "serial"))
+    if not serials:
+        return None  # nothing left to void
+    shown = "、".join(serial for _pk, serial in serials[:5]) + ("…" if len(serials) > 5 else "")
+    return approval_request(
+        kind=Approval.Kind.VOID, by=by, request=request, payload={"ids": [pk for pk, _s in serials], "reason": reason},
+        summary=f"資格確認書 {len(serials)}通を無効にする（{Cert.VoidReason(reason).label}）: {shown}",
+    )
+
+
+def certificates_void_approved(*, approval: Approval, request=None) -> int:
+    """A void a second staff member approved: the certificates still valid are voided (by the approver)."""
+    return certificates_void(queryset=Cert.objects.filter(pk__in=approval.payload["ids"]),
+                             reason=approval.payload["reason"], by=approval.decided_by, request=request)
 
 
 class CertificateVoid(Exception):

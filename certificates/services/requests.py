@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from approvals.services import ApprovalRefused, ensure_second_person
 from audit.services import record
 from core.wareki import format_member_date
 from eligibility import dashboard_cache
@@ -31,7 +32,7 @@ from ..models import (
     ReissueRequest,
     ReissueRequestEvent,
 )
-from .certificates import certificate_issue
+from .certificates import CertificateRefused, certificate_issue
 
 Cert = EligibilityCertificate
 
@@ -201,7 +202,12 @@ def request_withdraw(*, req: ReissueRequest, by, request=None) -> ReissueRequest
 @transaction.atomic
 def request_approve(*, req: ReissueRequest, by, request=None) -> Cert:
     """Approve: issue a certificate (voiding the old one); it is printed in the day's print
-    file of its delivery route. ``CertificateRefused`` (nothing changed) if it cannot be issued."""
+    file of its delivery route. ``CertificateRefused`` (nothing changed) if it cannot be issued,
+    or if ``by`` entered it from paper (four eyes: another clerk approves it)."""
+    try:
+        ensure_second_person(entered_by_id=req.entered_by_id, by=by)
+    except ApprovalRefused as exc:
+        raise CertificateRefused(str(exc)) from None
     _request_move(request=req, to=ReissueRequest.Status.APPROVED, by=by,
                   reviewed_by=by, reviewed_at=timezone.now())
     certificate = certificate_issue(person=req.person, basis=Basis.APPLICATION, issued_by=by, reissue_request=req)

@@ -86,3 +86,38 @@ def test_a_clerk_imports_a_roster_and_reads_the_dashboard(browser_page, live_ser
     assert_accessible(page)
     page.click("a[href='/admin/eligibility/person/?eligible=yes']")
     assert "?eligible=yes" in page.url and "e=1" not in page.url
+
+
+def test_a_large_change_is_confirmed_twice_then_approved_by_a_second_clerk(browser_page, live_server, settings):
+    from imports.models import ImportRun
+    from imports.services import import_confirm, import_preview
+
+    settings.KENPO_IMPORT_LARGE_CHANGE_PERCENT = 10
+    society = SocietyFactory()
+    EmployerFactory(society=society, code="E0001")
+    alice = make_staff(role=CLERK, email="alice@example.jp")
+    import_confirm(run=import_preview(kind="roster", society=society, data=roster(HANAKO, TARO), user=alice),
+                   user=alice)
+    run = import_preview(kind="roster", society=society, data=roster(HANAKO.replace("ハナコ", "ハナ"), TARO),
+                         user=alice)
+    page = browser_page
+    _log_in_with_mfa(page, live_server, alice)
+
+    page.goto(f"{live_server.url}/staff/imports/{run.pk}/")
+    assert "注意: 多くの加入者の内容が書き換わります。" in page.content()
+    assert_accessible(page)
+    _shot(page, "import-large-change")
+    page.check("input[name=large_change]")
+    page.click("button:has-text('取り込む')")
+    page.wait_for_load_state()
+    assert "決裁を依頼しました。" in page.content()
+
+    _log_in_with_mfa(page, live_server, make_staff(role=CLERK, email="bob@example.jp"))
+    page.goto(f"{live_server.url}/staff/approvals/")
+    assert_accessible(page)
+    _shot(page, "approvals")
+    page.click("button:has-text('承認する')")
+    page.wait_for_load_state()
+    assert "承認しました。" in page.content()
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.CONFIRMED

@@ -144,10 +144,22 @@ def test_the_page_of_a_running_job_refreshes_itself_without_javascript(client, s
     assert re.search(r'<progress id="progress-1" max="100000" value="25000">25%</progress>', page)
     assert f'href="/staff/imports/{run.pk}/"' in page  # a reload link as well
 
-    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.PREVIEW, rows_read=100_000,
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.PREVIEW, rows_read=100_000, row_count=100_000,
                                                rows_checked=100_000)
     page = client.get(f"/staff/imports/{run.pk}/").content.decode()
     assert "http-equiv=\"refresh\"" not in page and 'value="100000">100%</progress>' in page
+
+
+def test_a_finished_check_shows_every_row_read(client, society):
+    clerk = make_staff(role=CLERK, email="clerk@example.jp")
+    login_with_mfa(client, clerk)
+    # A blank line at the end: the line count (the estimate while reading) is one more than the rows.
+    run = import_preview(kind="roster", society=society, data=roster(HANAKO, TARO) + b"\r\n", user=clerk)
+
+    run.refresh_from_db()
+    assert (run.rows_read, run.rows_checked, run.row_count) == (2, 2, 2)
+    page = client.get(f"/staff/imports/{run.pk}/").content.decode()
+    assert page.count('max="2" value="2">100%</progress>') == 2
 
 
 def test_the_upload_request_only_stores_the_file_and_queues_the_check(client, society):

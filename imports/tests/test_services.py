@@ -15,7 +15,7 @@ from tests.factories import (
     UserFactory,
 )
 
-from .helpers import HANAKO, ICHIRO, JIRO, TARO, registration, roster
+from .helpers import HANAKO, ICHIRO, JIRO, TARO, csv_bytes, registration, roster
 
 pytestmark = pytest.mark.django_db
 
@@ -97,8 +97,10 @@ def test_it_shows_updates_and_ends_then_writes_them(society, clerk):
     run = preview(society, clerk, roster(HANAKO, moved, ended))
 
     assert run.counts == {"unchanged": 1, "updated": 1, "ended": 1}
-    assert run.samples["updated"][0]["changes"] == ["名カナ"]
-    assert run.samples["ended"][0] == {"line": 4, "key": "1234-5678-02", "name": "佐藤 一郎", "changes": ["資格喪失日"]}
+    assert run.samples["updated"][0]["changes"] == [{"field": "名カナ", "before": "タロウ", "after": "タロー"}]
+    assert run.samples["ended"][0] == {"line": 4, "key": "1234-5678-02", "name": "佐藤 一郎", "changes": [
+        {"field": "資格喪失日", "before": "なし", "after": "2026-04-01"}]}
+    assert run.kinds == {"given_name_kana": 1, "eligible_until": 1}
     import_confirm(run=run, user=clerk)
     assert Person.objects.get(given_name="太郎").given_name_kana == "タロー"
     assert Person.objects.get(given_name="一郎").eligible_until == date(2026, 4, 1)
@@ -389,8 +391,14 @@ def test_the_preview_samples_only_the_outcomes_it_found(society, clerk, hanako):
     run = preview(society, clerk, registration("1234,5678,00,1,2026-10-31"), kind="registration")
 
     assert run.counts == {"updated": 1}
-    assert list(run.samples) == ["updated"]
-    assert run.samples["updated"] == [{"line": 2, "key": "1234-5678-00", "registered": True, "as_of": "2026-10-31"}]
+    assert run.kinds == {"new_registered": 1}
+    assert list(run.samples) == ["new_registered"]
+    assert run.samples["new_registered"] == [{
+        "line": 2, "key": "1234-5678-00", "registered": True, "as_of": "2026-10-31", "changes": [
+            {"field": "利用登録状況", "before": "記録なし", "after": "登録済"},
+            {"field": "基準日", "before": "なし", "after": "2026-10-31"},
+            {"field": "出所", "before": "なし", "after": "月次の登録状況ファイル"},
+        ]}]
 
 
 def test_registration_status_values_and_dates_are_checked(society, clerk, hanako):
@@ -449,12 +457,17 @@ def test_a_clean_files_summary_counts_and_samples_as_the_full_classification(soc
     with transaction.atomic():
         checks.classify(run.pk, society.pk)
         checks.mark_duplicates()
-        counts, bad = checks.tally()
-        samples = checks.samples(counts)
+        counts, kinds, bad = checks.tally()
+        samples = checks.samples(kinds, counts)
         checks.done()
-    assert (run.counts, run.error_count, run.samples) == (counts, bad, samples)
+    assert (run.counts, run.kinds, run.error_count, run.samples) == (counts, kinds, bad, samples)
     assert run.counts == {"updated": 4, "unchanged": 1, "kept": 2}
-    assert [s["line"] for s in run.samples["updated"]] == [2, 3]
+    assert run.kinds == {"to_registered": 1, "new_registered": 2, "new_unregistered": 1}
+    assert [s["line"] for s in run.samples["new_registered"]] == [2, 3]
+    assert run.samples["to_registered"][0]["changes"] == [
+        {"field": "利用登録状況", "before": "未登録", "after": "登録済"},
+        {"field": "基準日", "before": "2026-09-01", "after": "2026-10-31"},
+        {"field": "出所", "before": "職員の入力", "after": "月次の登録状況ファイル"}]
     assert [(s["line"], s["source"]) for s in run.samples["kept"]] == [(5, "本人の申告"), (6, "職員の入力")]
 
 
@@ -486,3 +499,91 @@ def test_after_a_roster_only_import_nobody_reads_no_card_as_a_fact_until_the_fil
     import_confirm(run=preview(society, clerk, registration(f"1234,5678,00,{cell},2026-11-30"), kind="registration"),
                    user=clerk)
     assert statuses() == {"花子": status, "太郎": "unknown"}  # a row in the file: known; no row: still unknown
+
+
+# --- A delta file changes only what it says ------------------------------------------
+
+FULL_HEADER = ("記号,番号,枝番,氏,名,氏カナ,名カナ,性別,生年月日,続柄,事業所番号,資格取得日,資格喪失日,"
+               "資格確認書発行要否,任意継続,任意継続終了日,郵便番号,住所,個人番号登録")
+
+
+def full_roster(*lines: str) -> bytes:
+    return csv_bytes(FULL_HEADER, *lines)
+
+
+def households():
+    return {f"{h.symbol}-{h.number}": (h.employer.code if h.employer else None, h.voluntary_continuation,
+                                       h.voluntary_continuation_ends_on, h.postal_code, h.address)
+            for h in Household.objects.select_related("employer")}
+
+
+def test_a_delta_file_with_only_a_new_dependent_leaves_the_household_as_it_is(society, clerk):
+    import_confirm(run=preview(society, clerk, full_roster(
+        "1234,5678,00,佐藤,花子,サトウ,ハナコ,女,1985-11-14,本人,E0001,2010-04-01,,0,0,,100-0001,東京都千代田区1-1,済",
+        "1234,9999,00,鈴木,次郎,スズキ,ジロウ,男,1960-08-31,本人,,2025-09-01,,0,1,2027-08-31,150-0001,東京都渋谷区2-2,済",
+    )), user=clerk)
+    before = households()
+
+    # The monthly delta: a baby born into each household, and nothing about their 本人.
+    run = preview(society, clerk, full_roster(
+        "1234,5678,03,佐藤,桜,サトウ,サクラ,女,2026-11-01,子,,2026-11-01,,1,0,,,,",
+        "1234,9999,01,鈴木,蓮,スズキ,レン,男,2026-11-02,子,,2026-11-02,,1,0,,,,",
+    ))
+
+    assert run.counts == {"created": 2}
+    assert "households_updated" not in run.samples
+    import_confirm(run=run, user=clerk)
+    assert households() == before
+    assert Person.objects.filter(household__number="9999").count() == 2
+
+
+def test_a_dependent_row_naming_another_employer_than_the_stored_household_is_refused(society, clerk):
+    EmployerFactory(society=society, code="E0002")
+    import_confirm(run=preview(society, clerk, roster(HANAKO)), user=clerk)
+
+    run = preview(society, clerk, roster("1234,5678,03,佐藤,桜,サトウ,サクラ,女,2026-11-01,子,E0002,2026-11-01,,1,0"))
+
+    assert run.status == ImportRun.Status.REFUSED
+    assert run.errors == [{"line": 2, "message": "事業所番号が登録済みの世帯の事業所番号（E0001）と違います。"
+                                                 "世帯の事業所を変えるときは本人の行に書いてください。"}]
+    assert households()["1234-5678"][0] == "E0001"
+
+
+# --- The preview counts real changes, by kind ----------------------------------------
+
+
+def test_the_registration_preview_counts_each_kind_of_change_apart(society, clerk, settings):
+    """The monthly file restates everyone's status with a new 基準日: only a flip is a change of status."""
+    old_day, new_day = date(2026, 9, 30), date(2026, 10, 31)
+    for n, registered in enumerate([True, True, False, True, False], start=1):
+        person = PersonFactory(household__society=society, household__employer=None, household__symbol="88",
+                               household__number=str(n), branch_number="00")
+        CardFactsFactory(person=person, has_card=True, registered=registered, registration_source="national_file",
+                         registration_as_of=old_day)
+    # 1 and 3 flip; 2, 4 and 5 only get the newer 基準日.
+    run = preview(society, clerk, registration(*(f"88,{n},00,{r},{new_day}" for n, r in
+                                                 [(1, 0), (2, 1), (3, 1), (4, 1), (5, 0)])), kind="registration")
+
+    assert run.counts == {"updated": 5}
+    assert run.kinds == {"to_unregistered": 1, "to_registered": 1, "as_of_only": 3}
+    assert run.samples["to_unregistered"][0]["changes"] == [
+        {"field": "利用登録状況", "before": "登録済", "after": "未登録"},
+        {"field": "基準日", "before": "2026-09-30", "after": "2026-10-31"}]
+    assert (run.population, run.overwrites, run.overwrites_percent) == (5, 2, 40.0)
+    settings.KENPO_IMPORT_LARGE_CHANGE_PERCENT = 39.9
+    assert run.is_large_change
+    settings.KENPO_IMPORT_LARGE_CHANGE_PERCENT = 40
+    assert not run.is_large_change
+
+
+def test_a_past_end_of_voluntary_continuation_is_shown_as_loss_of_eligibility(society, clerk):
+    vc = ("1234,9999,00,鈴木,次郎,スズキ,ジロウ,男,1960-08-31,本人,,2024-09-01,,0,1,2026-08-31,,,済",
+          "1234,9999,01,鈴木,春子,スズキ,ハルコ,女,1962-03-03,配偶者,,2024-09-01,,0,0,,,,")
+    import_confirm(run=preview(society, clerk, full_roster(*vc)), user=clerk)
+
+    run = preview(society, clerk, full_roster(*vc))
+
+    assert run.counts == {"lapsed": 2}
+    assert [s["key"] for s in run.samples["lapsed"]] == ["1234-9999-00", "1234-9999-01"]
+    import_confirm(run=run, user=clerk)
+    assert not Person.objects.get(given_name="春子").is_eligible_on(date(2026, 9, 1))

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from approvals.services import four_eyes
 from audit.services import record, record_each
 from certificates import print_selectors, selectors, services
 from certificates.models import (
@@ -67,6 +68,8 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record(action="view", request=request, obj=req, summary="交付申請を閲覧")
     context = _review_context(req, eligibility_selectors.today())
     context["events"] = req.events.all()
+    # Four eyes: the clerk who entered a paper application is told that someone else approves it.
+    context["entered_by_me"] = four_eyes() and req.entered_by_id == request.user.pk
     return render(request, "staff/certificates/review_detail.html", context)
 
 
@@ -237,9 +240,13 @@ def certificate_void(request: HttpRequest) -> HttpResponse:
         return redirect("admin:certificates_eligibilitycertificate_changelist")
     form = VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        moved = services.certificates_void(queryset=certificates, reason=form.cleaned_data["reason"],
-                                           by=request.user, request=request)
-        messages.success(request, _("%(n)d 通を無効にしました。") % {"n": moved})
+        asked = services.certificates_void_or_ask(queryset=certificates, reason=form.cleaned_data["reason"],
+                                                  by=request.user, request=request)
+        if asked is None:
+            messages.success(request, _("%(n)d 通を無効にしました。") % {"n": len(certificates)})
+        else:
+            messages.success(request, _("無効にする決裁を依頼しました（決裁 #%(n)d）。別の職員が承認するまで、"
+                                        "資格確認書は有効なままです。") % {"n": asked.pk})
         if len(ids) == 1:
             return redirect("certificates:person_certificates", certificates[0].person_id)
         return redirect("admin:certificates_eligibilitycertificate_changelist")

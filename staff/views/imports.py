@@ -73,7 +73,9 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # (A page refreshing itself while the job works shows none, and is not logged each time.)
         record(action="view", request=request, obj=run, summary=f"取込 #{run.pk} のプレビューを閲覧")
     progress = services.live_progress(run)
-    total = max(run.rows_total, run.row_count)
+    # rows_total is the file's line count, an estimate until the check has read every row.
+    checked = run.status in (ImportRun.Status.PREVIEW, ImportRun.Status.REFUSED, *ImportRun.WRITING)
+    total = run.row_count if checked else max(run.rows_total, run.row_count)
     steps = [
         {"label": _("読み込んだ行"), "done": progress["read"], "total": total},
         {"label": _("確認した行"), "done": progress["checked"], "total": total},
@@ -86,9 +88,26 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "steps": steps,
         "refresh_seconds": REFRESH_SECONDS if run.is_running else None,
+        "kinds": services.change_kinds(run),
+        "sample_groups": _sample_groups(run),
+        "large_change_percent": settings.KENPO_IMPORT_LARGE_CHANGE_PERCENT,
         "errors_shown": run.errors[:ERRORS_SHOWN],
         "errors_hidden": max(0, run.error_count - min(len(run.errors), ERRORS_SHOWN)),
     })
+
+
+def _sample_groups(run: ImportRun) -> list[dict]:
+    """The preview's sample tables: heading, rows and how many rows the group has in all."""
+    if run.kind == ImportRun.Kind.ROSTER:
+        groups = [("created", _("新しく登録する加入者"), run.counts), ("updated", _("更新する加入者"), run.counts),
+                  ("ended", _("資格喪失となる加入者"), run.counts),
+                  ("lapsed", _("任意継続の終了日を過ぎて資格がない加入者"), run.counts),
+                  ("households_updated", _("更新する世帯"), run.counts)]
+    else:
+        groups = [(name, str(label), run.kinds) for name, label in services.registration.CHANGES.items()]
+        groups.append(("kept", _("より新しい申告を残す加入者"), run.counts))
+    return [{"heading": heading, "rows": run.samples[name], "total": found.get(name, 0)}
+            for name, heading, found in groups if run.samples.get(name)]
 
 
 @import_permission_required
@@ -96,11 +115,15 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ImportRun, pk=pk)
     try:
-        run = services.request_confirm(run=run, user=request.user, request=request)
+        run = services.request_confirm(run=run, user=request.user, request=request,
+                                       large_change_seen=request.POST.get("large_change") == "1")
     except services.ImportRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("取込を始めました。この画面で進み具合を確認できます（閉じても取込は続きます）。"))
+        if run.status == ImportRun.Status.AWAITING:
+            messages.success(request, _("決裁を依頼しました。別の職員が承認すると取り込みます。"))
+        else:
+            messages.success(request, _("取込を始めました。この画面で進み具合を確認できます（閉じても取込は続きます）。"))
     return redirect("staff:imports:detail", pk=run.pk)
 
 

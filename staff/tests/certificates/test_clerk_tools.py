@@ -50,9 +50,20 @@ def test_voiding_asks_for_a_reason_and_a_confirmation_and_is_audited(client, sta
     response = client.post(url, {"reason": "lost", "confirm": "on"})
     assert response.url == reverse("certificates:person_certificates", args=[certificate.person_id])
     certificate.refresh_from_db()
+    assert certificate.status == "queued"  # four eyes: valid until a second clerk approves (staff/tests)
+    services.certificates_void(queryset=Cert.objects.filter(pk=certificate.pk), reason="lost", by=staff)
+    certificate.refresh_from_db()
     assert (certificate.status, certificate.void_reason, certificate.voided_by) == ("void", "lost", staff)
     entry = AuditEntry.objects.get(action="change", object_id=str(certificate.pk))
     assert "紛失" in entry.summary and entry.actor == staff
+
+
+def test_without_four_eyes_a_clerk_voids_at_once(client, staff, certificate, settings):
+    settings.KENPO_FOUR_EYES = False
+    url = reverse("certificates:certificate_void") + f"?ids={certificate.pk}"
+    client.post(url, {"reason": "lost", "confirm": "on"})
+    certificate.refresh_from_db()
+    assert (certificate.status, certificate.voided_by) == ("void", staff)
 
 
 def test_the_admin_void_action_leads_to_the_confirmation(client, staff, certificate):

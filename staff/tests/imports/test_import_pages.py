@@ -166,3 +166,26 @@ def test_the_admin_lists_runs_read_only(client, society, clerk):
     page = client.get("/admin/imports/importrun/")
     assert page.status_code == 200
     assert client.get("/admin/imports/importrun/add/").status_code == 403
+
+
+def test_a_large_change_is_shown_with_its_share_and_confirmed_twice(client, society, clerk, settings):
+    settings.KENPO_IMPORT_LARGE_CHANGE_PERCENT = 10
+    settings.KENPO_FOUR_EYES = False  # with four eyes it then waits for a second clerk: approvals/tests
+    jobs_run(client.post, f"/staff/imports/{upload(client, society, roster(HANAKO, TARO)) and ImportRun.objects.get().pk}/confirm/")
+    run = ImportRun.objects.get()
+    assert run.status == ImportRun.Status.CONFIRMED  # new persons overwrite nobody
+    upload(client, society, roster(HANAKO.replace("ハナコ", "ハナ"), TARO))
+    run = ImportRun.objects.latest("pk")
+    assert (run.population, run.overwrites, run.overwrites_percent) == (2, 1, 50.0)
+
+    page = client.get(f"/staff/imports/{run.pk}/").content.decode()
+    assert "注意: 多くの加入者の内容が書き換わります。" in page and 'name="large_change"' in page
+    assert "名カナ: ハナコ → <strong>ハナ</strong>" in page
+
+    response = jobs_run(client.post, f"/staff/imports/{run.pk}/confirm/")
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.PREVIEW
+    assert "確認のチェックを入れてから" in client.get(response["Location"]).content.decode()
+    jobs_run(client.post, f"/staff/imports/{run.pk}/confirm/", {"large_change": "1"})
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.CONFIRMED
