@@ -1,6 +1,10 @@
 """A clerk, in a real browser, from a person's admin page: voids a lost certificate (reason
 and confirmation), issues a new one and re-prints it (the same file twice), then enters the
-member's paper application and approves it. axe-core checks every page on the way."""
+member's paper application and approves it. axe-core checks every page on the way.
+
+The story is the society whose policy needs no second person (KENPO_FOUR_EYES off); with
+four eyes on, the void and the approval wait for another staff member
+(approvals/tests/test_four_eyes.py)."""
 
 import pytest
 
@@ -15,7 +19,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_clerk_voids_reprints_and_enters_a_paper_application(browser_page, live_server, alice_person,
-                                                               eager_tasks):
+                                                               eager_tasks, settings):
+    settings.KENPO_FOUR_EYES = False
     lost = services.certificate_issue(person=alice_person, basis=Basis.CUTOFF, issued_by=None)
     clerk = make_staff(role=CLERK, email="clerk@kenpo.example.jp")
     page = browser_page
