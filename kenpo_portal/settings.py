@@ -149,7 +149,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest task's hard time limit, so Redis does not redeliver a
 # task that is still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A broker that does not answer within KENPO_BROKER_TIMEOUT seconds (down, or hung: a
+# stopped Redis accepts connections and never replies) fails the publish like a down one,
+# so a command or a page that queues a task never hangs on it (issue 27).
+KENPO_BROKER_TIMEOUT = env.float("KENPO_BROKER_TIMEOUT", default=3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = KENPO_BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": KENPO_BROKER_TIMEOUT,
+    "socket_connect_timeout": KENPO_BROKER_TIMEOUT,
+    # A publish is tried twice at most (the second on a fresh connection), not for ever.
+    "max_retries": 1,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -355,6 +367,19 @@ KENPO_PRINT_CHUNK_SHEETS = env.int("KENPO_PRINT_CHUNK_SHEETS", default=50)
 # Reminders (reminders/README.md): a sending claim older than this (seconds) is taken
 # over by another worker; the worker that held it stops before its next e-mail.
 KENPO_REMINDER_SENDING_TIMEOUT = env.int("KENPO_REMINDER_SENDING_TIMEOUT", default=1800)
+# An enqueued reminder row not claimed after this many seconds is enqueued again (lost message).
+KENPO_REMINDER_REENQUEUE_AFTER = env.int("KENPO_REMINDER_REENQUEUE_AFTER", default=1800)
+# SMTP errors before a reminder is "failed" (listed for staff); retry n waits BACKOFF_BASE·4^(n-1) s.
+KENPO_REMINDER_MAX_ATTEMPTS = env.int("KENPO_REMINDER_MAX_ATTEMPTS", default=5)
+KENPO_REMINDER_BACKOFF_BASE = env.int("KENPO_REMINDER_BACKOFF_BASE", default=120)
+# Households per send_batch task.
+KENPO_REMINDER_HOUSEHOLDS_PER_TASK = env.int("KENPO_REMINDER_HOUSEHOLDS_PER_TASK", default=50)
+# Delivery marks commit without waiting for the disk flush (False: no duplicates after a
+# database-server crash, about a third slower; reminders/README.md).
+KENPO_REMINDER_MARK_WITHOUT_FLUSH = env.bool("KENPO_REMINDER_MARK_WITHOUT_FLUSH", default=True)
+# The mark of an e-mail the relay accepted is retried on new connections this long (a
+# failover, a PgBouncer restart) before the message is left "uncertain".
+KENPO_REMINDER_MARK_RETRY_SECONDS = env.int("KENPO_REMINDER_MARK_RETRY_SECONDS", default=30)
 # Where the staff see how many reminders and renders failed, etc.
 KENPO_ACTIVATION_CODE_VALID_DAYS = env.int("KENPO_ACTIVATION_CODE_VALID_DAYS", default=90)
 # Where members book a renewal at their municipal office (eligibility/links.py); default: the card site.
