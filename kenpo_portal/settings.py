@@ -358,6 +358,9 @@ KENPO_CERTIFICATE_VALID_YEARS = env.int("KENPO_CERTIFICATE_VALID_YEARS", default
 # R8: the co-payment ratio (一部負担金の割合) printed for ages 70–74. The portal holds
 # no income data, so one ratio for everyone; staff correct individual cases.
 KENPO_ELDERLY_COPAY_RATIO = env.str("KENPO_ELDERLY_COPAY_RATIO", default="2割")
+# A batch chunk's claim on its items lasts this long (seconds): longer than a task may live,
+# so only a dead or frozen worker loses it; the items are then issued by another.
+KENPO_BATCH_CLAIM_SECONDS = env.int("KENPO_BATCH_CLAIM_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
 # Pages of one merged print file (a merged PDF costs ~0.5 MB RAM per page to render).
 KENPO_PRINT_FILE_MAX_PAGES = env.int("KENPO_PRINT_FILE_MAX_PAGES", default=300)
 # Sheets rendered as one WeasyPrint document inside a print file: the pages of a chunk share

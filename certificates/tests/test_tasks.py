@@ -2,6 +2,7 @@
 and issues nobody twice."""
 
 import os
+import time
 from datetime import timedelta
 
 import pytest
@@ -75,3 +76,61 @@ def test_a_worker_killed_mid_batch_and_restarted_issues_each_person_exactly_once
     wait_until(lambda: _batch_done(batch.pk), timeout=180, what="the resumed batch", procs=[restarted])
     _each_person_issued_once(batch, 50)
     assert batch.print_files.get().certificate_count == 50
+
+
+def _psycopg2():
+    import psycopg2
+    from django.db import connection
+
+    db = connection.settings_dict
+    return psycopg2.connect(dbname=db["NAME"], user=db["USER"] or "postgres", host=db["HOST"] or "127.0.0.1",
+                            port=db["PORT"] or 5432)
+
+
+def test_a_claim_holder_frozen_in_the_issue_transaction_and_thawed_after_a_takeover_overwrites_nothing(
+        celery_worker_process):
+    """Issue 27, break 4: a worker frozen inside the issue transaction past its lease, then
+    thawed, issued its certificates while the worker that took over marked the same items
+    「有効な資格確認書を既に持っています」 (skipped, with a certificate attached)."""
+    import signal
+
+    from certificates import tasks
+    from eligibility.models import Person
+    from tests.workers import signal_tree
+
+    _population(20)
+    lease = {"KENPO_BATCH_CLAIM_SECONDS": "2"}
+    batch = services.batch_start(candidates=ex_officio_candidates(today=today()), started_by=None)
+    holder = _psycopg2()  # holds every person's row lock: the first worker waits inside its transaction
+    with holder.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {Person._meta.db_table} FOR NO KEY UPDATE")  # noqa: S608
+    first = celery_worker_process(queues="pdf", extra_env=lease)
+    watcher = _psycopg2()
+    watcher.autocommit = True
+
+    def waiting_for_a_lock(workers: int = 1) -> bool:
+        with watcher.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")
+            return cursor.fetchone()[0] >= workers
+
+    wait_until(waiting_for_a_lock, timeout=60, what="the first worker inside its issue transaction", procs=[first])
+    signal_tree(first, signal.SIGSTOP)
+    try:
+        time.sleep(2.5)  # past the claim's lease on every clock
+        second = celery_worker_process(queues="pdf", extra_env=lease)
+        item_ids = list(BatchItem.objects.filter(batch=batch).values_list("pk", flat=True))
+        tasks.process_chunk.delay(batch.pk, item_ids)  # the chunk again (redelivered, or resumed)
+        # The second worker has taken the items over (and waits for the persons), or waits
+        # for the first's rows.
+        wait_until(lambda: waiting_for_a_lock(2), timeout=60, what="the second worker", procs=[second])
+        holder.rollback()  # the first worker gets its persons' locks… while frozen
+    finally:
+        signal_tree(first, signal.SIGCONT)  # …and is thawed
+    holder.close()
+    wait_until(lambda: _batch_done(batch.pk), timeout=180, what="the batch", procs=[first, second])
+    watcher.close()
+    assert not BatchItem.objects.filter(batch=batch, state="skipped").exists()
+    assert not BatchItem.objects.filter(batch=batch).exclude(error="").exists()
+    assert not BatchItem.objects.filter(batch=batch, certificate__isnull=True).exists()
+    _each_person_issued_once(batch, 20)
