@@ -103,7 +103,7 @@ def test_a_claim_holder_frozen_in_the_issue_transaction_and_thawed_after_a_takeo
     batch = services.batch_start(candidates=ex_officio_candidates(today=today()), started_by=None)
     holder = _psycopg2()  # holds every person's row lock: the first worker waits inside its transaction
     with holder.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {Person._meta.db_table} FOR NO KEY UPDATE")  # noqa: S608
+        cursor.execute(f"SELECT id FROM {Person._meta.db_table} FOR NO KEY UPDATE")
     first = celery_worker_process(queues="pdf", extra_env=lease)
     watcher = _psycopg2()
     watcher.autocommit = True
