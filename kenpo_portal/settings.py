@@ -390,6 +390,10 @@ KENPO_ACTIVATION_CODE_VALID_DAYS = env.int("KENPO_ACTIVATION_CODE_VALID_DAYS", d
 # Where members book a renewal at their municipal office (eligibility/links.py); default: the card site.
 KENPO_RENEWAL_BOOKING_URL = env.str("KENPO_RENEWAL_BOOKING_URL", default="")
 
+# The nightly お知らせ pass (notices.tasks.announce_changed) works in slices of at most
+# this many seconds, each a task of its own (well under CELERY_TASK_SOFT_TIME_LIMIT).
+KENPO_NOTICES_SLICE_SECONDS = env.int("KENPO_NOTICES_SLICE_SECONDS", default=240)
+
 # --- Imports and exports (background jobs on the "imports" queue) ------------------
 # A run never confirmed expires after this many days; its upload and staged rows are deleted.
 KENPO_IMPORT_RUN_EXPIRY_DAYS = env.int("KENPO_IMPORT_RUN_EXPIRY_DAYS", default=7)

@@ -134,3 +134,54 @@ def test_a_claim_holder_frozen_in_the_issue_transaction_and_thawed_after_a_takeo
     assert not BatchItem.objects.filter(batch=batch).exclude(error="").exists()
     assert not BatchItem.objects.filter(batch=batch, certificate__isnull=True).exists()
     _each_person_issued_once(batch, 20)
+
+
+def _files_under(folder: str) -> set[str]:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    root = Path(settings.MEDIA_ROOT)
+    return {str(p.relative_to(root)) for p in (root / folder).rglob("*") if p.is_file()}
+
+
+def test_a_render_killed_between_writing_its_pdf_and_the_commit_leaves_no_file_nobody_names(celery_worker_process):
+    """Issue 27, break 3: the print file was saved inside the transaction before its row was
+    updated; a kill before the commit left the PDF (certificate sheets) on disk for ever and
+    the re-render saved a suffixed copy beside it."""
+    from core.files import sweep
+
+    _population(10)
+    worker = celery_worker_process(queues="pdf")
+    batch = services.batch_start(candidates=ex_officio_candidates(today=today()), started_by=None)
+    wait_until(lambda: PrintFile.objects.filter(batch=batch).exists(), timeout=120, what="the planned print file",
+               procs=[worker])
+    holder = _psycopg2()  # the render's commit waits for the certificates' rows: after its PDF is written
+    with holder.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {EligibilityCertificate._meta.db_table} FOR UPDATE")
+    watcher = _psycopg2()
+    watcher.autocommit = True
+
+    def committing() -> bool:
+        with watcher.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")
+            return cursor.fetchone()[0] > 0
+
+    wait_until(committing, timeout=120, what="the render's commit", procs=[worker])
+    kill_hard(worker)  # between the file's write and the commit
+    holder.rollback()
+    holder.close()
+    watcher.close()
+    written = _files_under("print")
+    assert written, "the PDF was written before the kill"
+    named = set(PrintFile.objects.exclude(pdf="").values_list("pdf", flat=True))
+    assert written <= named  # every file on disk is named by its row
+
+    restarted = celery_worker_process(queues="pdf")
+    assert services.batches_resume_stalled(now=timezone.now() + timedelta(minutes=20)) == [batch.pk]
+    wait_until(lambda: _batch_done(batch.pk), timeout=180, what="the resumed batch", procs=[restarted])
+    _each_person_issued_once(batch, 10)
+    assert _files_under("print") == set(PrintFile.objects.values_list("pdf", flat=True))  # no copy beside it
+    assert sweep(folder="print", referenced=PrintFile.objects.values_list("pdf", flat=True),
+                 now=timezone.now() + timedelta(hours=2)) == []

@@ -2,6 +2,7 @@
 nothing is half-written, and the run, started again, is written exactly once."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -90,3 +91,50 @@ def test_a_worker_killed_mid_write_leaves_nothing_and_the_restarted_run_writes_o
     assert CardFactsChange.objects.count() == PERSONS
     run.refresh_from_db()
     assert not run.file
+
+
+def test_a_worker_killed_between_the_commit_and_the_clean_up_leaves_it_to_the_redelivered_write(
+        celery_worker_process):
+    """Issue 27, break 5: the clean-up ran in on_commit; a kill between the commit and it left
+    the national file and the staged rows (記号・番号) for ever, as the redelivered task
+    returned early on 'confirmed' and expiry handles only unconfirmed runs."""
+    from imports import tasks
+    from imports.models import StagedRegistrationRow
+
+    society = SocietyFactory()
+    clerk = UserFactory(username="clerk", is_staff=True)
+    lines = []
+    for i in range(PERSONS):
+        person = PersonFactory(household=HouseholdFactory(society=society, symbol="77", number=str(i + 1)),
+                               branch_number="00")
+        CardFactsFactory(person=person, has_card=False, registered=False, registration_source="")
+        lines.append(f"77,{i + 1},00,1,2026-10-31")
+    data = ("記号,番号,枝番,利用登録状況,基準日\r\n" + "\r\n".join(lines) + "\r\n").encode()
+    run = services.import_preview(kind="registration", society=society, data=data, user=clerk)
+    assert StagedRegistrationRow.objects.filter(run_id=run.pk).count() == PERSONS
+    upload = run.file.path
+
+    # Another session holds the staged rows: the write (which only reads them) commits, and
+    # the clean-up's DELETE after it waits — where the worker is killed.
+    blocker = _other_connection()
+    blocker.cursor().execute(f"BEGIN; SELECT id FROM {StagedRegistrationRow._meta.db_table} FOR UPDATE")
+    try:
+        worker = celery_worker_process(queues="imports")
+        services.request_confirm(run=run, user=clerk)
+        wait_until(lambda: ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.CONFIRMED, timeout=120,
+                   what="the write's commit", procs=[worker])
+        wait_until(_someone_waits_on_a_lock, timeout=60, what="the clean-up", procs=[worker])
+        kill_hard(worker)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    run.refresh_from_db()
+    assert run.file and StagedRegistrationRow.objects.filter(run_id=run.pk).count() == PERSONS  # left behind
+
+    restarted = celery_worker_process(queues="imports")
+    tasks.write_run.delay(run.pk)  # the killed worker's message, delivered again
+    wait_until(lambda: not StagedRegistrationRow.objects.filter(run_id=run.pk).exists(), timeout=120,
+               what="the clean-up", procs=[restarted])
+    wait_until(lambda: not ImportRun.objects.get(pk=run.pk).file, timeout=30, what="the upload's deletion")
+    assert not Path(upload).exists()
+    assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.CONFIRMED
