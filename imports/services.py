@@ -410,11 +410,13 @@ def _queue_clean_up(run_id: int) -> None:
 def clean_up_confirmed(*, run_id: int) -> bool:
     """A written run's staged rows, then its upload (personal data) go; idempotent. The
     upload's name is cleared last, so a run that still names one is not cleaned up yet."""
-    run = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.CONFIRMED).only("pk", "file").first()
-    if run is None:
-        return False
-    _delete_staged(run_id)
-    _forget_file(run)
+    with transaction.atomic():  # one clean-up of a run at a time (a redelivery, the beat's sweep)
+        run = (ImportRun.objects.select_for_update().filter(pk=run_id, status=ImportRun.Status.CONFIRMED)
+               .only("pk", "file").first())
+        if run is None:
+            return False
+        _delete_staged(run_id)
+        _forget_file(run)
     return True
 
 

@@ -98,6 +98,8 @@ def test_a_worker_killed_between_the_commit_and_the_clean_up_leaves_it_to_the_re
     """Issue 27, break 5: the clean-up ran in on_commit; a kill between the commit and it left
     the national file and the staged rows (記号・番号) for ever, as the redelivered task
     returned early on 'confirmed' and expiry handles only unconfirmed runs."""
+    import threading
+
     from imports import tasks
     from imports.models import StagedRegistrationRow
 
@@ -114,27 +116,45 @@ def test_a_worker_killed_between_the_commit_and_the_clean_up_leaves_it_to_the_re
     assert StagedRegistrationRow.objects.filter(run_id=run.pk).count() == PERSONS
     upload = run.file.path
 
-    # Another session holds the staged rows: the write (which only reads them) commits, and
-    # the clean-up's DELETE after it waits — where the worker is killed.
+    # The write holds its run's row until it commits; it is held up at the card facts while
+    # another session queues for the run's row, which it gets at the write's commit: the
+    # worker is stopped right after the commit, before any clean-up — and killed there.
     blocker = _other_connection()
-    blocker.cursor().execute(f"BEGIN; SELECT id FROM {StagedRegistrationRow._meta.db_table} FOR UPDATE")
+    blocker.cursor().execute("BEGIN; LOCK TABLE eligibility_cardfacts IN EXCLUSIVE MODE")
+    queued = _other_connection()
+    waiter = threading.Thread(target=lambda: queued.cursor().execute(
+        "BEGIN; SELECT id FROM imports_importrun WHERE id = %s FOR UPDATE", [run.pk]))
     try:
         worker = celery_worker_process(queues="imports")
         services.request_confirm(run=run, user=clerk)
-        wait_until(lambda: ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.CONFIRMED, timeout=120,
-                   what="the write's commit", procs=[worker])
+        wait_until(_someone_waits_on_a_lock, timeout=60, what="the write to reach the card facts", procs=[worker])
+        waiter.start()
+        wait_until(lambda: _waiting_on_locks() >= 2, timeout=30, what="the queue for the run's row")
+        blocker.rollback()  # the write goes on and commits
+        waiter.join(timeout=120)
+        assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.CONFIRMED
         wait_until(_someone_waits_on_a_lock, timeout=60, what="the clean-up", procs=[worker])
         kill_hard(worker)
     finally:
         blocker.rollback()
         blocker.close()
+        queued.rollback()
+        queued.close()
     run.refresh_from_db()
-    assert run.file and StagedRegistrationRow.objects.filter(run_id=run.pk).count() == PERSONS  # left behind
+    assert run.file and Path(upload).exists()  # left behind by the kill
+    assert StagedRegistrationRow.objects.filter(run_id=run.pk).count() == PERSONS
 
     restarted = celery_worker_process(queues="imports")
     tasks.write_run.delay(run.pk)  # the killed worker's message, delivered again
-    wait_until(lambda: not StagedRegistrationRow.objects.filter(run_id=run.pk).exists(), timeout=120,
-               what="the clean-up", procs=[restarted])
-    wait_until(lambda: not ImportRun.objects.get(pk=run.pk).file, timeout=30, what="the upload's deletion")
+    wait_until(lambda: not ImportRun.objects.get(pk=run.pk).file, timeout=120, what="the clean-up",
+               procs=[restarted])
+    assert not StagedRegistrationRow.objects.filter(run_id=run.pk).exists()
     assert not Path(upload).exists()
     assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.CONFIRMED
+
+
+def _waiting_on_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0]
