@@ -28,6 +28,19 @@ PERSONS = 60
 
 
 
+def _registration_preview(clerk) -> ImportRun:
+    """PERSONS persons without a registered card, and the checked national file registering them all."""
+    society = SocietyFactory()
+    lines = []
+    for i in range(PERSONS):
+        person = PersonFactory(household=HouseholdFactory(society=society, symbol="77", number=str(i + 1)),
+                               branch_number="00")
+        CardFactsFactory(person=person, has_card=False, registered=False, registration_source="")
+        lines.append(f"77,{i + 1},00,1,2026-10-31")
+    data = ("記号,番号,枝番,利用登録状況,基準日\r\n" + "\r\n".join(lines) + "\r\n").encode()
+    return services.import_preview(kind="registration", society=society, data=data, user=clerk)
+
+
 def _other_connection():
     db = connection.settings_dict
     return psycopg2.connect(dbname=db["NAME"], user=db["USER"] or "postgres", host=db["HOST"] or "127.0.0.1",
@@ -42,16 +55,8 @@ def _someone_waits_on_a_lock() -> bool:
 
 
 def test_a_worker_killed_mid_write_leaves_nothing_and_the_restarted_run_writes_once(celery_worker_process):
-    society = SocietyFactory()
     clerk = UserFactory(username="clerk", is_staff=True)
-    lines = []
-    for i in range(PERSONS):
-        person = PersonFactory(household=HouseholdFactory(society=society, symbol="77", number=str(i + 1)),
-                               branch_number="00")
-        CardFactsFactory(person=person, has_card=False, registered=False, registration_source="")
-        lines.append(f"77,{i + 1},00,1,2026-10-31")
-    data = ("記号,番号,枝番,利用登録状況,基準日\r\n" + "\r\n".join(lines) + "\r\n").encode()
-    run = services.import_preview(kind="registration", society=society, data=data, user=clerk)
+    run = _registration_preview(clerk)
     assert run.status == ImportRun.Status.PREVIEW and run.counts == {"updated": PERSONS}
 
     # Another session holds the card facts table: the worker's write stops at its first
@@ -103,16 +108,8 @@ def test_a_worker_killed_between_the_commit_and_the_clean_up_leaves_it_to_the_re
     from imports import tasks
     from imports.models import StagedRegistrationRow
 
-    society = SocietyFactory()
     clerk = UserFactory(username="clerk", is_staff=True)
-    lines = []
-    for i in range(PERSONS):
-        person = PersonFactory(household=HouseholdFactory(society=society, symbol="77", number=str(i + 1)),
-                               branch_number="00")
-        CardFactsFactory(person=person, has_card=False, registered=False, registration_source="")
-        lines.append(f"77,{i + 1},00,1,2026-10-31")
-    data = ("記号,番号,枝番,利用登録状況,基準日\r\n" + "\r\n".join(lines) + "\r\n").encode()
-    run = services.import_preview(kind="registration", society=society, data=data, user=clerk)
+    run = _registration_preview(clerk)
     assert StagedRegistrationRow.objects.filter(run_id=run.pk).count() == PERSONS
     upload = run.file.path
 

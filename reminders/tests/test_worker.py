@@ -279,16 +279,21 @@ def _terminate_other_connections(keep_pid: int) -> int:
     return terminated
 
 
-def test_a_connection_terminated_after_the_relay_accepted_doubles_nothing(transactional_db, worker, smtp, drained):
+def _one_household_each_due_and_my_pid(emails: list[str]) -> int:
+    """A household per address, each due on RENEWAL_DAY and scanned; this test's own backend pid."""
     from django.db import connection
 
-    emails = [f"member{n}@example.jp" for n in range(12)]
     for n, address in enumerate(emails):
         verified_member(person_expiring(EXPIRY, household=HouseholdFactory(), given_name=f"{n}"), address)
     scanning.scan(day=RENEWAL_DAY)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        mine = cursor.fetchone()[0]
+        return cursor.fetchone()[0]
+
+
+def test_a_connection_terminated_after_the_relay_accepted_doubles_nothing(transactional_db, worker, smtp, drained):
+    emails = [f"member{n}@example.jp" for n in range(12)]
+    mine = _one_household_each_due_and_my_pid(emails)
     terminated = []
     # Every message: the relay keeps it, then the worker's connection dies before the "250";
     # the worker's next statement is the mark of that message.
@@ -309,15 +314,8 @@ def test_a_connection_terminated_after_the_relay_accepted_doubles_nothing(transa
 
 def test_a_mark_the_database_never_takes_leaves_the_rows_uncertain_not_sending(transactional_db, worker, smtp,
                                                                                drained):
-    from django.db import connection
-
     emails = [f"member{n}@example.jp" for n in range(3)]
-    for n, address in enumerate(emails):
-        verified_member(person_expiring(EXPIRY, household=HouseholdFactory(), given_name=f"{n}"), address)
-    scanning.scan(day=RENEWAL_DAY)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        mine = cursor.fetchone()[0]
+    mine = _one_household_each_due_and_my_pid(emails)
     done = []
 
     def database_goes_away():
