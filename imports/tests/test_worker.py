@@ -94,8 +94,9 @@ def test_a_worker_killed_mid_write_leaves_nothing_and_the_restarted_run_writes_o
           what="the restarted write", procs=[restarted])
     assert CardFacts.objects.filter(registered=True, registration_source="national_file").count() == PERSONS
     assert CardFactsChange.objects.count() == PERSONS
-    run.refresh_from_db()
-    assert not run.file
+    # The upload is deleted by the clean-up job queued at the write's commit.
+    wait_until(lambda: not ImportRun.objects.get(pk=run.pk).file, timeout=60, what="the clean-up",
+               procs=[restarted])
 
 
 def test_a_worker_killed_between_the_commit_and_the_clean_up_leaves_it_to_the_redelivered_write(
