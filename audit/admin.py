@@ -31,12 +31,12 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "summary")
     list_filter = ("action", "actor_role", "object_type", ("at", admin.DateFieldListFilter))
     # 記号・番号 are deliberately not searchable here (a search puts its terms in the URL).
-    search_fields = ("summary", "actor__email", "=ip_address", "=object_id", "=household__id", "details__login")
+    search_fields = ("summary", "actor__email", "=ip_address", "=object_id", "=household_id", "details__login")
     date_hierarchy = "at"
     list_select_related = ("actor",)
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-    fields = ("at", "action", "actor", "actor_role", "ip_address", "object_type", "object_id", "household", "summary", "details")
+    fields = ("at", "action", "actor", "actor_role", "ip_address", "object_type", "object_id", "household_id", "summary", "details")
     readonly_fields = fields
 
     @admin.display(description=gettext_lazy("世帯ID"), ordering="household_id")

@@ -2,7 +2,6 @@
 export and batch actions, certificates, batches and requests."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import redirect
@@ -15,9 +14,9 @@ from audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdminMixin
 from audit.services import record
 from core.pagination import EstimatedCountPaginator
 from eligibility import rules
-from eligibility.admin_filters import STATUS_LABELS  # the staff's words for R5, as on the dashboard
 from eligibility.admin_search import FoldedNameSearchMixin
 from eligibility.selectors import today
+from eligibility.status_labels import STATUS_LABELS
 
 from . import selectors, services
 from .admin_extras import (
@@ -44,7 +43,7 @@ class BasisFilter(admin.SimpleListFilter):
         return [(b.value, b.label) for b in Basis if b != Basis.APPLICATION]
 
     def queryset(self, request, queryset):
-        return selectors.with_basis(queryset, self.value(), today=today()) if self.value() else queryset
+        return selectors.filter_candidates(queryset, "basis", self.value(), today=today()) if self.value() else queryset
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -56,7 +55,7 @@ class StatusFilter(admin.SimpleListFilter):
         return [(s.value, STATUS_LABELS[s.value]) for s in rules.Status]
 
     def queryset(self, request, queryset):
-        return queryset.filter(status=self.value()) if self.value() else queryset
+        return selectors.filter_candidates(queryset, "status", self.value(), today=today()) if self.value() else queryset
 
 
 class AgeBandFilter(admin.SimpleListFilter):
@@ -67,9 +66,7 @@ class AgeBandFilter(admin.SimpleListFilter):
         return [("0-5", "0〜5歳"), ("6-69", "6〜69歳"), ("70-74", "70〜74歳"), ("75-", "75歳以上")]
 
     def queryset(self, request, queryset):
-        if self.value() in dict(self.lookup_choices):
-            return queryset.filter(selectors.age_band_q(self.value(), today=today()))
-        return queryset
+        return selectors.filter_candidates(queryset, "age", self.value(), today=today()) if self.value() else queryset
 
 
 @admin.register(ExOfficioCandidate)
@@ -156,10 +153,9 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
         return [path("issue-all/", self.admin_site.admin_view(self.issue_all_view), name="{}_{}_issue_all".format(*info)), path("export/<str:encoding>/", self.admin_site.admin_view(self.export_all_view), name="{}_{}_export".format(*info)), *super().get_urls()]
 
     def _matching(self, request):
-        """The changelist's queryset for the filters and search in the query string.
-
-        A filter it cannot read raises ``IncorrectLookupParameters``, as on the list."""
-        return self.get_changelist_instance(request).get_queryset(request)
+        """The rows for the filters and search in the query string, by the selector the CSV
+        export reads them with too. A filter it cannot read raises ``UnreadableFilter``."""
+        return selectors.ex_officio_candidates(today=today(), filters=selectors.ex_officio_filters(request.GET))
 
     def _back_to_list(self, request):
         messages.error(request, "絞り込みの条件が読み取れません。一覧から選び直してください。")
@@ -174,7 +170,7 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
             raise PermissionDenied
         try:
             queryset = self._matching(request)
-        except IncorrectLookupParameters:
+        except selectors.UnreadableFilter:
             return self._back_to_list(request)
         if request.method == "POST":
             batch = services.batch_start(
@@ -192,7 +188,7 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
             raise PermissionDenied
         try:
             queryset = self._matching(request)
-        except IncorrectLookupParameters:
+        except selectors.UnreadableFilter:
             return self._back_to_list(request)
         return self._csv(request, queryset, encoding)
 

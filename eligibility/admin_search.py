@@ -8,9 +8,8 @@ at a million persons. Every term must match (as in Django's own search).
 
 from django.contrib.admin.utils import lookup_spawns_duplicates
 from django.db.models import Q
-from django.utils.text import smart_split, unescape_string_literal
 
-from core.kana import fold_for_search
+from .selectors import name_matches, search_terms
 
 
 class FoldedNameSearchMixin:
@@ -20,13 +19,12 @@ class FoldedNameSearchMixin:
     name_search_field = "search_text"
 
     def get_search_results(self, request, queryset, search_term):
-        terms = [unescape_string_literal(t) if t[:1] in ('"', "'") else t for t in smart_split(search_term or "")]
+        terms = search_terms(search_term)
         if not terms:
             return queryset, False
         others = [f for f in self.get_search_fields(request) if f != self.name_search_field]
         for term in terms:
-            folded = fold_for_search(term)
-            match = Q(**{f"{self.name_search_field}__contains": folded}) if folded else Q(pk__in=[])
+            match = name_matches(self.name_search_field, term)
             for field in others:
                 match |= Q(**{f"{field}__icontains": term})
             queryset = queryset.filter(match)

@@ -12,11 +12,11 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, F, Q, Value, When
 
 from audit.services import record
+from certificates.models import EligibilityCertificate
 from eligibility.selectors import eligible_on
 
 from . import stages
 from .models import Reminder
-from .selectors import certificate_model
 
 logger = logging.getLogger(__name__)
 
@@ -83,11 +83,10 @@ def scan(*, day: date) -> dict[str, int]:
         )
         created.update(_insert_select(qs, SCAN_COLUMNS))
 
-    certificate = certificate_model()
     bounds = stages.expiry_range(stages.Stage.CERTIFICATE_ENDING, day)
-    if certificate is not None and bounds is not None:
+    if bounds is not None:
         qs = (
-            certificate.objects.exclude(status="void")
+            EligibilityCertificate.objects.exclude(status=EligibilityCertificate.Status.VOID)
             .filter(valid_until__range=bounds, person__in=eligible.values("id"))
             .values_list(
                 F("person_id"), F("person__household_id"), Value(stages.Subject.CERTIFICATE.value),
