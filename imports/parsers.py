@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any, Literal, overload
 
+from core.formguard import EARLIEST, LATEST
 from core.mynumber import contains_my_number
 from core.wareki import ERAS
 from eligibility import rules
@@ -255,23 +256,29 @@ def parse_date(value: str, label: str, *, required: Literal[True] = ...) -> date
 @overload
 def parse_date(value: str, label: str, *, required: bool) -> date | None: ...
 def parse_date(value: str, label: str, *, required: bool = True) -> date | None:
-    """A date written 2025-12-02, 2025/12/2, 20251202, 2025年12月2日 or in 和暦 (令和7年12月2日, R7.12.2)."""
+    """A date written 2025-12-02, 2025/12/2, 20251202, 2025年12月2日 or in 和暦 (令和7年12月2日, R7.12.2),
+    between 1900-01-01 and 2100-12-31 like every date a form accepts (``core.formguard``)."""
     value = unicodedata.normalize("NFKC", value).strip()
     if not value:
         if required:
             raise RowError(f"{label}が空です。")
         return None
+    found: date | None = None
     try:
         for pattern in _DATE_PATTERNS:
             match = pattern.match(value)
             if match:
-                return date(*(int(part) for part in match.groups()))
-        found = _wareki(value)
-        if found is not None:
-            return found
+                found = date(*(int(part) for part in match.groups()))
+                break
+        else:
+            found = _wareki(value)
     except ValueError:
-        pass
-    raise RowError(f"{label}「{value}」は日付として読めません（例: 2025-12-02、令和7年12月2日）。")
+        found = None
+    if found is None:
+        raise RowError(f"{label}「{value}」は日付として読めません（例: 2025-12-02、令和7年12月2日）。")
+    if not EARLIEST <= found <= LATEST:
+        raise RowError(f"{label}「{value}」は {EARLIEST:%Y-%m-%d} から {LATEST:%Y-%m-%d} までの日付にしてください。")
+    return found
 
 
 def parse_digits(value: str, label: str, *, max_length: int) -> str:
