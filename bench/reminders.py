@@ -48,7 +48,7 @@ from django.db.models import Q  # noqa: E402
 
 from eligibility.models import CardFacts, Person  # noqa: E402
 from eligibility.selectors import eligible_on, today  # noqa: E402
-from reminders import services, stages  # noqa: E402
+from reminders import scanning, sending, stages  # noqa: E402
 from reminders.models import Reminder  # noqa: E402
 
 
@@ -151,7 +151,7 @@ def smtp_floor(port: int, n: int, message: bytes) -> float:
 
 def sample_message() -> bytes:
     row = Reminder.objects.select_related("person__card").filter(status=Reminder.Status.PENDING).first()
-    return services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>").raw
+    return sending.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>").raw
 
 
 def make_logins(n: int) -> list[int]:
@@ -220,7 +220,7 @@ def bench_send(emails: int, workers: int) -> None:
         while len(app.control.ping(timeout=0.5) or []) < workers and time.perf_counter() < ready_by:
             time.sleep(0.2)
         started = time.perf_counter()
-        enqueued = services.enqueue_due()
+        enqueued = sending.enqueue_due()
         deadline = started + 900
         while sink.count() < emails and time.perf_counter() < deadline:
             time.sleep(0.2)
@@ -319,7 +319,7 @@ def bench_kills(kills: int) -> None:
         while done < kills and Reminder.objects.filter(status__in=["pending", "sending"]).exists():
             [proc] = start_workers(port, 1)
             before = len(sink.recipients)
-            services.enqueue_due()
+            sending.enqueue_due()
             started_by = time.perf_counter() + 60
             while len(sink.recipients) == before and time.perf_counter() < started_by:  # sending has started
                 time.sleep(0.01)
@@ -334,7 +334,7 @@ def bench_kills(kills: int) -> None:
                 claimed_at=timezone.now() - timedelta(hours=2))
             Reminder.objects.filter(status__in=["pending", "sending"]).update(enqueued_at=None)
         [proc] = start_workers(port, 1)
-        services.enqueue_due()
+        sending.enqueue_due()
         deadline = time.perf_counter() + 600
         while Reminder.objects.filter(status__in=["pending", "sending"]).exists() and time.perf_counter() < deadline:
             time.sleep(0.2)
@@ -367,14 +367,14 @@ def main():
     print(f"floor: COUNT(*) over the due-date condition: {due:,} persons in {floor * 1000:.0f} ms")
 
     reset_reminders()
-    first, created = timed(services.scan, day=day)
+    first, created = timed(scanning.scan, day=day)
     print(f"first-ever run: {sum(created.values()):,} rows in {first:.2f} s ({first / floor:.1f}× floor) {created}")
 
-    again, created = timed(services.scan, day=day)
+    again, created = timed(scanning.scan, day=day)
     print(f"same day again: {sum(created.values()):,} rows in {again:.2f} s ({again / floor:.1f}× floor)")
 
     next_floor, _next_due = count_floor(day + timedelta(days=1))
-    daily, created = timed(services.scan, day=day + timedelta(days=1))
+    daily, created = timed(scanning.scan, day=day + timedelta(days=1))
     print(f"daily scan (next day): {sum(created.values()):,} new rows in {daily:.2f} s "
           f"({daily / next_floor:.1f}× its floor of {next_floor * 1000:.0f} ms)")
     if not args.skip_send:

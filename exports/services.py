@@ -5,12 +5,12 @@ import tempfile
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
 from core import csvfiles
+from core.files import write_in_place
 
 from . import registry
 from .models import ExportJob
@@ -69,6 +69,10 @@ def export_run(*, job_id: int) -> ExportJob:
         job.rows_total = exporter.count(params=job.params, user=job.created_by)
         ExportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
         written = 0
+        # The name is recorded before the file is written (in place): a killed job leaves no
+        # file that no row names; the next run of the job writes the same name again.
+        name = job.file.field.generate_filename(job, f"{job.kind}-{job.pk}-{job.encoding}.csv")
+        ExportJob.objects.filter(pk=job.pk).update(file=name)
         with tempfile.TemporaryFile() as tmp:
             writer = csvfiles.writer(csvfiles.Echo())
             # Excel opens UTF-8 CSV correctly only with a BOM; CP932 replaces what it cannot encode.
@@ -81,7 +85,7 @@ def export_run(*, job_id: int) -> ExportJob:
                 if written % PROGRESS_EVERY == 0:
                     ExportJob.objects.filter(pk=job.pk).update(rows_written=written)
             tmp.seek(0)
-            job.file.save(f"{job.kind}-{job.pk}-{job.encoding}.csv", File(tmp), save=False)
+            job.file.name = write_in_place(name, iter(lambda: tmp.read(1 << 20), b""))
         job.rows_written = written
         job.status = ExportJob.Status.DONE
     except Exception:

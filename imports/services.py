@@ -366,6 +366,8 @@ def write_run(*, run_id: int) -> ImportRun:
             # then finds it confirmed; a dead worker's lock goes with its connection.
             run = ImportRun.objects.select_for_update().get(pk=run_id)
             if run.status != ImportRun.Status.CONFIRMING:
+                if run.status == ImportRun.Status.CONFIRMED:  # redelivered: finish its clean-up
+                    transaction.on_commit(lambda: clean_up_confirmed(run_id=run_id))
                 return run
             _write(run, started=started)
     except ImportRefused as exc:
@@ -425,7 +427,9 @@ def _write(run: ImportRun, *, started: float) -> None:
         ),
         details={"counts": counts, "kinds": run.kinds, "rows": run.row_count},
     )
-    transaction.on_commit(lambda: (_forget_file(run), _delete_staged(run.pk)))
+    # The clean-up is a job of its own: a kill before it runs leaves it to the redelivered
+    # write or the beat's sweep (clean_up_confirmed_runs), never to nobody (issue 27).
+    transaction.on_commit(lambda: _queue_clean_up(run.pk))
     # The apps above (the staff dashboard's counts) follow the import.
     transaction.on_commit(lambda: imported.send(sender=ImportRun, run=run))
 
@@ -441,6 +445,37 @@ def _fail(run_id: int, message: str) -> None:
         _delete_staged(run_id)
         record(action="import", actor=run.confirmed_by, obj=run,
                summary=f"{run.get_kind_display()}の取込を中止: {message}")
+
+
+def _queue_clean_up(run_id: int) -> None:
+    from kombu.exceptions import KombuError
+
+    from . import tasks
+
+    try:
+        tasks.clean_up_run.delay(run_id)
+    except (KombuError, OSError):
+        logger.warning("import run %s: clean-up not queued (broker unreachable); the beat's sweep does it", run_id)
+
+
+def clean_up_confirmed(*, run_id: int) -> bool:
+    """A written run's staged rows, then its upload (personal data) go; idempotent. The
+    upload's name is cleared last, so a run that still names one is not cleaned up yet."""
+    with transaction.atomic():  # one clean-up of a run at a time (a redelivery, the beat's sweep)
+        run = (ImportRun.objects.select_for_update().filter(pk=run_id, status=ImportRun.Status.CONFIRMED)
+               .only("pk", "file").first())
+        if run is None:
+            return False
+        _delete_staged(run_id)
+        _forget_file(run)
+    return True
+
+
+def clean_up_confirmed_runs(*, limit: int = 100) -> list[int]:
+    """The beat's sweep: confirmed runs whose clean-up never ran (killed between commit and it)."""
+    ids = list(ImportRun.objects.filter(status=ImportRun.Status.CONFIRMED).exclude(file="")
+               .order_by("pk").values_list("pk", flat=True)[:limit])
+    return [run_id for run_id in ids if clean_up_confirmed(run_id=run_id)]
 
 
 def _forget_file(run: ImportRun) -> None:

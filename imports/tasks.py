@@ -33,3 +33,15 @@ def expire_runs() -> int:
 def resume_stalled() -> list[int]:
     """Checks and writes whose worker died are queued again (a dead write kept nothing)."""
     return services.resume_stalled()
+
+
+@shared_task(name="imports.tasks.clean_up_run")
+def clean_up_run(run_id: int) -> bool:
+    """A written run's staged rows and upload are deleted (after the write's commit)."""
+    return services.clean_up_confirmed(run_id=run_id)
+
+
+@shared_task(name="imports.tasks.clean_up_confirmed_runs")
+def clean_up_confirmed_runs() -> list[int]:
+    """Beat: finishes the clean-up of written runs whose worker died before it."""
+    return services.clean_up_confirmed_runs()

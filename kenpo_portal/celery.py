@@ -76,6 +76,16 @@ app.conf.beat_schedule = {
         "task": "imports.tasks.resume_stalled",
         "schedule": crontab(minute="*/5"),
     },
+    "imports-clean-up-confirmed": {
+        # A written run's upload and staged rows, when its worker died before the clean-up.
+        "task": "imports.tasks.clean_up_confirmed_runs",
+        "schedule": crontab(minute="*/5"),
+    },
+    "files-sweep-unreferenced": {
+        # Print PDFs, exports and uploads no row names (a process killed mid-write), after an hour.
+        "task": "kenpo_portal.sweep_unreferenced_files",
+        "schedule": crontab(minute=40),
+    },
     "certificates-resume-batches": {
         # Re-queues chunks of batches whose worker died; issuing is idempotent.
         "task": "certificates.tasks.resume_stalled_batches",
@@ -140,3 +150,18 @@ def ping(key: str | None = None) -> str:
 
         cache.set(key, "pong", 300)
     return "pong"
+
+
+@app.task(name="kenpo_portal.sweep_unreferenced_files")
+def sweep_unreferenced_files() -> dict[str, list[str]]:
+    """Hourly: delete the files under print/, exports/ and imports/ that no row names and
+    that are older than an hour (core.files.sweep); returns, and logs, what it deleted."""
+    from certificates.models import PrintFile
+    from core.files import sweep
+    from exports.models import ExportJob
+    from imports.models import ImportRun
+
+    referenced = {"print": PrintFile.objects.exclude(pdf="").values_list("pdf", flat=True),
+                  "exports": ExportJob.objects.exclude(file="").values_list("file", flat=True),
+                  "imports": ImportRun.objects.exclude(file="").values_list("file", flat=True)}
+    return {folder: sweep(folder=folder, referenced=names.iterator()) for folder, names in referenced.items()}

@@ -162,7 +162,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest task's hard time limit, so Redis does not redeliver a
 # task that is still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A broker that does not answer within KENPO_BROKER_TIMEOUT seconds (down, or hung: a
+# stopped Redis accepts connections and never replies) fails the publish like a down one,
+# so a command or a page that queues a task never hangs on it (issue 27).
+KENPO_BROKER_TIMEOUT = env.float("KENPO_BROKER_TIMEOUT", default=3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = KENPO_BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": KENPO_BROKER_TIMEOUT,
+    "socket_connect_timeout": KENPO_BROKER_TIMEOUT,
+    # A publish is tried twice at most (the second on a fresh connection), not for ever.
+    "max_retries": 1,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -376,6 +388,9 @@ KENPO_CERTIFICATE_VALID_YEARS = env.int("KENPO_CERTIFICATE_VALID_YEARS", default
 # R8: the co-payment ratio (一部負担金の割合) printed for ages 70–74. The portal holds
 # no income data, so one ratio for everyone; staff correct individual cases.
 KENPO_ELDERLY_COPAY_RATIO = env.str("KENPO_ELDERLY_COPAY_RATIO", default="2割")
+# A batch chunk's claim on its items lasts this long (seconds): longer than a task may live,
+# so only a dead or frozen worker loses it; the items are then issued by another.
+KENPO_BATCH_CLAIM_SECONDS = env.int("KENPO_BATCH_CLAIM_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
 # R12 (policy): a leaver's 資格確認書 is collected by the 事業所 within this many days of
 # its void; staff see the ones still out after that.
 KENPO_COLLECTION_DAYS = env.int("KENPO_COLLECTION_DAYS", default=5)
@@ -391,6 +406,19 @@ KENPO_PRINT_CHUNK_SHEETS = env.int("KENPO_PRINT_CHUNK_SHEETS", default=50)
 # Reminders (reminders/README.md): a sending claim older than this (seconds) is taken
 # over by another worker; the worker that held it stops before its next e-mail.
 KENPO_REMINDER_SENDING_TIMEOUT = env.int("KENPO_REMINDER_SENDING_TIMEOUT", default=1800)
+# An enqueued reminder row not claimed after this many seconds is enqueued again (lost message).
+KENPO_REMINDER_REENQUEUE_AFTER = env.int("KENPO_REMINDER_REENQUEUE_AFTER", default=1800)
+# SMTP errors before a reminder is "failed" (listed for staff); retry n waits BACKOFF_BASE·4^(n-1) s.
+KENPO_REMINDER_MAX_ATTEMPTS = env.int("KENPO_REMINDER_MAX_ATTEMPTS", default=5)
+KENPO_REMINDER_BACKOFF_BASE = env.int("KENPO_REMINDER_BACKOFF_BASE", default=120)
+# Households per send_batch task.
+KENPO_REMINDER_HOUSEHOLDS_PER_TASK = env.int("KENPO_REMINDER_HOUSEHOLDS_PER_TASK", default=50)
+# Delivery marks commit without waiting for the disk flush (False: no duplicates after a
+# database-server crash, about a third slower; reminders/README.md).
+KENPO_REMINDER_MARK_WITHOUT_FLUSH = env.bool("KENPO_REMINDER_MARK_WITHOUT_FLUSH", default=True)
+# The mark of an e-mail the relay accepted is retried on new connections this long (a
+# failover, a PgBouncer restart) before the message is left "uncertain".
+KENPO_REMINDER_MARK_RETRY_SECONDS = env.int("KENPO_REMINDER_MARK_RETRY_SECONDS", default=30)
 # Where the staff see how many reminders and renders failed, etc.
 KENPO_ACTIVATION_CODE_VALID_DAYS = env.int("KENPO_ACTIVATION_CODE_VALID_DAYS", default=90)
 # Where members book a renewal at their municipal office (eligibility/links.py); default: the card site.
@@ -402,6 +430,10 @@ KENPO_RENEWAL_BOOKING_URL = env.str("KENPO_RENEWAL_BOOKING_URL", default="")
 # than the clerk who entered it (approvals app).
 KENPO_FOUR_EYES = env.bool("KENPO_FOUR_EYES", default=True)
 KENPO_FOUR_EYES_BATCH_OVER = env.int("KENPO_FOUR_EYES_BATCH_OVER", default=100)
+
+# The nightly お知らせ pass (notices.tasks.announce_changed) works in slices of at most
+# this many seconds, each a task of its own (well under CELERY_TASK_SOFT_TIME_LIMIT).
+KENPO_NOTICES_SLICE_SECONDS = env.int("KENPO_NOTICES_SLICE_SECONDS", default=240)
 
 # --- Imports and exports (background jobs on the "imports" queue) ------------------
 # A run never confirmed expires after this many days; its upload and staged rows are deleted.

@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from audit.admin_mixins import AuditedModelAdmin
 from eligibility.selectors import today as today_in_japan
 
-from . import selectors, services
+from . import scanning, selectors, sending, services
 from .models import Reminder
 
 
@@ -60,10 +60,10 @@ class ReminderAdmin(AuditedModelAdmin):
             return redirect("admin:index")
         form = ScanForm(request.POST or None, initial={"day": today_in_japan()})
         if request.method == "POST" and form.is_valid():
-            created = services.scan_by_staff(day=form.cleaned_data["day"], request=request)
+            created = scanning.scan_by_staff(day=form.cleaned_data["day"], request=request)
             try:
-                services.enqueue_due()
-            except services.BrokerDown as down:
+                sending.enqueue_due()
+            except sending.BrokerDown as down:
                 self.message_user(request, str(down), messages.WARNING)
             total = sum(created.values())
             self.message_user(request, f"{form.cleaned_data['day']:%Y-%m-%d} の確認を実行しました：新しいお知らせ {total} 件"

@@ -16,11 +16,6 @@ def recipients_for(*, household_ids: list[int]) -> dict[int, list[Login]]:
     return household_logins(household_ids)
 
 
-def certificate_model() -> type[EligibilityCertificate]:
-    """資格確認書 (kept for ``services``; new code imports ``EligibilityCertificate``)."""
-    return EligibilityCertificate
-
-
 def valid_certificates(rows: list[Reminder]) -> set[tuple[int, date]]:
     """(person, valid-until) of the non-void 資格確認書 behind these rows (one query)."""
     persons = [r.person_id for r in rows if r.subject == Reminder.Subject.CERTIFICATE]

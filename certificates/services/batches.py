@@ -98,7 +98,7 @@ def batch_chunks(*, batch_id: int, states=(BatchItem.State.PENDING,)) -> list[li
 
 def _lease() -> timedelta:
     # Longer than a task may live, so a live worker never loses its claim.
-    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    return timedelta(seconds=settings.KENPO_BATCH_CLAIM_SECONDS)
 
 
 def batch_process_chunk(*, batch_id: int, item_ids: list[int], today: date | None = None) -> int:
@@ -129,20 +129,28 @@ def _issue_claimed(*, batch: IssueBatch, token: str, today: date) -> None:
         return
     try:
         with transaction.atomic():
-            _issue_items(batch=batch, items=items, today=today)
+            _issue_items(batch=batch, items=items, token=token, today=today)
     except IntegrityError:
         # Someone got a certificate meanwhile (e.g. a request was approved): one by one.
         for item in items:
             try:
                 with transaction.atomic():
-                    _issue_items(batch=batch, items=[item], today=today)
+                    _issue_items(batch=batch, items=[item], token=token, today=today)
             except IntegrityError:
-                BatchItem.objects.filter(pk=item.pk).update(
+                BatchItem.objects.filter(pk=item.pk, claim_token=token, state=BatchItem.State.PENDING).update(
                     state=BatchItem.State.SKIPPED, error="有効な資格確認書を既に持っています"
                 )
 
 
-def _issue_items(*, batch: IssueBatch, items: list[BatchItem], today: date) -> None:
+def _issue_items(*, batch: IssueBatch, items: list[BatchItem], token: str, today: date) -> None:
+    """Every write is conditioned on the claim (issue 27): the items still claimed with
+    ``token`` are locked first, so a worker that lost its claim (frozen past the lease, then
+    thawed) writes nothing, and a worker taking over waits for a holder still inside."""
+    held = set(BatchItem.objects.select_for_update().filter(
+        pk__in=[i.pk for i in items], claim_token=token, state=BatchItem.State.PENDING).values_list("pk", flat=True))
+    items = [i for i in items if i.pk in held]
+    if not items:
+        return
     person_ids = [i.person_id for i in items]
     # Locked in id order, so two overlapping batches wait for each other instead of deadlocking.
     persons = {p.pk: p for p in Person.objects.filter(pk__in=person_ids).order_by("pk")
@@ -160,7 +168,7 @@ def _issue_items(*, batch: IssueBatch, items: list[BatchItem], today: date) -> N
                    else "資格がありません" if i.person_id in not_eligible else unmailable[i.person_id])
             for i in items if i.person_id in holding | not_eligible | unmailable.keys()}
     for item_id, reason in skip.items():
-        BatchItem.objects.filter(pk=item_id).update(state=BatchItem.State.SKIPPED, error=reason)
+        BatchItem.objects.filter(pk=item_id, claim_token=token).update(state=BatchItem.State.SKIPPED, error=reason)
     todo = [i for i in items if i.pk not in skip]
     if not todo:
         return
@@ -177,6 +185,7 @@ def _issue_items(*, batch: IssueBatch, items: list[BatchItem], today: date) -> N
     for item, certificate in zip(todo, certificates, strict=True):
         item.certificate = certificate
         item.state = BatchItem.State.ISSUED
+    # The rows are locked and ours (above); bulk_update by pk cannot meet another claim's.
     BatchItem.objects.bulk_update(todo, ["certificate", "state"])
 
 

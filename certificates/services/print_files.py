@@ -21,11 +21,11 @@ import logging
 from datetime import date
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Case, F, QuerySet, Value, When
 from django.utils import timezone
 
+from core.files import write_in_place
 from eligibility import dashboard_cache
 
 from .. import pdf
@@ -232,20 +232,24 @@ def print_file_assemble(*, print_file_id: int) -> int:
         raise
     rendered = [pk for pk in certificates if pk not in failed]
     voided = set(ids) - set(certificates)
+    name = ""
+    if content:
+        # The name is recorded (committed) before the file is written, and written in place:
+        # a kill anywhere leaves no file that no row names (issue 27: a killed render left
+        # its PDF of certificate sheets on disk for ever, the re-render a suffixed copy).
+        name = print_file.pdf.field.generate_filename(print_file, _file_name(print_file))
+        PrintFile.objects.filter(pk=print_file.pk, rendered_at__isnull=True).update(pdf=name)
+        write_in_place(name, content)
     with transaction.atomic():
         # Voided after the file was planned: never printed.
         BatchItem.objects.filter(certificate_id__in=voided, state=BatchItem.State.ISSUED).update(
             state=BatchItem.State.SKIPPED, error="交付後に無効にしたため印刷しません")
-        if content:
-            print_file.pdf.save(_file_name(print_file), ContentFile(content), save=False)
         finished = PrintFile.objects.filter(pk=print_file.pk, rendered_at__isnull=True).update(
-            pdf=print_file.pdf.name or "", pages=pages, error="", certificate_count=len(rendered),
+            pdf=name, pages=pages, error="", certificate_count=len(rendered),
             rendered_at=timezone.now(),
             page_of={str(k): v for k, v in page_of.items()},
         )
-        if not finished:  # a redelivered message: another worker finished this file first
-            if content:
-                print_file.pdf.delete(save=False)
+        if not finished:  # a redelivered message: another worker finished this file first (same name)
             return PrintFile.objects.get(pk=print_file.pk).pages
         _mark_rendered(print_file=print_file, rendered=rendered, failed=failed)
     if print_file.batch_id:

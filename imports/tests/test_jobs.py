@@ -329,3 +329,24 @@ def test_a_large_file_is_loaded_by_a_thread_while_the_next_rows_are_parsed(monke
     import_confirm(run=run, user=clerk)
     assert CardFacts.objects.filter(registered=True).count() == 30
     assert not StagedRegistrationRow.objects.filter(run_id=run.pk).exists()
+
+
+def test_the_beat_finishes_the_clean_up_of_a_written_run_whose_worker_died_before_it(tmp_path):
+    """Issue 27: the clean-up is a job of its own; the beat's sweep does what a killed one left."""
+    from django.core.files.base import ContentFile
+
+    from tests.factories import SocietyFactory
+
+    run = ImportRun.objects.create(kind="registration", society=SocietyFactory(), status=ImportRun.Status.CONFIRMED)
+    run.file.save("registration.csv", ContentFile(b"77,1,00,1,2026-10-31\r\n"))
+    path = run.file.path
+    StagedRegistrationRow.objects.create(run=run, line=2, symbol="77", number="1", branch_number="00",
+                                         registered=True, as_of=date(2026, 10, 31))
+    unconfirmed = ImportRun.objects.create(kind="registration", society=run.society, status=ImportRun.Status.PREVIEW)
+    unconfirmed.file.save("kept.csv", ContentFile(b"x"))
+    assert services.clean_up_confirmed_runs() == [run.pk]
+    run.refresh_from_db()
+    assert not run.file and not StagedRegistrationRow.objects.filter(run_id=run.pk).exists()
+    assert not Path(path).exists()
+    assert ImportRun.objects.get(pk=unconfirmed.pk).file  # a run not yet confirmed keeps its upload
+    assert services.clean_up_confirmed_runs() == []

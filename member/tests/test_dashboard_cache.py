@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from eligibility import dashboard_cache
 from eligibility.models import CardFacts
+from reminders import scanning as reminder_scanning
 from reminders import services as reminder_services
 from reminders.models import Reminder
 
@@ -48,7 +49,7 @@ def test_a_change_made_with_a_plain_update_is_forgotten_by_its_service(client, a
 
 
 def test_a_dismissed_notice_disappears_from_the_next_page(client, alice, alice_person, bob_person):
-    reminder_services.scan(day=date(2026, 8, 15))
+    reminder_scanning.scan(day=date(2026, 8, 15))
     reminder = Reminder.objects.get(person=alice_person)
     client.force_login(alice)
     assert f"/reminders/{reminder.pk}/dismiss" in _dashboard(client)
@@ -57,7 +58,7 @@ def test_a_dismissed_notice_disappears_from_the_next_page(client, alice, alice_p
 
 
 def test_each_browser_gets_its_own_csrf_token(client, alice, alice_person):
-    reminder_services.scan(day=date(2026, 8, 15))
+    reminder_scanning.scan(day=date(2026, 8, 15))
     client.force_login(alice)
     html = _dashboard(client)
     assert dashboard_cache.CSRF_PLACEHOLDER not in html

@@ -249,10 +249,11 @@ def test_the_footer_names_the_society_with_phone_hours_and_address(client, alice
 
 
 def test_the_summary_keeps_an_unresolved_status_after_its_notice_is_dismissed(client, alice, alice_person):
+    from reminders import scanning as reminder_scanning
     from reminders import services as reminder_services
     from reminders.models import Reminder
 
-    reminder_services.scan(day=TODAY)
+    reminder_scanning.scan(day=TODAY)
     for reminder in Reminder.objects.filter(person=alice_person):
         reminder_services.dismiss(reminder=reminder)
     page = _login(client, alice).get(reverse("eligibility:dashboard")).content.decode()

@@ -16,7 +16,9 @@ class Sink:
 
     ``mail_delay`` stalls the reply to MAIL (to kill or freeze a sender there);
     ``data_delay`` keeps the message, then stalls the reply after its final "." — as a
-    slow relay that times the sender out yet delivers.
+    slow relay that times the sender out yet delivers. ``after_data`` (a callable) runs
+    once the message is kept, before the reply: e.g. the sender's database connection
+    is terminated there, so its mark of the accepted message meets a dead connection.
     """
 
     def __init__(self):
@@ -24,6 +26,7 @@ class Sink:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.mail_delay = 0.0
         self.data_delay = 0.0
+        self.after_data = None
         self.mail_started = threading.Event()
         self._lock = threading.Lock()
 
@@ -39,6 +42,8 @@ class Sink:
         with self._lock:
             self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        if self.after_data is not None:
+            self.after_data()
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
         return "250 Message accepted for delivery"

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from reminders import services
+from reminders import scanning
 from reminders.models import Reminder
 from tests.browser_support import assert_accessible, login
 from tests.factories import CardFactsFactory
@@ -19,7 +19,7 @@ def test_a_member_reads_and_dismisses_a_notice_and_turns_email_off(
     browser_page, browser_page_without_js, live_server, alice, alice_person, bob_person,
 ):
     CardFactsFactory(person=bob_person, ecert_expires_on=date(2026, 11, 14))
-    services.scan(day=date(2026, 8, 15))
+    scanning.scan(day=date(2026, 8, 15))
     assert Reminder.objects.count() == 2
 
     login(browser_page, live_server, "alice@example.jp")

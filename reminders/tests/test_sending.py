@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from reminders import services
+from reminders import scanning, sending
 from reminders.models import Reminder
 from tests.factories import HouseholdFactory, verified_member
 
@@ -31,12 +31,12 @@ def family():
                           family_name="佐藤", given_name="一郎")
     verified_member(insured, "hanako@example.jp")
     verified_member(son, "ichiro@example.jp")
-    services.scan(day=RENEWAL_DAY)
+    scanning.scan(day=RENEWAL_DAY)
     return household, insured, spouse, son
 
 
 def send(household, now=None):
-    return services.send_households(household_ids=[household.pk], now=now)
+    return sending.send_households(household_ids=[household.pk], now=now)
 
 
 def body_of(message) -> tuple[str, str]:
@@ -108,7 +108,7 @@ def test_a_household_that_opted_out_gets_no_email_but_keeps_the_notice(smtp, fam
 
 def test_a_household_without_a_linked_login_is_skipped(smtp):
     person = person_expiring(EXPIRY)
-    services.scan(day=RENEWAL_DAY)
+    scanning.scan(day=RENEWAL_DAY)
     send(person.household)
     assert smtp.messages == []
     assert Reminder.objects.get().status == "skipped"
@@ -116,10 +116,10 @@ def test_a_household_without_a_linked_login_is_skipped(smtp):
 
 def test_a_row_claimed_by_a_worker_that_died_is_sent_once_after_the_timeout(smtp, family):
     household, *_ = family
-    _token, claimed = services.claim(household_ids=[household.pk])  # the worker dies right here
+    _token, claimed = sending.claim(household_ids=[household.pk])  # the worker dies right here
     assert claimed == 3
     assert send(household).emails == 0  # still presumed alive
-    later = timezone.now() + services.SENDING_TIMEOUT + timedelta(seconds=1)
+    later = timezone.now() + sending.SENDING_TIMEOUT + timedelta(seconds=1)
     assert send(household, now=later).emails == 2
     assert Reminder.objects.filter(status="sent").count() == 3
     assert len(smtp.messages) == 2
@@ -147,11 +147,11 @@ def test_a_row_that_keeps_failing_is_marked_failed_and_staff_can_retry_it(
     household, *_ = family
     smtp.refuse()
     now = timezone.now()
-    for _ in range(services.MAX_ATTEMPTS):
+    for _ in range(sending.MAX_ATTEMPTS):
         send(household, now=now)
         now += timedelta(days=1)
     assert set(Reminder.objects.values_list("status", flat=True)) == {"failed"}
-    assert Reminder.objects.first().attempts == services.MAX_ATTEMPTS
+    assert Reminder.objects.first().attempts == sending.MAX_ATTEMPTS
     page = staff_client.get("/admin/reminders/reminder/?status__exact=failed")
     assert "ConnectionRefusedError" in page.content.decode()
     smtp.accept()
@@ -164,7 +164,7 @@ def test_a_row_that_keeps_failing_is_marked_failed_and_staff_can_retry_it(
 
 def test_a_retry_after_a_partial_delivery_does_not_resend_to_the_first_login(smtp, family, monkeypatch):
     household, *_ = family
-    real = services.render_email
+    real = sending.render_email
     calls = []
 
     def fail_for_the_second(*, to, **kwargs):
@@ -173,7 +173,7 @@ def test_a_retry_after_a_partial_delivery_does_not_resend_to_the_first_login(smt
             raise OSError("connection reset")
         return real(to=to, **kwargs)
 
-    monkeypatch.setattr(services, "render_email", fail_for_the_second)
+    monkeypatch.setattr(sending, "render_email", fail_for_the_second)
     send(household)
     assert len(smtp.messages) == 1
     send(household, now=timezone.now() + timedelta(hours=1))
@@ -183,9 +183,9 @@ def test_a_retry_after_a_partial_delivery_does_not_resend_to_the_first_login(smt
 def test_the_same_rows_to_the_same_login_keep_their_message_id(smtp, family):
     household, *_ = family
     rows = list(Reminder.objects.values_list("id", flat=True))
-    first = services.message_id_for(row_ids=rows, user_id=7)
-    assert first == services.message_id_for(row_ids=list(reversed(rows)), user_id=7)
-    assert first != services.message_id_for(row_ids=rows, user_id=8)
+    first = sending.message_id_for(row_ids=rows, user_id=7)
+    assert first == sending.message_id_for(row_ids=list(reversed(rows)), user_id=7)
+    assert first != sending.message_id_for(row_ids=rows, user_id=8)
     send(household)
     assert all(m["Message-ID"].startswith("<reminder.") for m in smtp.messages)
 
@@ -211,7 +211,7 @@ def test_every_stage_says_what_to_do_with_its_dates(stage, expected_ja, expected
     person = person_expiring(EXPIRY)
     row = Reminder(person=person, household=person.household, subject="my_number", stage=stage,
                    expires_on=EXPIRY, due_on=RENEWAL_DAY)
-    email = services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>", day=RENEWAL_DAY)
+    email = sending.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>", day=RENEWAL_DAY)
     ja, en = email.text.split("[English]")
     assert expected_ja in ja and expected_en in en
     assert expected_ja in email.html
@@ -221,7 +221,7 @@ def test_a_certificate_reminder_quotes_its_valid_until():
     person = person_expiring(EXPIRY)
     row = Reminder(person=person, household=person.household, subject="certificate", stage="certificate_ending",
                    expires_on=date(2030, 11, 30), due_on=date(2030, 9, 30))
-    email = services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>")
+    email = sending.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>")
     assert "資格確認書の有効期限は 令和12年11月30日 (2030-11-30) です" in email.text
 
 
@@ -248,7 +248,7 @@ def test_a_certificate_reminder_is_sent_while_the_certificate_holds_and_skipped_
 
     household, insured, *_ = family
     certificate = make_certificate(insured, valid_until=date(2030, 11, 30))
-    services.scan(day=date(2030, 9, 30))
+    scanning.scan(day=date(2030, 9, 30))
     send(household)
     assert Reminder.objects.get(subject="certificate").status == "sent"
     text, _ = body_of(smtp.to("hanako@example.jp")[-1])
@@ -308,7 +308,7 @@ def test_sent_late_it_never_says_the_jlis_notice_will_be_mailed():
     person = person_expiring(EXPIRY)
     row = Reminder(person=person, household=person.household, subject="my_number", stage="renewal_open",
                    expires_on=EXPIRY, due_on=RENEWAL_DAY)
-    email = services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>",
+    email = sending.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>",
                                   day=date(2026, 9, 14))  # exactly two months before the expiry
     assert "すでに郵送されています" in email.text and "has already mailed" in email.text
     assert "郵送されます" not in email.text and "J-LIS mails" not in email.text

@@ -18,7 +18,7 @@ import pytest
 from django.utils import timezone
 
 from kenpo_portal.celery import app as celery_app
-from reminders import services
+from reminders import scanning, sending, services
 from reminders.models import Reminder
 from reminders.tasks import daily_scan, send_batch, send_pending
 from tests.factories import HouseholdFactory, PersonFactory, verified_member
@@ -94,7 +94,7 @@ def nothing_left():
 
 def time_passes(*fields_to_move):
     """Move these timestamps back past the claim timeout and the re-enqueue delay."""
-    back = max(services.SENDING_TIMEOUT, services.REENQUEUE_AFTER) + timedelta(minutes=1)
+    back = max(sending.SENDING_TIMEOUT, sending.REENQUEUE_AFTER) + timedelta(minutes=1)
     for name in fields_to_move:
         Reminder.objects.filter(**{f"{name}__isnull": False}).update(**{name: timezone.now() - back})
 
@@ -124,7 +124,7 @@ def test_the_beat_tasks_send_each_reminder_once_even_when_run_twice(family, work
 
 
 def test_a_worker_killed_between_claim_and_send_loses_nothing_and_doubles_nothing(family, worker, smtp, drained):
-    services.scan(day=date(2026, 8, 15))
+    scanning.scan(day=date(2026, 8, 15))
     smtp.sink.mail_delay = 60  # the worker hangs in SMTP before any message is handed over
     proc = worker()
     send_pending.delay()
@@ -145,8 +145,8 @@ def test_a_worker_killed_between_claim_and_send_loses_nothing_and_doubles_nothin
 
 
 def test_a_message_lost_by_the_broker_is_sent_by_the_sweeper(family, worker, smtp, drained):
-    services.scan(day=date(2026, 8, 15))
-    services.households_to_enqueue()  # enqueued… but the broker lost the message
+    scanning.scan(day=date(2026, 8, 15))
+    sending.households_to_enqueue()  # enqueued… but the broker lost the message
     worker()
     send_pending.delay()
     drained()
@@ -159,7 +159,7 @@ def test_a_message_lost_by_the_broker_is_sent_by_the_sweeper(family, worker, smt
 
 
 def test_smtp_refusing_then_recovering_sends_once(family, worker, smtp):
-    services.scan(day=date(2026, 8, 15))
+    scanning.scan(day=date(2026, 8, 15))
     smtp.refuse()
     worker()
     send_pending.delay()
@@ -187,7 +187,7 @@ def test_rows_no_login_may_see_end_skipped_never_sent_and_keep_their_notice(tran
     person_expiring(EXPIRY, household=both, branch_number="00", given_name="正")
     daughter = person_expiring(EXPIRY, household=both, branch_number="02", relationship="child", given_name="葵")
     verified_member(daughter, "aoi@example.jp")
-    services.scan(day=RENEWAL_DAY)
+    scanning.scan(day=RENEWAL_DAY)
     worker()
     send_pending.delay()
     assert wait_until(nothing_left)
@@ -205,7 +205,7 @@ def test_a_frozen_worker_sends_nothing_after_its_claim_was_taken_over(transactio
     emails = [f"member{n}@example.jp" for n in range(12)]
     for n, address in enumerate(emails):
         verified_member(person_expiring(EXPIRY, household=HouseholdFactory(), given_name=f"{n}"), address)
-    services.scan(day=RENEWAL_DAY)
+    scanning.scan(day=RENEWAL_DAY)
     smtp.sink.mail_delay = 0.5
     # A claim older than 4 s is taken over (the lease is re-checked after 1 s).
     first = worker(queues="default,first-only", KENPO_REMINDER_SENDING_TIMEOUT=4)
@@ -235,7 +235,7 @@ def test_a_frozen_worker_sends_nothing_after_its_claim_was_taken_over(transactio
 
 def test_a_timeout_after_the_final_dot_is_never_resent_automatically(family, worker, smtp, drained):
     smtp.sink.data_delay = 3  # keeps each message, answers after the sender gave up
-    services.scan(day=RENEWAL_DAY)
+    scanning.scan(day=RENEWAL_DAY)
     worker(EMAIL_TIMEOUT=1)
     send_pending.delay()
     assert wait_until(lambda: set(Reminder.objects.values_list("status", flat=True)) == {"uncertain"})
@@ -258,3 +258,100 @@ def test_a_timeout_after_the_final_dot_is_never_resent_automatically(family, wor
     assert sorted(m["Message-ID"] for m in smtp.messages[2:]) == first_ids
     assert no_row_sent_without_a_recipient()
 
+
+
+# --- Issue 27: a lost database connection, a hung broker ---------------------------------
+
+
+def _terminate_other_connections(keep_pid: int) -> int:
+    """pg_terminate_backend on every other connection to the test database (the worker's),
+    as a failover, a PgBouncer restart or an administrator's kill does."""
+    import psycopg2
+    from django.db import connection
+
+    db = connection.settings_dict
+    with psycopg2.connect(dbname="postgres", user=db["USER"] or "postgres", host=db["HOST"] or "127.0.0.1",
+                          port=db["PORT"] or 5432) as killer, killer.cursor() as cursor:
+        cursor.execute("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s "
+                       "AND pid NOT IN (pg_backend_pid(), %s)", [db["NAME"], keep_pid])
+        terminated = cursor.fetchone()[0]
+    killer.close()
+    return terminated
+
+
+def _one_household_each_due_and_my_pid(emails: list[str]) -> int:
+    """A household per address, each due on RENEWAL_DAY and scanned; this test's own backend pid."""
+    from django.db import connection
+
+    for n, address in enumerate(emails):
+        verified_member(person_expiring(EXPIRY, household=HouseholdFactory(), given_name=f"{n}"), address)
+    scanning.scan(day=RENEWAL_DAY)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def test_a_connection_terminated_after_the_relay_accepted_doubles_nothing(transactional_db, worker, smtp, drained):
+    emails = [f"member{n}@example.jp" for n in range(12)]
+    mine = _one_household_each_due_and_my_pid(emails)
+    terminated = []
+    # Every message: the relay keeps it, then the worker's connection dies before the "250";
+    # the worker's next statement is the mark of that message.
+    smtp.sink.after_data = lambda: terminated.append(_terminate_other_connections(mine))
+    worker()
+    send_pending.delay()
+    assert wait_until(nothing_left, timeout=60)
+    smtp.sink.after_data = None
+    assert len(terminated) == 12 and all(terminated)  # 12 connections terminated mid-send
+    # Much later: the sweeper and a stray task find nothing to send again.
+    time_passes("enqueued_at", "claimed_at")
+    send_pending.delay()
+    drained()
+    assert sorted(m["To"] for m in smtp.messages) == sorted(emails)  # each once
+    assert Reminder.objects.filter(status="sent").count() == 12
+    assert no_row_sent_without_a_recipient()
+
+
+def test_a_mark_the_database_never_takes_leaves_the_rows_uncertain_not_sending(transactional_db, worker, smtp,
+                                                                               drained):
+    emails = [f"member{n}@example.jp" for n in range(3)]
+    mine = _one_household_each_due_and_my_pid(emails)
+    done = []
+
+    def database_goes_away():
+        if not done:
+            done.append(True)
+            _allow_connections(False)  # the worker's reconnects are refused…
+            _terminate_other_connections(mine)  # …and its connection dies before the "250"
+
+    smtp.sink.after_data = database_goes_away
+    try:
+        worker(KENPO_REMINDER_MARK_RETRY_SECONDS=2)
+        send_pending.delay()
+        assert wait_until(lambda: done and len(smtp.messages) == 1, timeout=30)
+        time.sleep(4)  # past the worker's retries of the mark
+    finally:
+        _allow_connections(True)
+    smtp.sink.after_data = None
+    # Back: the broker held the mark; the accepted message's row becomes uncertain.
+    assert wait_until(lambda: Reminder.objects.filter(status="uncertain").count() == 1, timeout=90)
+    row = Reminder.objects.get(status="uncertain")
+    assert "記録できませんでした" in row.last_error
+    time_passes("enqueued_at", "claimed_at")
+    send_pending.delay()
+    assert wait_until(nothing_left, timeout=60)
+    drained()
+    assert sorted(m["To"] for m in smtp.messages) == sorted(emails)  # the uncertain one never again
+
+
+def _allow_connections(allow: bool) -> None:
+    import psycopg2
+    from django.db import connection
+
+    db = connection.settings_dict
+    admin = psycopg2.connect(dbname="postgres", user=db["USER"] or "postgres", host=db["HOST"] or "127.0.0.1",
+                             port=db["PORT"] or 5432)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{db["NAME"]}" ALLOW_CONNECTIONS {str(allow).lower()}')
+    admin.close()

@@ -9,7 +9,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from eligibility.selectors import member_link_for
-from reminders import services
+from reminders import scanning
 from reminders.models import Reminder
 from reminders.tests.helpers import person_expiring
 
@@ -27,7 +27,7 @@ def due(alice_person, bob_person):
         from tests.factories import CardFactsFactory
 
         CardFactsFactory(person=person, ecert_expires_on=EXPIRY)
-    services.scan(day=date(2026, 8, 15))
+    scanning.scan(day=date(2026, 8, 15))
     return Reminder.objects.get(person=alice_person), Reminder.objects.get(person=bob_person)
 
 
@@ -99,8 +99,8 @@ def test_it_refuses_the_email_switch_to_a_dependents_login_and_bad_input(client,
 
 def test_only_the_latest_stage_of_a_person_is_shown():
     person = person_expiring(EXPIRY)
-    services.scan(day=date(2026, 8, 15))
-    services.scan(day=date(2026, 11, 15))
+    scanning.scan(day=date(2026, 8, 15))
+    scanning.scan(day=date(2026, 11, 15))
     from reminders.selectors import notices_for
     from tests.factories import verified_member
 
@@ -114,7 +114,7 @@ def test_a_notice_disappears_once_the_card_is_renewed():
     from tests.factories import verified_member
 
     person = person_expiring(EXPIRY)
-    services.scan(day=date(2026, 8, 15))
+    scanning.scan(day=date(2026, 8, 15))
     user = verified_member(person, "y@example.jp")
     link = member_link_for(user)
     assert notices_for(link=link, household=person.household, day=date(2026, 9, 1))

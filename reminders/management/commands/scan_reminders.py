@@ -14,7 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from eligibility.selectors import today
-from reminders import services
+from reminders import scanning, sending
+from reminders.models import Reminder
 
 
 def _day(value: str) -> date:
@@ -36,10 +37,10 @@ class Command(BaseCommand):
         day = date or today()
         try:
             with transaction.atomic():
-                created = services.scan(day=day)
-                households = services.enqueue_due()
-        except services.BrokerDown as down:  # raised after the commit: the rows are saved
-            created = services.Reminder.objects.filter(due_on=day).count()
+                created = scanning.scan(day=day)
+                households = sending.enqueue_due()
+        except sending.BrokerDown as down:  # raised after the commit: the rows are saved
+            created = Reminder.objects.filter(due_on=day).count()
             self.stdout.write(f"{day.isoformat()}: {created} 件 / rows for this day")
             self.stderr.write(str(down))
             return
