@@ -13,7 +13,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.pagination import EstimatedCountPaginator
+from core.pagination import CountedPaginator, KeysetChangeList
 
 from . import admin_mixins
 from .models import AuditEntry
@@ -34,10 +34,14 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("summary", "actor__email", "=ip_address", "=object_id", "=household__id", "details__login")
     date_hierarchy = "at"
     list_select_related = ("actor",)
-    paginator = EstimatedCountPaginator
+    paginator = CountedPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     fields = ("at", "action", "actor", "actor_role", "ip_address", "object_type", "object_id", "household", "summary", "details")
     readonly_fields = fields
+
+    def get_changelist(self, request, **kwargs):
+        return KeysetChangeList
 
     @admin.display(description=gettext_lazy("世帯ID"), ordering="household_id")
     def household_no(self, obj):
@@ -79,8 +83,9 @@ class LogEntryAdmin(ReadOnlyAdminMixin, AuditlogLogEntryAdmin):
         (None, {"fields": ["created", "user_url", "resource_url", "cid_url"]}),
         (gettext_lazy("変更内容"), {"fields": ["action", "msg"]}),
     ]
-    paginator = EstimatedCountPaginator
+    paginator = CountedPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
 
     @admin.display(description=gettext_lazy("変更内容"))
     def msg_short(self, obj):

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdminMixin
 from audit.services import record
-from core.pagination import EstimatedCountPaginator
+from core.pagination import count_of
 from eligibility import rules
 from eligibility.admin_filters import STATUS_LABELS  # the staff's words for R5, as on the dashboard
 from eligibility.admin_search import FoldedNameSearchMixin
@@ -88,8 +88,6 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
     actions = ["issue_selected", "export_selected_utf8", "export_selected_cp932"]
     change_list_template = "certificates/admin/ex_officio_change_list.html"
     list_per_page = 100
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator  # no exact COUNT(*) over a society of a million
 
     def get_queryset(self, request):
         return selectors.ex_officio_candidates(today=today())
@@ -183,7 +181,8 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
             )
             messages.success(request, f"{batch.total} 人の交付を開始しました。")
             return redirect("certificates:batch_detail", batch.pk)
-        context = {**self.admin_site.each_context(request), "opts": self.opts, "count": queryset.count(),
+        # Staff act on this number: exact (now, or as of a job's count a moment ago), never an estimate.
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "counted": count_of(queryset),
                    "description": self._describe(request), "title": "条件に合う全員に交付"}
         return TemplateResponse(request, "certificates/admin/issue_all_confirm.html", context)
 
@@ -219,8 +218,6 @@ class EligibilityCertificateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Aud
     actions = ["mark_printed", "mark_mailed", "void_selected"]
     readonly_fields = [f.name for f in EligibilityCertificate._meta.fields if f.name != "snapshot"] + [
         "pdf_link", "snapshot_table"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
     @admin.display(description="印字内容")
     def snapshot_table(self, obj):
@@ -301,8 +298,6 @@ class BatchItemAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("__str__", "batch_link", "person", "state", "error")
     list_filter = ("state",)
     list_select_related = ("batch", "person")
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
 
     @admin.display(description="交付バッチ（再実行はこちら）")

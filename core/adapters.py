@@ -25,7 +25,9 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.shortcuts import resolve_url
 
+from .access import is_staff_login
 from .network import client_ip
 
 
@@ -38,6 +40,12 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{self.get_client_ip(request)}"
+
+    def get_login_redirect_url(self, request) -> str:
+        """Staff land on the admin (their work), members on their dashboard (a ``next`` wins for both)."""
+        if is_staff_login(getattr(request, "user", None)):
+            return resolve_url("admin:index")
+        return super().get_login_redirect_url(request)
 
 
 def fernet_key(secret: str) -> bytes:

@@ -37,6 +37,7 @@ from .models import (
     Person,
     Society,
     normalise_digits,
+    read_symbol_number,
 )
 
 # One action issues at most this many codes: a page of codes is printed at once.
@@ -92,18 +93,28 @@ class CardFactsInline(admin.StackedInline):
 
 
 class SymbolNumberLookupForm(forms.Form):
-    symbol = forms.CharField(label="記号", max_length=8)
-    number = forms.CharField(label="番号", max_length=8)
+    # A whole 記号・番号・枝番 pasted into 記号 (109-200004-00, as the portal prints it) is read too.
+    symbol = forms.CharField(label="記号", max_length=40,
+                             help_text="「109-200004-00」「109・200004」のように、まとめて貼り付けても探せます。")
+    number = forms.CharField(label="番号", max_length=8, required=False)
     branch_number = forms.CharField(label="枝番（任意）", max_length=2, required=False)
 
     def clean(self):
         data = super().clean()
+        whole = read_symbol_number(data.get("symbol") or "")
+        if whole is not None and not (data.get("number") or "").strip():
+            data["symbol"], data["number"], data["branch_number"] = whole
+            return data
         for name in ("symbol", "number", "branch_number"):
             # Full-width digits from an IME count as the digits they are.
             value = re.sub(r"\s", "", unicodedata.normalize("NFKC", data.get(name) or ""))
             if value and not value.isdigit():
-                self.add_error(name, "数字で入力してください。")
+                self.add_error(name, "数字で入力してください（例：109-200004-00）。")
+            elif name == "symbol" and len(value) > 8:
+                self.add_error(name, "記号は8桁までの数字です。")
             data[name] = value
+        if not data.get("number") and not self.errors:
+            self.add_error("number", "番号を入力してください（記号の欄に「109-200004」とまとめて入力もできます）。")
         return data
 
 

@@ -22,8 +22,9 @@ from eligibility.selectors import today
 from . import selectors
 
 logger = logging.getLogger(__name__)
-# v2: numbers only (v1 cached labelled figures in the language of the first reader).
-CACHE_KEY = "staff:dashboard:counts:v2"
+# v3: with the certificates waiting for their print file (v2 had no such queue; v1 cached
+# labelled figures in the language of the first reader).
+CACHE_KEY = "staff:dashboard:counts:v3"
 REFRESHING_KEY = "staff:dashboard:refreshing"
 FRESH_SECONDS = 60  # a summary older than this is recomputed in the background
 KEEP_SECONDS = 6 * 60 * 60  # ...and shown meanwhile, rather than making the page wait

@@ -188,3 +188,14 @@ def test_printed_and_mailed_are_set_per_employer_group(client, staff, today,
     client.post(mark, {"to": "printed", "group": str(second.pk)})
     assert dict(batch.certificates.values_list("employer__code", "status")) == {"E1": "mailed", "E2": "printed"}
     assert client.post(mark, {"to": "printed", "group": "../etc"}).status_code == 404
+
+
+def test_single_issue_proposes_the_persons_real_ex_officio_basis(client, staff, insured_and_dependent_72, today):
+    insured = insured_and_dependent_72[0]  # no card, insured since 2015: R6 basis ① (cutoff)
+    html = client.get(reverse("certificates:person_certificates", args=[insured.pk])).content.decode()
+    assert '<option value="cutoff" selected>' in html and "本日の職権交付の根拠：職権①" in html
+
+    services.certificate_issue(person=insured, basis=Basis.CUTOFF, issued_by=None, today=today)
+    html = client.get(reverse("certificates:person_certificates", args=[insured.pk])).content.decode()
+    # Holding a valid certificate: no ex-officio basis today, so a re-issue is an application.
+    assert '<option value="application" selected>' in html and "職権交付の対象ではありません" in html

@@ -149,6 +149,19 @@ def test_staff_reject_with_a_standard_reason_from_the_detail(client, staff, alic
         "rejected", "has_usable_card", "カードは有効です", staff)
 
 
+def test_a_viewer_reads_requests_but_cannot_review_them(client, alice_person):
+    from staff.roles import VIEWER
+    from staff.testing import make_staff
+
+    req = ReissueRequest.objects.create(person=alice_person, reason="card_lost")
+    login_with_mfa(client, make_staff(role=VIEWER, email="viewer@kenpo.example.jp"))
+    queue = client.get(reverse("certificates:review_queue"))
+    detail = client.get(reverse("certificates:review_detail", args=[req.pk]))
+    assert queue.status_code == detail.status_code == 200
+    assert reverse("certificates:review_approve", args=[req.pk]) not in queue.content.decode() + detail.content.decode()
+    assert client.post(reverse("certificates:review_approve", args=[req.pk])).status_code == 403
+
+
 def test_review_needs_the_permission(client, alice, alice_person):
     login_with_mfa(client, staff_user("viewer", perms=[]))
     assert client.get(reverse("certificates:review_queue")).status_code == 403

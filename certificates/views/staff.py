@@ -20,6 +20,7 @@ from eligibility.models import Person
 from .. import print_selectors, selectors, services
 from ..forms import RejectForm
 from ..models import (
+    Basis,
     BatchItem,
     EligibilityCertificate,
     IllegalTransition,
@@ -51,7 +52,8 @@ def _review_context(req: ReissueRequest, today) -> dict:
     }
 
 
-@staff_permission_required("certificates.review_request")
+# Every staff role reads requests (閲覧 included); approving or rejecting needs review_request.
+@staff_permission_required("certificates.view_reissuerequest")
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     today = eligibility_selectors.today()
@@ -70,7 +72,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "certificates/staff/review_queue.html", {"rows": rows})
 
 
-@staff_permission_required("certificates.review_request")
+@staff_permission_required("certificates.view_reissuerequest")
 @require_GET
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     req = get_object_or_404(ReissueRequest.objects.select_related("person__household", "person__card"), pk=pk)
@@ -268,10 +270,13 @@ def person_certificates(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person_for_staff(pk)
     record(action="view", request=request, obj=person, summary="資格確認書の一覧を閲覧")
     today = eligibility_selectors.today()
+    # The form proposes the person's real R6 basis (or an application when none applies).
+    basis = selectors.ex_officio_basis_of(person, today=today)
     return render(request, "certificates/staff/person_certificates.html", {
         **_admin_context(request, _("%(name)s さんの資格確認書") % {"name": person.name}),
         "person": person, "certificates": person.certificates.select_related("print_file").order_by("-pk"),
-        "issue_form": IssueOneForm(), "eligible": person.is_eligible_on(today),
+        "issue_form": IssueOneForm(initial={"basis": basis.value if basis else Basis.APPLICATION.value}),
+        "ex_officio_basis": Basis(basis.value) if basis else None, "eligible": person.is_eligible_on(today),
         "mailing_problem": services.mailing_problem(person),
         "open_request": person.reissue_requests.filter(status__in=ReissueRequest.OPEN).first(),
     })
