@@ -13,7 +13,6 @@ from django.utils.html import format_html
 
 from audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdminMixin
 from audit.services import record
-from core.pagination import count_of
 from eligibility import rules
 from eligibility.admin_filters import STATUS_LABELS  # the staff's words for R5, as on the dashboard
 from eligibility.admin_search import FoldedNameSearchMixin
@@ -164,26 +163,35 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
         return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
 
     @staticmethod
-    def _describe(request) -> str:
-        return "、".join(f"{k}={v}" for k, v in request.GET.items()) or "条件なし（全員）"
+    def _describe(changelist) -> str:
+        """The list's filter in the words of its sidebar: 「交付の根拠：職権①…、年齢：70〜74歳」."""
+        parts = []
+        for spec in changelist.filter_specs:
+            if spec.used_parameters:
+                shown = next((c["display"] for c in spec.choices(changelist) if c.get("selected")), "")
+                parts.append(f"{spec.title}：{shown}")
+        if changelist.query:
+            parts.append(f"検索：{changelist.query}")
+        return "、".join(parts) or "条件なし（全員）"
 
     def issue_all_view(self, request: HttpRequest):
         if not (self.has_view_permission(request) and self.has_issue_permission(request)):
             raise PermissionDenied
         try:
-            queryset = self._matching(request)
+            changelist = self.get_changelist_instance(request)
+            queryset = changelist.get_queryset(request)
         except IncorrectLookupParameters:
             return self._back_to_list(request)
         if request.method == "POST":
             batch = services.batch_start(
                 candidates=queryset, started_by=request.user, request=request,
-                filter_description=self._describe(request), filter_query=request.GET.urlencode(),
+                filter_description=self._describe(changelist), filter_query=request.GET.urlencode(),
             )
             messages.success(request, f"{batch.total} 人の交付を開始しました。")
             return redirect("certificates:batch_detail", batch.pk)
         # Staff act on this number: exact (now, or as of a job's count a moment ago), never an estimate.
-        context = {**self.admin_site.each_context(request), "opts": self.opts, "counted": count_of(queryset),
-                   "description": self._describe(request), "title": "条件に合う全員に交付"}
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "counted": changelist.paginator.counted,
+                   "description": self._describe(changelist), "title": "条件に合う全員に交付"}
         return TemplateResponse(request, "certificates/admin/issue_all_confirm.html", context)
 
     def export_all_view(self, request: HttpRequest, encoding: str):

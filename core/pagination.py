@@ -229,7 +229,8 @@ class KeysetChangeList(ChangeList):
         return super().get_query_string(new_params, remove)
 
     def get_results(self, request):
-        direction = _BY_ID.get(tuple(self.queryset.query.order_by))
+        # The admin may repeat the model admin's ordering ("-pk", "-pk"): the same order.
+        direction = _BY_ID.get(tuple(dict.fromkeys(self.queryset.query.order_by)))
         if direction is None:
             self.keyset_after = None
             super().get_results(request)

@@ -31,6 +31,7 @@ from .linking import issue_activation_code
 from .models import (
     ActivationCode,
     CardFacts,
+    CardFactsChange,
     Employer,
     Household,
     MemberLink,
@@ -39,6 +40,7 @@ from .models import (
     normalise_digits,
     read_symbol_number,
 )
+from .services import CARD_FACT_FIELDS, update_card_facts
 
 # One action issues at most this many codes: a page of codes is printed at once.
 MAX_CODES_PER_ACTION = 500
@@ -145,6 +147,22 @@ class PersonAdmin(FoldedNameSearchMixin, AuditedModelAdmin):
     @admin.display(description="記号・番号")
     def symbol_number(self, obj):
         return f"{obj.household.symbol}・{obj.household.number}"
+
+    def save_formset(self, request, form, formset, change):
+        """Card facts edited on the person's page go through the one write of card facts
+        (``services.update_card_facts``): 更新者 and 更新日時 set, the change kept in the
+        person's history (source 職員) and audited — never a bare save of the row."""
+        if formset.model is not CardFacts:
+            return super().save_formset(request, form, formset, change)
+        # What formset.save() would have noted, for the admin's change message.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline in formset.forms:
+            changed = [name for name in inline.changed_data if name in CARD_FACT_FIELDS]
+            if changed:
+                update_card_facts(person=form.instance, changes={n: inline.cleaned_data[n] for n in changed},
+                                  changed_by=request.user, source=CardFactsChange.Source.STAFF, request=request)
+                formset.changed_objects.append((inline.instance, changed))
+        return None
 
     def get_urls(self):
         custom = [

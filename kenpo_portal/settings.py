@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    "auditlog",
+    "audit.apps.ChangeHistoryConfig",  # django-auditlog, named 変更履歴 in the menu
     "core",
     "audit",
     "eligibility",

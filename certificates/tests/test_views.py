@@ -16,7 +16,7 @@ from staff.testing import login_with_mfa, make_staff
 from .conftest import NO_CARD, person
 
 pytestmark = pytest.mark.django_db
-PERMS = ["issue_certificate", "review_request", "export_list", "download_pdf"]
+PERMS = ["issue_certificate", "review_request", "view_reissuerequest", "export_list", "download_pdf"]
 
 
 def staff_user(username="tanaka", perms=PERMS):
@@ -279,6 +279,7 @@ def test_issuing_for_everyone_matching_the_filter_starts_a_batch(client, staff, 
     batch = IssueBatch.objects.get()
     assert response.url == reverse("certificates:batch_detail", args=[batch.pk])
     assert batch.total == 1 and batch.status == "done" and batch.print_files.count() == 1
+    assert batch.filter_description == "年齢：70〜74歳"  # in the sidebar's words, never "age=70-74"
     page = client.get(response.url).content.decode()
     assert "1 / 1" in page and 'http-equiv="refresh"' not in page
     print_file = batch.print_files.get()
