@@ -27,7 +27,7 @@ from eligibility import rules
 from eligibility.models import Person
 from eligibility.selectors import eligible_on, with_status
 
-from .models import Basis, EligibilityCertificate, Reason, ReissueRequest
+from .models import Basis, BatchItem, EligibilityCertificate, Reason, ReissueRequest
 
 S = rules.Status
 # The R6 bases in R6's order (every list, count and filter by basis uses this order).
@@ -238,3 +238,11 @@ def review_queue() -> QuerySet[ReissueRequest]:
 
 def current_certificate(person: Person, *, today: date) -> EligibilityCertificate | None:
     return valid_certificates(today=today).filter(person=person).order_by("-issued_on", "-pk").first()
+
+
+def batch_state_counts(*, batch_id: int) -> dict[str, int]:
+    """How many of a batch's items are in each state (every state, 0 included): one grouped query."""
+    counts = dict.fromkeys(BatchItem.State.values, 0)
+    counts.update(BatchItem.objects.filter(batch_id=batch_id).order_by().values_list("state")
+                  .annotate(n=Count("pk")).values_list("state", "n"))
+    return counts

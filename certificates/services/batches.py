@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from audit.services import record
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 Cert = EligibilityCertificate
 # Persons issued per task (set-based INSERTs; the PDFs are made per print file).
 CHUNK_SIZE = 200
+FIRST_CHUNK_SIZE = 20
 
 
 @transaction.atomic
@@ -56,7 +57,10 @@ def batch_chunks(*, batch_id: int, states=(BatchItem.State.PENDING,)) -> list[li
         BatchItem.objects.filter(batch_id=batch_id, state__in=states)
         .order_by("pk").values_list("pk", flat=True)
     )
-    return [ids[i:i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE)]
+    # A small first chunk: the batch's page shows progress within a second of the start.
+    first = ids[:FIRST_CHUNK_SIZE]
+    rest = ids[FIRST_CHUNK_SIZE:]
+    return ([first] if first else []) + [rest[i:i + CHUNK_SIZE] for i in range(0, len(rest), CHUNK_SIZE)]
 
 
 def _lease() -> timedelta:
@@ -145,9 +149,9 @@ def _issue_items(*, batch: IssueBatch, items: list[BatchItem], today: date) -> N
 
 def batch_refresh(*, batch_id: int) -> IssueBatch:
     """Recount a batch from its items; the last chunk hands over to assembling print files."""
-    counts = dict(
-        BatchItem.objects.filter(batch_id=batch_id).values_list("state").annotate(n=Count("pk")).values_list("state", "n")
-    )
+    from ..selectors import batch_state_counts
+
+    counts = batch_state_counts(batch_id=batch_id)
     IssueBatch.objects.filter(pk=batch_id).update(
         rendered_count=counts.get(BatchItem.State.RENDERED, 0),
         failed_count=counts.get(BatchItem.State.FAILED, 0),

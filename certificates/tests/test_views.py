@@ -365,3 +365,19 @@ def test_the_csv_never_lets_excel_run_a_name_as_a_formula():
     assert escape_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
     assert escape_cell("@SUM(A1)") == "'@SUM(A1)"
     assert escape_cell("高橋 ハル") == "高橋 ハル"
+
+
+def test_a_batchs_progress_moves_with_its_first_chunk_before_any_pdf(client, staff, candidates, monkeypatch):
+    from certificates import selectors
+    from eligibility.selectors import today
+
+    monkeypatch.setattr(services.batches, "FIRST_CHUNK_SIZE", 1)
+    batch = services.batch_start(candidates=selectors.ex_officio_candidates(today=today()), started_by=staff)
+    first, *rest = services.batch_chunks(batch_id=batch.pk)
+    assert len(first) == 1 and batch.total == 2
+    monkeypatch.setattr(services.batches.transaction, "on_commit", lambda fn: None)  # no print files yet
+    services.batch_process_chunk(batch_id=batch.pk, item_ids=first)
+
+    page = client.get(reverse("certificates:batch_detail", args=[batch.pk])).content.decode()
+    assert "1 / 2 件（50%）" in page  # issuing: moved
+    assert "0 / 2 件（0%）" in page  # the PDFs: not yet

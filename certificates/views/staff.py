@@ -136,10 +136,15 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     failures = (BatchItem.objects.filter(batch=batch, state=BatchItem.State.FAILED)
                 .select_related("person").order_by("pk")[:200])
     skipped = BatchItem.objects.filter(batch=batch, state=BatchItem.State.SKIPPED).select_related("person")[:200]
+    # Progress in its two steps, counted live from the items: issuing moves from the first
+    # chunk, long before the print files render the sheets.
+    states = selectors.batch_state_counts(batch_id=batch.pk)
+    issued = batch.total - states[BatchItem.State.PENDING]
     return render(request, "certificates/staff/batch_detail.html", {
         **_admin_context(request, _("交付バッチ #%(n)d") % {"n": batch.pk}),
         "batch": batch, "failures": failures, "skipped": skipped, "print_files": batch.print_files.all(),
         "done": batch.total - batch.remaining, "groups": print_selectors.batch_groups(batch),
+        "issued": issued, "issued_percent": int(100 * issued / batch.total) if batch.total else 100,
     })
 
 
