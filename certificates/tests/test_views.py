@@ -373,7 +373,7 @@ def test_a_batchs_progress_moves_with_its_first_chunk_before_any_pdf(client, sta
 
     monkeypatch.setattr(services.batches, "FIRST_CHUNK_SIZE", 1)
     batch = services.batch_start(candidates=selectors.ex_officio_candidates(today=today()), started_by=staff)
-    first, *rest = services.batch_chunks(batch_id=batch.pk)
+    first, *_later = services.batch_chunks(batch_id=batch.pk)
     assert len(first) == 1 and batch.total == 2
     monkeypatch.setattr(services.batches.transaction, "on_commit", lambda fn: None)  # no print files yet
     services.batch_process_chunk(batch_id=batch.pk, item_ids=first)
