@@ -27,7 +27,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.shortcuts import resolve_url
 
-from .access import is_staff_login
 from .network import client_ip
 
 
@@ -43,7 +42,8 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_login_redirect_url(self, request) -> str:
         """Staff land on the admin (their work), members on their dashboard (a ``next`` wins for both)."""
-        if is_staff_login(getattr(request, "user", None)):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and (user.is_staff or user.is_superuser):
             return resolve_url("admin:index")
         return super().get_login_redirect_url(request)
 

@@ -30,21 +30,21 @@ CSRF_PLACEHOLDER = "KENPO-CSRF-PLACEHOLDER"
 
 
 def _key(user_id: int, language: str) -> str:
-    # The code version: a deploy that changes any wording or rule never serves the old page.
-    from .cards import CODE_VERSION
-
-    return f"elig:dash:{CODE_VERSION}:{user_id}:{language}"
+    return f"elig:dash:{user_id}:{language}"
 
 
-def get_page(*, user_id: int, language: str, today: date) -> str | None:
+def get_page(*, user_id: int, language: str, today: date, version: str = "") -> str | None:
+    """The page cached for this login, language and day by code ``version`` (the page's
+    ``member.cards.CODE_VERSION``: a deploy that changes any wording or rule never serves
+    the old page), or None."""
     cached = cache.get(_key(user_id, language))
-    if cached and cached[0] == today.isoformat():
-        return cached[1]
+    if cached and cached[0] == today.isoformat() and cached[1] == version:
+        return cached[2]
     return None
 
 
-def set_page(*, user_id: int, language: str, today: date, html: str) -> None:
-    cache.set(_key(user_id, language), (today.isoformat(), html), TIMEOUT)
+def set_page(*, user_id: int, language: str, today: date, html: str, version: str = "") -> None:
+    cache.set(_key(user_id, language), (today.isoformat(), version, html), TIMEOUT)
 
 
 def with_csrf_token(html: str, request) -> str:

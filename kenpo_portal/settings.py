@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "staff",
     "imports",
     "exports",
+    # The doors (surfaces) over the domain apps above: pages, URLs, page templates.
+    "member",
 ]
 SITE_ID = 1
 

@@ -2,6 +2,9 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from member import urls as member
+from staff import urls as staff
+
 from . import views
 
 # The admin login goes through allauth, so e-mail verification, rate limits and
@@ -9,16 +12,18 @@ from . import views
 admin.autodiscover()
 admin.site.login = secure_admin_login(admin.site.login)
 
+# Two doors (surfaces) over one domain: the member's pages (member/) and the staff's
+# (staff/, with the admin). The namespaces are the ones every URL name always had.
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
-    path("my/", include("eligibility.urls")),
-    path("my/access/", include("audit.urls")),
-    path("my/notices/", include("notices.urls")),
-    path("certificates/", include("certificates.urls")),
-    path("reminders/", include("reminders.urls")),
+    path("my/", include((member.household_urls, "eligibility"))),
+    path("my/access/", include((member.access_log_urls, "audit"))),
+    path("my/notices/", include((member.notice_urls, "notices"))),
+    path("certificates/", include((member.request_urls + staff.certificate_urls, "certificates"))),
+    path("reminders/", include((member.reminder_urls, "reminders"))),
     path("staff/", include("staff.urls")),
     path("admin/", admin.site.urls),
 ]

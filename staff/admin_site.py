@@ -9,7 +9,7 @@ lands here, and ``register`` adds ``HardenedAdminMixin`` to every ModelAdmin:
   and access logs); any other lookup gets the admin's usual 400 ("Filtering by …
   not allowed");
 - every admin view, custom ones from ``get_urls`` included, passes the staff gate
-  (``core.access.mfa_verified``) besides the admin's own staff check.
+  (``staff.access.mfa_verified``) besides the admin's own staff check.
 """
 
 from django.contrib import admin
@@ -18,7 +18,7 @@ from django.contrib.admin.filters import SimpleListFilter
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models.constants import LOOKUP_SEP
 
-from core.access import mark, mfa_verified
+from .access import mark, mfa_verified
 
 
 class HardenedAdminMixin:

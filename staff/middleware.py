@@ -1,4 +1,4 @@
-"""The nets behind the staff pages' gate (``core.access``).
+"""The nets behind the staff pages' gate (``staff.access``).
 
 ``StaffMFARequiredMiddleware``: a staff login (is_staff or is_superuser) asking for
 /admin/, /staff/ or any app's staff pages (``/<app>/staff/...``) is sent to set up
@@ -18,8 +18,9 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
-from core.access import is_staff_login, mfa_redirect
 from core.mynumber import contains_my_number
+
+from .access import is_staff_login, mfa_redirect
 
 PROTECTED = re.compile(r"^/(?:admin|staff)/|^/[^/]+/staff/")
 # Leaving must always work.

@@ -1,7 +1,7 @@
 """Test helpers for staff logins: a staff user in a role, and a session that passed MFA.
 
 Any test that opens /admin/ or /staff/ needs ``login_with_mfa`` (or a real login
-through allauth's MFA stage): the staff gate (core.access) refuses everything else.
+through allauth's MFA stage): the staff gate (staff.access) refuses everything else.
 
 Only allauth's public API is used (its models, its adapter, the session key it
 exports): TOTP codes are computed here from RFC 6238, independently of allauth, so

@@ -81,8 +81,8 @@ def test_it_finds_the_forms_people_type_into():
         "allauth.account.forms.SignupForm",
         "allauth.account.forms.AddEmailForm",
         "allauth.account.forms.LoginForm",
-        "certificates.forms.RequestDetailsForm",
-        "eligibility.forms.LinkForm",
+        "member.request_forms.RequestDetailsForm",
+        "member.forms.LinkForm",
     } <= names
 
 

@@ -22,7 +22,8 @@ LAYERS = {
     "core": 0,
     "eligibility": 1,
     "certificates": 2, "reminders": 2, "imports": 2, "notices": 2,
-    "staff": 3, "audit": 3, "exports": 3,
+    "audit": 3, "exports": 3,
+    "member": 4, "staff": 4,  # the surfaces: every page, over the domain apps
 }
 
 

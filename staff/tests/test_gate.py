@@ -1,4 +1,4 @@
-"""One gate for every staff page (core.access): staff login + MFA-verified session + role.
+"""One gate for every staff page (staff.access): staff login + MFA-verified session + role.
 
 Walks the URL resolver: every admin view and every staff view of any app went through
 the gate, and calling it directly (without the middleware net) with a staff session
@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from core.access import MARK
+from staff.access import MARK
 from staff.admin_site import StaffAdminSite
 from staff.roles import MANAGER
 from staff.testing import make_staff
@@ -58,7 +58,7 @@ def _gated(view) -> bool:
 
 @pytest.mark.parametrize(("route", "view"), staff_routes(), ids=lambda v: v if isinstance(v, str) else "")
 def test_every_staff_view_goes_through_the_gate(route, view):
-    assert _gated(view), f"/{route} is not wrapped by core.access (staff_required / admin_view)"
+    assert _gated(view), f"/{route} is not wrapped by staff.access (staff_required / admin_view)"
 
 
 def _dummy_kwargs(route):

@@ -1,0 +1,39 @@
+from django.apps import apps
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from audit import selectors
+from audit.services import role_label
+from eligibility.selectors import persons_for_member
+
+MEMBER_LABEL = _("ご本人・ご家族のログイン")  # the member's own お知らせ downloads (R10)
+PERSON_TYPES = ("eligibility.Person", "eligibility.CardFacts")
+
+
+def _what(entry, names: dict[str, str]) -> str:
+    try:
+        kind = apps.get_model(entry.object_type)._meta.verbose_name if entry.object_type else _("世帯の記録")
+    except (LookupError, ValueError):
+        kind = _("世帯の記録")
+    if (entry.details or {}).get("document") == "eligibility_notice":
+        kind = _("資格情報のお知らせ")
+    name = names.get(entry.object_id) if entry.object_type in PERSON_TYPES else None
+    return f"{kind}（{name}）" if name else str(kind)
+
+
+@require_GET
+@login_required
+def access_log(request: HttpRequest) -> HttpResponse:
+    """アクセス記録: when and by which role staff opened this member's records."""
+    page = Paginator(selectors.staff_access_for_member(request.user), 50).get_page(request.GET.get("page"))
+    names = {str(p.pk): p.name for p in persons_for_member(request.user)}
+    rows = [
+        {"entry": e, "role": MEMBER_LABEL if e.actor_role == "member" else (role_label(e.actor_role) or _("職員")),
+         "what": _what(e, names)}
+        for e in page.object_list
+    ]
+    return render(request, "member/access_log.html", {"page": page, "rows": rows})

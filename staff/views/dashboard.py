@@ -1,0 +1,26 @@
+"""Staff pages outside the admin's model lists: the dashboard (業務ダッシュボード)."""
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from ..access import staff_required
+from ..chart import chart
+from ..dashboard import dashboard_summary
+from ..figures import dashboard_figures
+
+# Every staff role may read persons; the dashboard shows counts of them.
+DASHBOARD_PERMISSION = "eligibility.view_person"
+
+
+@staff_required(DASHBOARD_PERMISSION)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    figures = dashboard_figures(dashboard_summary())
+    return render(request, "staff/dashboard.html", {
+        **admin.site.each_context(request),
+        "title": _("業務ダッシュボード"),
+        "summary": figures,
+        "chart": chart(figures.months),
+        "can_import": request.user.has_perm("imports.run_import"),
+    })
