@@ -108,7 +108,7 @@ def main() -> None:
     print("\n== floors (bare SQL, same run)", flush=True)
     for table in ("eligibility_person", "eligibility_household", "certificates_eligibilitycertificate",
                   "audit_auditentry", "certificates_batchitem", "reminders_reminder"):
-        timed(f"SELECT count(*) FROM {table}", sql(f"SELECT count(*) FROM {table}"), args.runs, width=WIDTH)  # noqa: S608
+        timed(f"SELECT count(*) FROM {table}", sql(f"SELECT count(*) FROM {table}"), args.runs, width=WIDTH)
     timed("primary-key page: persons ORDER BY id DESC LIMIT 100",
           sql("SELECT * FROM eligibility_person ORDER BY id DESC LIMIT 100"), args.runs, width=WIDTH)
     ids = list(Person.objects.order_by("-pk").values_list("pk", flat=True)[49_900:49_901])
