@@ -27,6 +27,7 @@ from .models import (
     BatchItem,
     EligibilityCertificate,
     ExOfficioCandidate,
+    ExOfficioProposal,
     IllegalTransition,
     IssueBatch,
     ReissueRequest,
@@ -44,6 +45,19 @@ class BasisFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return selectors.with_basis(queryset, self.value(), today=today()) if self.value() else queryset
+
+
+class NewSinceLastBatchFilter(admin.SimpleListFilter):
+    """The month's proposal (``services.propose_monthly_run``): who is new since the last batch."""
+
+    title = "前回のバッチ以降"
+    parameter_name = "new"
+
+    def lookups(self, request, model_admin):
+        return [("since_last_batch", "前回のバッチ以降に対象になった人")]
+
+    def queryset(self, request, queryset):
+        return selectors.new_since_last_batch(queryset) if self.value() == "since_last_batch" else queryset
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -78,7 +92,7 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
     list_display = ("name", "name_kana", "symbol_number", "relationship", "birth_date", "age", "employer",
                     "basis_label", "status_label", "eligible_from")
     # Every employer (a few hundred at most), not only the listed ones: those would need the whole list worked out.
-    list_filter = (BasisFilter, "household__employer", StatusFilter,
+    list_filter = (BasisFilter, NewSinceLastBatchFilter, "household__employer", StatusFilter,
                    AgeBandFilter)
     search_fields = ("search_text",)  # names and kana, folded (core.kana)
     # 記号・番号 are never searched here: a GET search would put them in the URL and the
@@ -269,6 +283,16 @@ class EligibilityCertificateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Aud
     def void_selected(self, request, queryset):
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:500])
         return redirect(f"{reverse('certificates:certificate_void')}?ids={ids}")
+
+
+@admin.register(ExOfficioProposal)
+class ExOfficioProposalAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
+    list_display = ("__str__", "created_at", "day", "since_batch", "total", "open_list")
+
+    @admin.display(description="一覧")
+    def open_list(self, obj):
+        url = reverse("admin:certificates_exofficiocandidate_changelist") + "?new=since_last_batch"
+        return format_html('<a href="{}">今の一覧で確認して交付</a>', url)
 
 
 @admin.register(IssueBatch)

@@ -27,7 +27,7 @@ from eligibility import rules
 from eligibility.models import Person
 from eligibility.selectors import eligible_on, with_status
 
-from .models import Basis, BatchItem, EligibilityCertificate, Reason, ReissueRequest
+from .models import Basis, BatchItem, EligibilityCertificate, IssueBatch, Reason, ReissueRequest
 
 S = rules.Status
 # The R6 bases in R6's order (every list, count and filter by basis uses this order).
@@ -159,10 +159,29 @@ def with_basis(candidates: QuerySet[Person], basis: str, *, today: date) -> Quer
 def ex_officio_counts(*, today: date) -> dict[str, int]:
     """How many people are on the ex-officio list per R6 basis (every basis, 0 included):
     one grouped query."""
+    return counts_per_basis(ex_officio_candidates(today=today))
+
+
+def counts_per_basis(candidates: QuerySet[Person]) -> dict[str, int]:
+    """``candidates`` (from ``ex_officio_candidates``) counted per R6 basis, 0 included."""
     counts = dict.fromkeys((b.value for b in EX_OFFICIO_BASES), 0)
-    rows = ex_officio_candidates(today=today).select_related(None).order_by().values_list("basis")
+    rows = candidates.select_related(None).order_by().values_list("basis")
     counts.update(rows.annotate(n=Count("pk")).values_list("basis", "n"))
     return counts
+
+
+def last_batch() -> IssueBatch | None:
+    return IssueBatch.objects.order_by("-started_at", "-pk").first()
+
+
+def new_since_last_batch(candidates: QuerySet[Person]) -> QuerySet[Person]:
+    """``candidates`` (from ``ex_officio_candidates``) who were not in the last batch: the
+    people new on the list since it (those it left out by its filter too). Everyone when
+    no batch was ever started."""
+    batch = last_batch()
+    if batch is None:
+        return candidates
+    return candidates.exclude(pk__in=BatchItem.objects.filter(batch=batch).values("person_id"))
 
 
 def ex_officio_basis_of(person: Person, *, today: date) -> rules.ExOfficioBasis | None:

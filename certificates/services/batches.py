@@ -17,7 +17,14 @@ from audit.services import record
 from eligibility.models import Person
 from eligibility.selectors import today as local_today
 
-from ..models import Basis, BatchItem, EligibilityCertificate, IssueBatch, PrintFile
+from ..models import (
+    Basis,
+    BatchItem,
+    EligibilityCertificate,
+    ExOfficioProposal,
+    IssueBatch,
+    PrintFile,
+)
 from .certificates import _new_certificates, _void_current, mailing_problem
 
 log = logging.getLogger(__name__)
@@ -223,3 +230,21 @@ def batches_resume_stalled(*, now=None, stalled_after: timedelta = timedelta(min
     return resumed
 
 
+
+
+def propose_monthly_run(*, today: date) -> ExOfficioProposal:
+    """The month's ex-officio run, proposed (the beat job on the 1st): who is new on the list
+    since the last batch, per R6 basis. Staff check the list and start the batch themselves."""
+    from ..selectors import (
+        counts_per_basis,
+        ex_officio_candidates,
+        last_batch,
+        new_since_last_batch,
+    )
+
+    per_basis = counts_per_basis(new_since_last_batch(ex_officio_candidates(today=today)))
+    proposal = ExOfficioProposal.objects.create(day=today, since_batch=last_batch(), total=sum(per_basis.values()),
+                                                per_basis=per_basis)
+    record(action="view", actor=None, obj=proposal, summary=f"職権交付の月次提案（{proposal.total}人）",
+           row_count=proposal.total)
+    return proposal

@@ -5,6 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from certificates.models import ExOfficioProposal
+
 from ..access import staff_required
 from ..chart import chart
 from ..dashboard import dashboard_summary
@@ -23,4 +25,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "summary": figures,
         "chart": chart(figures.months),
         "can_import": request.user.has_perm("imports.run_import"),
+        # The month's routine: the last proposal of the monthly job (a fact of its day, not a count of today's list).
+        "proposal": ExOfficioProposal.objects.order_by("-created_at").first(),
     })
