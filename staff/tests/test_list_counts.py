@@ -199,3 +199,12 @@ def test_deep_pages_go_on_by_keyset_not_offset(clerk, population, monkeypatch):
 def test_a_keyset_that_is_not_a_number_starts_from_the_top(clerk, population):
     cl, _ = listed(clerk, EX_OFFICIO + "?after=abc")
     assert cl.keyset_after is None and len(cl.result_list) == 4
+
+
+def test_admin_lists_keep_names_and_dates_on_one_line(clerk, population):
+    from django.contrib.staticfiles import finders
+
+    _, html = listed(clerk, EX_OFFICIO)
+    assert "staff/admin_lists.css" in html
+    css = open(finders.find("staff/admin_lists.css"), encoding="utf-8").read()
+    assert ".field-name" in css and ".field-birth_date" in css and "nowrap" in css
