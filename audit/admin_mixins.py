@@ -37,7 +37,8 @@ class AuditedModelAdmin(admin.ModelAdmin):
                 details={"list": self.opts.label, "filter": request.GET.urlencode()[:500],
                          "shown": len(changelist.result_list)},
                 # The rows listed when counted; an estimate is not a row count.
-                row_count=changelist.result_count if changelist.paginator.counted.exact else None,
+                row_count=None if getattr(getattr(changelist.paginator, "counted", None), "estimate", False)
+                else changelist.result_count,
             )
         return response
 

@@ -207,6 +207,12 @@ class KeysetChangeList(ChangeList):
     keyset_after: int | None = None
     keyset_next_url: str | None = None
     keyset_links: list[tuple[int, str, bool]] = []
+    # Set by ChangeList (untyped there).
+    result_list: Any
+    result_count: int
+    multi_page: bool
+    page_num: int
+    paginator: Any
 
     def __init__(self, request, *args, **kwargs):
         try:
