@@ -149,7 +149,7 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
     @admin.action(description="選択した人に資格確認書を交付（バッチ開始）", permissions=["issue"])
     def issue_selected(self, request, queryset):
         batch = services.batch_start(candidates=queryset, started_by=request.user, request=request,
-                                     filter_description=f"一覧から選択した {queryset.count()} 人")
+                                     filter_description="一覧から選択した人")  # how many: the batch's 対象人数, counted as it starts
         return redirect("certificates:batch_detail", batch.pk)
 
     @admin.action(description="選択した人をCSVで出力（UTF-8・Excel用BOM付き）", permissions=["export"])
