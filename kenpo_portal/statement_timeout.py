@@ -11,7 +11,7 @@ batches keep their own limits.
 import logging
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.utils import OperationalError
 from django.http import HttpRequest
 
@@ -29,13 +29,18 @@ def limit_statements(seconds: int) -> None:
     """``SET statement_timeout`` on this thread's connection, once per connection."""
     if not seconds or connection.vendor != "postgresql":
         return
-    connection.ensure_connection()
-    raw = connection.connection
-    # Inside a transaction (tests) a SET may be rolled back: set it every time there.
-    if getattr(connection, "_kenpo_limited", None) is raw and not connection.in_atomic_block:
+    try:
+        connection.ensure_connection()
+        raw = connection.connection
+        # Inside a transaction (tests) a SET may be rolled back: set it every time there.
+        if getattr(connection, "_kenpo_limited", None) is raw and not connection.in_atomic_block:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(seconds) * 1000}")
+    except DatabaseError:
+        # The database does not answer: pages that need it say so themselves (/healthz, the
+        # error pages with the contact from the settings); nothing to limit.
         return
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET statement_timeout = {int(seconds) * 1000}")
     connection._kenpo_limited = raw  # type: ignore[attr-defined]
 
 
