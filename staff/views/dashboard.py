@@ -18,7 +18,12 @@ DASHBOARD_PERMISSION = "eligibility.view_person"
 
 @staff_required(DASHBOARD_PERMISSION)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    figures = dashboard_figures(dashboard_summary())
+    summary = dashboard_summary()
+    if summary is None:  # never counted yet: a worker is counting
+        return render(request, "staff/dashboard_counting.html", {
+            **admin.site.each_context(request), "title": _("業務ダッシュボード"), "refresh_seconds": 10,
+        })
+    figures = dashboard_figures(summary)
     return render(request, "staff/dashboard.html", {
         **admin.site.each_context(request),
         "title": _("業務ダッシュボード"),
