@@ -28,6 +28,8 @@ RUN pip install uv==0.13.9 \
  && pip uninstall -y uv
 COPY . .
 
+# (/app/var/media and /app/var/mail exist, owned by kenpo, so the named volumes mounted
+# there by docker-compose.yml start with that owner.)
 # Static files, translations and the project's bytecode are built into the image (the
 # dependencies' bytecode by UV_COMPILE_BYTECODE): a fresh worker's first request then imports,
 # not compiles, its modules (0.4 s of a 0.8 s first request, measured by bench/import_registration.py).
@@ -35,7 +37,7 @@ COPY . .
 RUN DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --no-input \
  && DJANGO_SECRET_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost python manage.py compilemessages \
  && python -m compileall -q -x '/tests/' /app \
- && mkdir -p /app/var/media && chown -R kenpo:kenpo /app/var
+ && mkdir -p /app/var/media /app/var/mail && chown -R kenpo:kenpo /app/var
 
 USER kenpo
 EXPOSE 8000

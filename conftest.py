@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from datetime import date, datetime
+from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
@@ -201,7 +202,8 @@ def celery_broker(settings, redis_url):
     from kenpo_portal.celery import app
 
     # A Redis database of its own, flushed around each test (KENPO_TEST_REDIS_DB lets
-    # parallel test runs on one machine stay apart).
+    # parallel test runs on one machine stay apart; bin/test picks one per checkout) —
+    # only when it is empty or marked as this checkout's own (_flush_our_own).
     db_index = int(os.environ.get("KENPO_TEST_REDIS_DB", "15"))
     url = redis_url.rsplit("/", 1)[0] + f"/{db_index}"
     old = (app.conf.broker_url, app.conf.task_always_eager)
@@ -211,12 +213,29 @@ def celery_broker(settings, redis_url):
     import redis
 
     client = redis.Redis.from_url(url)
-    client.flushdb()
+    _flush_our_own(client, url)
     reset_broker_connections(app)
     yield url
-    client.flushdb()
+    _flush_our_own(client, url)
     app.conf.broker_url, app.conf.task_always_eager = old
     reset_broker_connections(app)
+
+
+# The mark this checkout's test runs leave in their Redis database: a database that holds
+# keys but not this mark belongs to someone else and is never flushed.
+_OWNER_KEY = "kenpo-test-run-owner"
+_OWNER = str(Path(__file__).resolve().parent)
+
+
+def _flush_our_own(client, url: str) -> None:
+    owner = client.get(_OWNER_KEY)
+    if owner is None and client.dbsize() > 0:
+        pytest.fail(f"{url} holds keys that no test run of this checkout made: it is not flushed. "
+                    "Set KENPO_TEST_REDIS_DB to an empty Redis database of your own.")
+    if owner is not None and owner.decode() != _OWNER:
+        pytest.fail(f"{url} belongs to the test runs of {owner.decode()}: set KENPO_TEST_REDIS_DB to another database.")
+    client.flushdb()
+    client.set(_OWNER_KEY, _OWNER)
 
 
 @pytest.fixture

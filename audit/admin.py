@@ -56,13 +56,14 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "summary")
     list_filter = ("action", RoleListFilter, ObjectTypeListFilter, ("at", admin.DateFieldListFilter))
     # 記号・番号 are deliberately not searchable here (a search puts its terms in the URL).
-    search_fields = ("summary", "actor__email", "=ip_address", "=object_id", "=household__id", "details__login")
+    search_fields = ("summary", "actor__email", "=ip_address", "=object_id", "=household_id", "details__login")
     date_hierarchy = "at"
     list_select_related = ("actor",)
     paginator = CountedPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-    fields = ("at", "action", "actor", "role", "ip_address", "object_kind", "object_id", "household", "summary", "details")
+    fields = ("at", "action", "actor", "role", "ip_address", "object_kind", "object_id", "household_id", "summary",
+              "details")
     readonly_fields = fields
 
     def get_changelist(self, request, **kwargs):

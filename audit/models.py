@@ -33,14 +33,10 @@ class AuditEntry(models.Model):
     action = models.CharField("操作", max_length=16, choices=Action.choices, db_index=True)
     object_type = models.CharField("対象の種類", max_length=64, blank=True)
     object_id = models.CharField("対象ID", max_length=64, blank=True)
-    household = models.ForeignKey(
-        "eligibility.Household",
-        verbose_name="世帯",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="audit_entries",
-    )
+    # The household whose members see this entry in their access log: a plain id, never a
+    # foreign key — an append-only log never loses its subject, and the log (at the bottom
+    # with core) knows no app above it.
+    household_id = models.BigIntegerField("世帯ID", null=True, blank=True, db_index=True)
     summary = models.CharField("内容", max_length=255, blank=True)
     details = models.JSONField("詳細", default=dict, blank=True)
 
@@ -48,7 +44,7 @@ class AuditEntry(models.Model):
         verbose_name = "閲覧・操作・ログインの記録"
         verbose_name_plural = "閲覧・操作・ログインの記録"
         ordering = ["-at"]
-        indexes = [models.Index(fields=["household", "-at"])]
+        indexes = [models.Index(fields=["household_id", "-at"], name="audit_audit_househo_dfea34_idx")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.summary}"

@@ -2,8 +2,6 @@
 
 from django.db.models import Q, QuerySet
 
-from eligibility.selectors import member_link_for
-
 from .models import AuditEntry
 
 # What a member is shown: staff opening or acting on their records, not their own logins.
@@ -18,13 +16,13 @@ STAFF_ACTIONS = (
 NOT_STAFF_ROLES = ("member", "system")
 
 
-def staff_access_for_member(user) -> QuerySet[AuditEntry]:
-    """Staff accesses to the records this login may see (its household, or only itself).
+def staff_access_for_member(link) -> QuerySet[AuditEntry]:
+    """Staff accesses to the records a member's login (its ``MemberLink``) may see: its
+    household, or only itself.
 
     Like マイナポータル's access record (やりとり履歴): when, which role, what — never
     which staff member.
     """
-    link = member_link_for(user)
     if link is None:
         return AuditEntry.objects.none()
     # Staff accesses, and the member's own downloads of a 資格情報のお知らせ (R10).

@@ -82,7 +82,8 @@ def record(
     details: dict | None = None,
     row_count: int | None = None,
 ) -> AuditEntry:
-    """Write one audit entry. ``obj`` names the object; ``household`` lets members see it;
+    """Write one audit entry. ``obj`` names the object; ``household`` (a household or its id)
+    lets members see it;
     ``row_count``: how many rows a list or export showed (kept in ``details["rows"]``)."""
     if actor is None and request is not None:
         actor = request.user if request.user.is_authenticated else None
@@ -95,7 +96,7 @@ def record(
         ip_address=client_ip(request),
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        household=household,
+        household_id=getattr(household, "pk", household),
         summary=summary[:255],
         details={**(details or {}), **({"rows": row_count} if row_count is not None else {})},
     )

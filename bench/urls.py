@@ -7,7 +7,8 @@ from django.http import HttpResponse
 from django.template import engines
 from django.urls import include, path
 
-from eligibility import proofs, selectors, situation
+from eligibility import selectors
+from member import proofs, situation
 from reminders.selectors import notices_for
 
 _TEMPLATE = engines["django"].from_string(

@@ -14,9 +14,9 @@ from django.utils.html import format_html
 from audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdminMixin
 from audit.services import record
 from eligibility import rules
-from eligibility.admin_filters import STATUS_LABELS  # the staff's words for R5, as on the dashboard
 from eligibility.admin_search import FoldedNameSearchMixin
 from eligibility.selectors import today
+from eligibility.status_labels import STATUS_LABELS
 
 from . import selectors, services
 from .admin_extras import (
@@ -44,7 +44,7 @@ class BasisFilter(admin.SimpleListFilter):
         return [(b.value, b.label) for b in Basis if b != Basis.APPLICATION]
 
     def queryset(self, request, queryset):
-        return selectors.with_basis(queryset, self.value(), today=today()) if self.value() else queryset
+        return selectors.filter_candidates(queryset, "basis", self.value(), today=today()) if self.value() else queryset
 
 
 class NewSinceLastBatchFilter(admin.SimpleListFilter):
@@ -57,7 +57,7 @@ class NewSinceLastBatchFilter(admin.SimpleListFilter):
         return [("since_last_batch", "前回のバッチ以降に対象になった人")]
 
     def queryset(self, request, queryset):
-        return selectors.new_since_last_batch(queryset) if self.value() == "since_last_batch" else queryset
+        return selectors.filter_candidates(queryset, "new", self.value(), today=today()) if self.value() else queryset
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -69,7 +69,7 @@ class StatusFilter(admin.SimpleListFilter):
         return [(s.value, STATUS_LABELS[s.value]) for s in rules.Status]
 
     def queryset(self, request, queryset):
-        return queryset.filter(status=self.value()) if self.value() else queryset
+        return selectors.filter_candidates(queryset, "status", self.value(), today=today()) if self.value() else queryset
 
 
 class AgeBandFilter(admin.SimpleListFilter):
@@ -80,9 +80,7 @@ class AgeBandFilter(admin.SimpleListFilter):
         return [("0-5", "0〜5歳"), ("6-69", "6〜69歳"), ("70-74", "70〜74歳"), ("75-", "75歳以上")]
 
     def queryset(self, request, queryset):
-        if self.value() in dict(self.lookup_choices):
-            return queryset.filter(selectors.age_band_q(self.value(), today=today()))
-        return queryset
+        return selectors.filter_candidates(queryset, "age", self.value(), today=today()) if self.value() else queryset
 
 
 @admin.register(ExOfficioCandidate)
@@ -167,10 +165,9 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
         return [path("issue-all/", self.admin_site.admin_view(self.issue_all_view), name="{}_{}_issue_all".format(*info)), path("export/<str:encoding>/", self.admin_site.admin_view(self.export_all_view), name="{}_{}_export".format(*info)), *super().get_urls()]
 
     def _matching(self, request):
-        """The changelist's queryset for the filters and search in the query string.
-
-        A filter it cannot read raises ``IncorrectLookupParameters``, as on the list."""
-        return self.get_changelist_instance(request).get_queryset(request)
+        """The rows for the filters and search in the query string, by the selector the CSV
+        export reads them with too. A filter it cannot read raises ``UnreadableFilter``."""
+        return selectors.ex_officio_candidates(today=today(), filters=selectors.ex_officio_filters(request.GET))
 
     def _back_to_list(self, request):
         messages.error(request, "絞り込みの条件が読み取れません。一覧から選び直してください。")
@@ -192,9 +189,9 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
         if not (self.has_view_permission(request) and self.has_issue_permission(request)):
             raise PermissionDenied
         try:
-            changelist = self.get_changelist_instance(request)
-            queryset = changelist.get_queryset(request)
-        except IncorrectLookupParameters:
+            queryset = self._matching(request)
+            changelist = self.get_changelist_instance(request)  # its count and its filters' words
+        except (selectors.UnreadableFilter, IncorrectLookupParameters):
             return self._back_to_list(request)
         if request.method == "POST":
             batch = services.batch_start(
@@ -213,7 +210,7 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
             raise PermissionDenied
         try:
             queryset = self._matching(request)
-        except IncorrectLookupParameters:
+        except selectors.UnreadableFilter:
             return self._back_to_list(request)
         return self._csv(request, queryset, encoding)
 

@@ -6,14 +6,14 @@ class CertificatesConfig(AppConfig):
     verbose_name = "資格確認書"
 
     def ready(self):
-        # The member dashboard (eligibility, a lower app) asks this app for each
-        # person's 資格確認書 and R6 basis through a registered provider.
-        from eligibility import proofs
-        from eligibility.demo_data import seeded
+        from audit.tracking import track
+        from eligibility.signals import forget_dashboards
 
-        from . import member_proofs
-        from .demo import add_demo_certificates
+        from .models import EligibilityCertificate, IssueBatch, ReissueRequest
 
-        proofs.register(member_proofs.proofs)
-        # seed_demo's society gets a few certificates, so the ex-officio list shows renewals.
-        seeded.connect(add_demo_certificates, dispatch_uid="certificates.demo")
+        for model in (EligibilityCertificate, ReissueRequest, IssueBatch):
+            track(model)
+
+        # The member's dashboard shows each person's 資格確認書 and open request.
+        forget_dashboards(EligibilityCertificate, by="person")
+        forget_dashboards(ReissueRequest, by="person")

@@ -1,5 +1,5 @@
-"""Demo certificates, added when ``seed_demo`` has written the society (the
-``eligibility.demo_data.seeded`` signal): a few certificates issued almost five years
+"""Demo certificates, added by ``seed_demo`` (the demo app) once it has written the
+society: a few certificates issued almost five years
 ago, so the ex-officio list shows renewals (R6.5) — one of them a 要配慮者's, whose
 card works but who stays on the renewal path."""
 
@@ -25,7 +25,7 @@ def _issue(persons, *, issued_on: date, basis: str) -> list[EligibilityCertifica
     return issued
 
 
-def add_demo_certificates(sender=None, *, today: date, **kwargs) -> None:
+def add_demo_certificates(*, today: date) -> None:
     five_years_ago = rules.add_months(today, -60)
     without_card = (
         Person.objects.filter(Q(card__has_card=False) | Q(card__isnull=True), eligible_until__isnull=True,

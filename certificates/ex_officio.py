@@ -3,22 +3,14 @@ without an application, and from when. Pure: dates and flags in, a basis out.
 
 The rule itself is ``eligibility.rules.ex_officio_basis`` (one place); the set-based
 ex-officio list (``selectors.ex_officio_candidates``) is its SQL mirror, and this is
-the per-person form the member's dashboard words ("what comes next"). Basis names
-follow R6's order and are the values stored on certificates (``models.Basis``).
+the per-person form the member's dashboard words ("what comes next"). The bases are
+``rules.ExOfficioBasis`` (their values are stored on certificates: ``models.Basis``).
 """
 
 from dataclasses import dataclass
 from datetime import date
 
 from eligibility import rules
-
-B = rules.ExOfficioBasis
-CUTOFF = B.CUTOFF.value                                  # 1. enrolled on or before 2024-12-01, no card / not registered
-ENROLMENT_FORM = B.ENROLMENT_FORM.value                  # 2. asked for one on the enrolment form
-LAPSED = B.LAPSING.value                                 # 3. running out: grace from the listing day, or lapsed
-MY_NUMBER_UNREGISTERED = B.MY_NUMBER_UNREGISTERED.value  # 4. 個人番号未登録
-RENEWAL = B.RENEWAL.value                                # 5. holds one that ends within 2 months
-BASES = tuple(b.value for b in B)
 
 RENEWAL_MONTHS = 2  # R6.5 (policy; the setting KENPO_CERTIFICATE_RENEWAL_MONTHS)
 

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import FreeTextField
+from eligibility import rules
 from eligibility.models import Employer, Person
 
 
@@ -22,11 +23,11 @@ class Basis(models.TextChoices):
     """Why a certificate was issued: R6's five ex-officio bases (the values of
     ``rules.ExOfficioBasis``, in R6's order), or an application (R7)."""
 
-    CUTOFF = "cutoff", _("職権①：令和6年12月1日以前の資格取得（カードなし・利用登録なし）")
-    ENROLMENT_FORM = "enrolment_form", _("職権②：加入時に発行希望")
-    LAPSED = "lapsed", _("職権③：マイナ保険証の期限切れ（利用登録の解除の前・後）")
-    NO_MY_NUMBER = "no_my_number", _("職権④：個人番号未登録")
-    RENEWAL = "renewal", _("職権⑤：資格確認書の更新")
+    CUTOFF = rules.ExOfficioBasis.CUTOFF.value, _("職権①：令和6年12月1日以前の資格取得（カードなし・利用登録なし）")
+    ENROLMENT_FORM = rules.ExOfficioBasis.ENROLMENT_FORM.value, _("職権②：加入時に発行希望")
+    LAPSED = rules.ExOfficioBasis.LAPSED.value, _("職権③：マイナ保険証の期限切れ（利用登録の解除の前・後）")
+    NO_MY_NUMBER = rules.ExOfficioBasis.NO_MY_NUMBER.value, _("職権④：個人番号未登録")
+    RENEWAL = rules.ExOfficioBasis.RENEWAL.value, _("職権⑤：資格確認書の更新")
     APPLICATION = "application", _("申請")
 
 

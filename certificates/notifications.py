@@ -11,13 +11,15 @@ from django.utils.translation import gettext as _
 
 from core.email import languages_of, subject
 from core.email_language import render_in
+from eligibility.selectors import verified_email
 
 log = logging.getLogger(__name__)
 
 
 def _send(req, *, template: str, subject_text) -> None:
     user = req.requested_by
-    if user is None or not user.email:
+    address = verified_email(user)  # the one rule: an active login, a verified address
+    if address is None:
         return
     context = {
         "req": req,
@@ -30,7 +32,7 @@ def _send(req, *, template: str, subject_text) -> None:
 
     title, body = render_in(languages_of([user.pk]).get(user.pk), render)
     try:
-        send_mail(title, body, None, [user.email])
+        send_mail(title, body, None, [address])
     except Exception:  # the change itself is saved; the member also sees it on the site
         log.exception("could not send the request e-mail (request %s)", req.pk)
 

@@ -1,6 +1,7 @@
 """Reads of certificates and requests: the ex-officio list (R6), the review queue,
 and what the member dashboard shows. Set-based: one query however many people."""
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 
 from eligibility import rules
 from eligibility.models import Person
-from eligibility.selectors import eligible_on, with_status
+from eligibility.selectors import eligible_on, search_term_matches, search_terms, with_status
 
 from .models import Basis, BatchItem, EligibilityCertificate, IssueBatch, Reason, ReissueRequest
 
@@ -129,19 +130,86 @@ def with_ex_officio_basis(persons: QuerySet[Person], *, today: date) -> QuerySet
     return qs.annotate(basis=Case(*bases, default=Value(""), output_field=CharField()))
 
 
-def ex_officio_candidates(*, today: date) -> QuerySet[Person]:
-    """R6: everyone the society must send a 資格確認書 without application, as of ``today``.
+class UnreadableFilter(ValueError):
+    """A filter of the ex-officio list that cannot be read (staff go back to the list)."""
+
+
+# The ex-officio list's filters, by the names its query string gives them (the admin list
+# writes them: ``?basis=renewal&household__employer__id__exact=3&q=たなか``). The admin
+# list, its "everyone matching" batch and the CSV export all read them here.
+EX_OFFICIO_QUERY = {
+    "basis": "basis",
+    "household__employer__id__exact": "employer",
+    "household__employer__isnull": "no_employer",
+    "status": "status",
+    "age": "age",
+    "new": "new",
+    "q": "search",
+}
+# The list's own parameters (sort order, page, …): not filters.
+_LIST_PARAMETERS = {"o", "p", "all", "e", "_to_field", "_popup", "_facets", "after"}
+AGE_BANDS = ("0-5", "6-69", "70-74", "75-")
+
+
+def ex_officio_filters(query: Mapping[str, str]) -> dict[str, str]:
+    """The filters of a query string of the list (a ``QueryDict``); ``UnreadableFilter``
+    for a parameter the list does not have."""
+    filters = {}
+    for key in query:
+        if key in _LIST_PARAMETERS:
+            continue
+        if key not in EX_OFFICIO_QUERY:
+            raise UnreadableFilter(key)
+        if query[key] != "":
+            filters[EX_OFFICIO_QUERY[key]] = query[key]
+    return filters
+
+
+def ex_officio_candidates(*, today: date, filters: Mapping[str, str] | None = None) -> QuerySet[Person]:
+    """R6: everyone the society must send a 資格確認書 without application, as of ``today``,
+    narrowed by the list's ``filters`` (``ex_officio_filters``: basis, employer,
+    no_employer, status, age, search).
 
     Eligible today (R11: nobody aged 75+, nobody past 任意継続's end), each row
     annotated with ``status`` (R5) and ``basis`` (the first of R6's five that
     applies, in R6's order) — see ``with_ex_officio_basis``.
     """
     eligible = Person.objects.filter(eligible_on(today))
-    return (
+    candidates = (
         with_ex_officio_basis(eligible, today=today)
         .exclude(basis="")
         .select_related("household__employer", "household__society")
     )
+    for name, value in (filters or {}).items():
+        candidates = filter_candidates(candidates, name, value, today=today)
+    return candidates
+
+
+def filter_candidates(candidates: QuerySet[Person], name: str, value: str, *, today: date) -> QuerySet[Person]:
+    """One filter of the ex-officio list (the admin list's filters call this too)."""
+    if name == "basis":
+        return with_basis(candidates, value, today=today)
+    if name == "status":
+        return candidates.filter(status=value)
+    if name == "age":
+        return candidates.filter(age_band_q(value, today=today)) if value in AGE_BANDS else candidates
+    if name == "employer":
+        if not value.isdigit():
+            raise UnreadableFilter(name)
+        return candidates.filter(household__employer_id=int(value))
+    if name == "no_employer":
+        if value not in ("True", "False", "1", "0"):
+            raise UnreadableFilter(name)
+        return candidates.filter(household__employer__isnull=value in ("True", "1"))
+    if name == "new":  # the month's proposal: new on the list since the last batch
+        if value != "since_last_batch":
+            raise UnreadableFilter(name)
+        return new_since_last_batch(candidates)
+    if name == "search":
+        for term in search_terms(value):
+            candidates = candidates.filter(search_term_matches("search_text", term))
+        return candidates
+    raise UnreadableFilter(name)
 
 
 def with_basis(candidates: QuerySet[Person], basis: str, *, today: date) -> QuerySet[Person]:

@@ -13,19 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from .rules import Status, add_months
 from .selectors import eligible_on, today, with_status
+from .status_labels import STATUS_LABELS
 
 # R5 statuses with a usable マイナ保険証: during grace it still confirms eligibility.
 HOLDER_STATUSES = (Status.ACTIVE, Status.RENEW_NOW, Status.GRACE)
 HOLDERS = "holder"
-# R5 statuses in the staff's words (the member pages word them for members: situation.py).
-STATUS_LABELS = {
-    Status.NO_CARD: _("マイナンバーカードなし"),
-    Status.NOT_REGISTERED: _("保険証利用登録なし"),
-    Status.ACTIVE: _("利用中"),
-    Status.RENEW_NOW: _("更新の時期"),
-    Status.GRACE: _("期限切れ（猶予期間中）"),
-    Status.LAPSED: _("利用登録の解除"),
-}
 
 
 class EligibleListFilter(admin.SimpleListFilter):

@@ -16,10 +16,8 @@ that day.
 
 from django.contrib.admin.utils import lookup_spawns_duplicates
 from django.db.models import Q
-from django.utils.text import smart_split, unescape_string_literal
 
-from core.kana import fold_for_search
-from core.wareki import parse_date
+from .selectors import search_term_matches, search_terms
 
 
 class FoldedNameSearchMixin:
@@ -29,18 +27,12 @@ class FoldedNameSearchMixin:
     name_search_field = "search_text"
 
     def get_search_results(self, request, queryset, search_term):
-        terms = [unescape_string_literal(t) if t[:1] in ('"', "'") else t for t in smart_split(search_term or "")]
+        terms = search_terms(search_term)
         if not terms:
             return queryset, False
         others = [f for f in self.get_search_fields(request) if f != self.name_search_field]
-        birth_date = self.name_search_field.removesuffix("search_text") + "birth_date"
         for term in terms:
-            born = parse_date(term)
-            if born is not None:
-                queryset = queryset.filter(**{birth_date: born})
-                continue
-            folded = fold_for_search(term)
-            match = Q(**{f"{self.name_search_field}__contains": folded}) if folded else Q(pk__in=[])
+            match = search_term_matches(self.name_search_field, term)
             for field in others:
                 match |= Q(**{f"{field}__icontains": term})
             queryset = queryset.filter(match)

@@ -7,8 +7,23 @@ class EligibilityConfig(AppConfig):
     verbose_name = "資格・世帯"
 
     def ready(self) -> None:
-        from . import contact, signals
+        from audit.tracking import track
 
+        from . import contact, signals
+        from .models import (
+            ActivationCode,
+            CardFacts,
+            Employer,
+            Household,
+            MemberLink,
+            Person,
+            Society,
+        )
+
+        for model in (Society, Employer, Household, Person, MemberLink):
+            track(model)
+        track(CardFacts, exclude_fields=["updated_at"])
+        track(ActivationCode, exclude_fields=["code_hash"])
         signals.connect()
         contact.connect()
         post_migrate.connect(_site_from_settings, sender=self)

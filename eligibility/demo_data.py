@@ -11,13 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.dispatch import Signal
-
 from . import rules
-
-# Sent by ``seed_demo`` once the society is written (``today=``): apps above eligibility
-# add their own demo rows (certificates issue a few, so every R6 basis shows).
-seeded = Signal()
 
 FAMILY_NAMES = [
     ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"), ("伊藤", "イトウ"),
@@ -121,7 +115,7 @@ def _under_75(rng: random.Random, birth: date, today: date) -> date:
 def generate(*, persons: int, today: date, seed: int = 20251202) -> Iterator[DemoHousehold]:
     """Households until ``persons`` persons have been produced: everyone under 75 on
     ``today`` (R11), nobody eligible before their birth, and every R6 basis present
-    (with the certificates ``seeded``'s receivers add for the renewals)."""
+    (with the certificates ``seed_demo`` adds for the renewals: ``certificates.demo``)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     made = 0
     index = 0

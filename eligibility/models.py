@@ -20,13 +20,13 @@ from core.kana import fold_all
 from . import rules
 
 insurer_number_validator = RegexValidator(
-    r"^06\d{6}$", _("保険者番号は「06」で始まる8桁の数字です。 / The insurer number is 8 digits starting 06.")
+    r"^06\d{6}$", _("保険者番号は「06」で始まる8桁の数字です。")
 )
 symbol_number_validator = RegexValidator(
-    r"^\d{1,8}$", _("記号・番号は8桁までの数字です。 / Symbol and number are up to 8 digits.")
+    r"^\d{1,8}$", _("記号・番号は8桁までの数字です。")
 )
 branch_number_validator = RegexValidator(
-    r"^\d{2}$", _("枝番は2桁の数字です。 / The branch number is exactly 2 digits.")
+    r"^\d{2}$", _("枝番は2桁の数字です。")
 )
 
 

@@ -205,12 +205,13 @@ def ex_officio_grace_listing_from(expiry: date, *, months_after: int = 2) -> dat
 
 
 class ExOfficioBasis(StrEnum):
-    """R6: why a person is on the ex-officio list (職権交付の対象者), in R6's order."""
+    """R6: why a person is on the ex-officio list (職権交付の対象者), in R6's order: the one
+    spelling of the bases (``certificates.models.Basis`` stores these values, with words)."""
 
     CUTOFF = "cutoff"  # 1. eligible on or before 2024-12-01, no card or not registered
     ENROLMENT_FORM = "enrolment_form"  # 2. enrolled later, the form asked for one
-    LAPSING = "lapsed"  # 3. the マイナ保険証 is running out (grace from the listing day) or lapsed
-    MY_NUMBER_UNREGISTERED = "no_my_number"  # 4. 個人番号未登録
+    LAPSED = "lapsed"  # 3. the マイナ保険証 is running out (grace from the listing day) or lapsed
+    NO_MY_NUMBER = "no_my_number"  # 4. 個人番号未登録
     RENEWAL = "renewal"  # 5. the 資格確認書 itself ends soon (or ended) and is renewed
 
 
@@ -270,9 +271,9 @@ def ex_officio_basis(
         if eligible_from > EX_OFFICIO_CUTOFF and certificate_wanted and no_usable_card:
             return ExOfficioBasis.ENROLMENT_FORM
         if lapsing_listed and lapsing:
-            return ExOfficioBasis.LAPSING
+            return ExOfficioBasis.LAPSED
         if not my_number_registered:
-            return ExOfficioBasis.MY_NUMBER_UNREGISTERED
+            return ExOfficioBasis.NO_MY_NUMBER
     renewal_due = (
         certificate_valid_until is not None
         and certificate_valid_until <= ex_officio_renewal_horizon(today, months=renewal_months)

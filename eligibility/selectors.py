@@ -4,11 +4,18 @@ A member sees only their own household (or only themself, for a dependent's own
 login); anything else is a 404, never a 403 that would confirm it exists.
 """
 
+from dataclasses import dataclass
 from datetime import date
 
+from allauth.account.models import EmailAddress
 from django.db.models import Case, CharField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils import timezone
+from django.utils.text import smart_split, unescape_string_literal
+
+from core.email import languages_of
+from core.kana import fold_for_search
+from core.wareki import parse_date
 
 from . import rules
 from .models import Household, MemberLink, Person
@@ -127,3 +134,81 @@ def split_dashboard_rows(rows: list[Person], user) -> tuple[MemberLink | None, l
         return None, []
     link = MemberLink(pk=own.link_id, user=user, person=own)
     return link, (rows if link.sees_household else [own])
+
+
+def search_terms(search_term: str) -> list[str]:
+    """The terms of a search box's text, as Django's admin splits them ("quoted" terms kept whole)."""
+    return [unescape_string_literal(t) if t[:1] in ('"', "'") else t for t in smart_split(search_term or "")]
+
+
+def name_matches(field: str, term: str) -> Q:
+    """A person whose stored ``search_text`` (at ``field``: "search_text", "person__search_text")
+    contains ``term`` folded (hiragana or katakana, half- or full-width, 髙/高 …: core.kana)."""
+    folded = fold_for_search(term)
+    return Q(**{f"{field}__contains": folded}) if folded else Q(pk__in=[])
+
+
+def search_term_matches(field: str, term: str) -> Q:
+    """A person matching one term of a search box: born that day when the term reads as a
+    date (``core.wareki.parse_date``: 1985-04-12, 19850412, 昭和60年4月12日, S60.4.12), else
+    whose name contains it (``name_matches``). ``field`` is the path of ``search_text``."""
+    born = parse_date(term)
+    if born is not None:
+        return Q(**{field.removesuffix("search_text") + "birth_date": born})
+    return name_matches(field, term)
+
+
+@dataclass(frozen=True)
+class Login:
+    user_id: int
+    email: str
+    person_id: int
+    sees_household: bool
+    # The language this login last used the portal in; None: never seen (ja, then en).
+    language: str | None = None
+
+
+def household_logins(household_ids) -> dict[int, list[Login]]:
+    """The logins e-mailed about these households: linked, active, with a verified primary
+    address — the one rule of who gets an e-mail about a person (``logins_seeing``).
+
+    Three queries for any number of households. An insured person's login sees the
+    household; a dependent's own login only themself (eligibility.models.MemberLink).
+    """
+    links = list(
+        MemberLink.objects.filter(person__household_id__in=list(household_ids), user__is_active=True)
+        .values_list("user_id", "person_id", "person__household_id", "person__relationship")
+        .order_by("user_id")
+    )
+    emails = dict(
+        EmailAddress.objects.filter(user_id__in=[link[0] for link in links], verified=True, primary=True)
+        .values_list("user_id", "email")
+    )
+    languages = languages_of(emails)
+    result: dict[int, list[Login]] = {}
+    for user_id, person_id, household_id, relationship in links:
+        if user_id in emails:
+            result.setdefault(household_id, []).append(
+                Login(user_id=user_id, email=emails[user_id], person_id=person_id,
+                      sees_household=relationship == Person.Relationship.SELF, language=languages.get(user_id))
+            )
+    return result
+
+
+def verified_email(user) -> str | None:
+    """Where an e-mail to this one login goes (a request's outcome): as ``household_logins``,
+    its verified primary address when the login is active, else None."""
+    if user is None or not user.is_active:
+        return None
+    return EmailAddress.objects.filter(user=user, verified=True, primary=True).values_list("email", flat=True).first()
+
+
+def logins_seeing(persons) -> dict[int, list[Login]]:
+    """For each person (by pk): the logins e-mailed about them — their own, and the insured
+    person's (who sees the household) — active, with a verified primary address."""
+    persons = list(persons)
+    by_household = household_logins({p.household_id for p in persons})
+    return {
+        p.pk: [login for login in by_household.get(p.household_id, []) if login.sees_household or login.person_id == p.pk]
+        for p in persons
+    }

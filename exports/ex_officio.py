@@ -1,16 +1,17 @@
 """The ex-officio list (職権交付の対象者一覧) as a CSV export job.
 
-The job finds its rows again from the list's own filters: the admin changelist's
-queryset for the query string staff had on screen (or the rows they selected), as of
-the day the job runs. The certificates admin only links here (a lower app never
-imports ``exports``).
+The job finds its rows again from the list's own filters: the query string staff had
+on screen (or the rows they selected), read by the selector the admin list uses
+(``certificates.selectors.ex_officio_candidates``), as of the day the job runs. The
+certificates admin only links here (a lower app never imports ``exports``).
 """
 
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.http import HttpRequest, QueryDict
+from django.http import QueryDict
 
-from certificates.models import Basis, ExOfficioCandidate
-from eligibility.admin_filters import STATUS_LABELS
+from certificates import selectors
+from certificates.models import Basis
+from eligibility.selectors import today
+from eligibility.status_labels import STATUS_LABELS
 
 from .registry import Exporter, register
 
@@ -19,14 +20,8 @@ CSV_HEADER = ["記号", "番号", "枝番", "氏名", "氏名（カナ）", "生
 
 
 def _queryset(*, params: dict, user):
-    from django.contrib import admin
-
-    model_admin = admin.site._registry[ExOfficioCandidate]
-    request = HttpRequest()
-    request.method = "GET"
-    request.GET = QueryDict(params.get("query", ""))
-    request.user = user
-    queryset = model_admin._matching(request)
+    filters = selectors.ex_officio_filters(QueryDict(params.get("query", "")))
+    queryset = selectors.ex_officio_candidates(today=today(), filters=filters)
     if params.get("ids") is not None:
         queryset = queryset.filter(pk__in=params["ids"])
     return queryset
@@ -40,7 +35,7 @@ def readable(*, params: dict, user) -> bool:
     """False when the list's filter cannot be read (staff go back to the list, as there)."""
     try:
         _queryset(params=params, user=user)
-    except IncorrectLookupParameters:
+    except selectors.UnreadableFilter:
         return False
     return True
 

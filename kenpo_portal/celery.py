@@ -10,6 +10,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init, before_task_publish
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kenpo_portal.settings")
 
@@ -33,6 +34,11 @@ app.conf.beat_schedule = {
         # under a minute old, so no page waits for it (staff.dashboard).
         "task": "staff.tasks.refresh_dashboard",
         "schedule": 55.0,
+    },
+    "sessions-clear-expired": {
+        # Housekeeping: expired sessions leave the database (Django's clearsessions).
+        "task": "kenpo_portal.clear_sessions",
+        "schedule": crontab(hour=4, minute=0),
     },
     "certificates-void-ended-eligibility": {
         # A 資格確認書 is void once eligibility ends (R8).
@@ -75,6 +81,54 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/10"),
     },
 }
+
+
+# The heartbeat (/healthz, kenpo_portal/health.py): beat sends one to every queue each
+# minute and notes when; the worker that takes it notes when it answered. It expires
+# unanswered, so a queue without a worker does not pile them up.
+WORKER_QUEUES = ("default", "pdf", "imports")  # one worker service per queue (docker-compose.yml)
+for _queue in WORKER_QUEUES:
+    app.conf.beat_schedule[f"health-heartbeat-{_queue}"] = {
+        "task": "kenpo_portal.heartbeat",
+        "schedule": 60.0,
+        "args": (_queue,),
+        "options": {"queue": _queue, "expires": 120},
+    }
+
+
+@app.task(name="kenpo_portal.clear_sessions")
+def clear_sessions() -> None:
+    from django.core.management import call_command
+
+    call_command("clearsessions")
+
+
+@app.task(name="kenpo_portal.heartbeat", ignore_result=True, acks_late=False)
+def heartbeat(queue: str) -> None:
+    from .health import note_heartbeat
+
+    note_heartbeat(f"worker:{queue}")
+
+
+def send_heartbeats() -> None:
+    """What beat does each minute, also at its start (so /healthz is green within seconds)."""
+    for entry in app.conf.beat_schedule.values():
+        if entry["task"] == "kenpo_portal.heartbeat":
+            app.send_task(entry["task"], args=entry["args"], **entry["options"])
+
+
+@beat_init.connect
+def _heartbeat_at_start(**_kwargs) -> None:
+    send_heartbeats()
+
+
+@before_task_publish.connect
+def _beat_sent_a_heartbeat(sender: str | None = None, **_kwargs) -> None:
+    # Runs wherever a task is sent; only beat sends the heartbeat.
+    if sender == "kenpo_portal.heartbeat":
+        from .health import note_heartbeat
+
+        note_heartbeat("beat")
 
 
 @app.task(name="kenpo_portal.ping")

@@ -10,9 +10,11 @@ README.md ("Configuration").
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # the embedded SQLite database and generated files
@@ -57,8 +59,9 @@ INSTALLED_APPS = [
     "staff",
     "imports",
     "exports",
-    # The doors (surfaces) over the domain apps above: pages, URLs, page templates.
+    # Over the domain apps: the member's door (staff's is `staff`, above) and the demo society.
     "member",
+    "demo",  # seed_demo: the demo society, written by calling each domain app
 ]
 SITE_ID = 1
 
@@ -136,7 +139,8 @@ if REDIS_URL:
 
 # --- Celery -----------------------------------------------------------------------
 # With no REDIS_URL tasks run eagerly in-process (the embedded default).
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# (memory://localhost/: with no host named, kombu warns "No hostname was supplied" in bin/demo.)
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
@@ -163,12 +167,15 @@ CELERY_TASK_ROUTES = {
     "exports.tasks.*": {"queue": "imports"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# /healthz fails a worker's queue (or beat) whose heartbeat is older than this (kenpo_portal/health.py).
+KENPO_HEARTBEAT_STALE_SECONDS = env.int("KENPO_HEARTBEAT_STALE_SECONDS", default=600)
 
 # --- E-mail -----------------------------------------------------------------------
 # EMAIL_URL=smtp://user:pass@host:587 (or smtp+tls://, smtps://); console otherwise.
 if env.str("EMAIL_URL", default=""):
     # Named one by one: every setting visible to readers and linters.
     _email = env.email_url("EMAIL_URL")
+    _email_url = urlsplit(env.str("EMAIL_URL"))
     EMAIL_BACKEND = _email["EMAIL_BACKEND"]
     EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
     EMAIL_PORT = _email.get("EMAIL_PORT") or 25
@@ -176,7 +183,9 @@ if env.str("EMAIL_URL", default=""):
     EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
     EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
     EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
-    EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or None
+    # filemail:///app/var/mail is the folder /app/var/mail, as a file:// URL says (the
+    # parser would make it app/var/mail, relative to wherever the process started).
+    EMAIL_FILE_PATH = (_email_url.path or None) if _email_url.scheme == "filemail" else None
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
@@ -259,6 +268,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# The bundled IPAex fonts (14 MB) are for WeasyPrint, read from static/fonts, never sent to
+# browsers: compressing them (gzip and brotli) took collectstatic minutes on every build.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "ttf", "otf"]
+# Files served at the site's root by whitenoise (/favicon.ico), in every mode.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 # Generated PDFs (資格確認書 and print files). Never served publicly: downloads go
 # through a view that checks the role and writes the audit log.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
@@ -288,7 +302,7 @@ if PRODUCTION:
         # Only behind a declared TLS proxy: anyone else could claim HTTPS with a header.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # The container's own health check talks plain HTTP on loopback.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/web)?$"]
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

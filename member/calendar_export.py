@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
 from eligibility.models import CardFacts, Person
-from eligibility.situation import expiring_thing
+
+from .situation import expiring_thing
 
 PRODID = "-//Kenpo Portal//Eligibility dates//JA"
 

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from core.wareki import format_member_date
 from eligibility.rules import Status
-from eligibility.situation import Situation
+
+from .situation import Situation
 
 TEMPLATE = "member/_person_card.html"
 _HERE = Path(__file__).parent

@@ -6,15 +6,15 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.email import languages_of, subject
+from core.email import subject
 from core.email_language import render_in
-from eligibility.models import MemberLink, Person
+from eligibility.models import Person
+from eligibility.selectors import Login, logins_seeing
 
 from .items import digest, notice_items
 from .models import NoticeRecord
@@ -27,12 +27,9 @@ log = logging.getLogger(__name__)
 JOINED_RECENTLY_DAYS = 60
 
 
-def recipients(person: Person) -> list:
-    """The logins that see ``person``: its own, and the insured person's (the household)."""
-    links = MemberLink.objects.filter(
-        Q(person=person) | Q(person__household_id=person.household_id, person__relationship=Person.Relationship.SELF)
-    ).select_related("user")
-    return [link.user for link in links if link.user.email]
+def recipients(person: Person) -> list[Login]:
+    """The logins e-mailed about ``person`` (``eligibility.selectors.logins_seeing``)."""
+    return logins_seeing([person])[person.pk]
 
 
 def announce(*, person_ids, today: date) -> int:
@@ -59,19 +56,18 @@ def announce(*, person_ids, today: date) -> int:
 
 
 def _email(person: Person) -> int:
-    users = recipients(person)
-    languages = languages_of([u.pk for u in users])
+    logins = recipients(person)
     url = settings.SITE_URL.rstrip("/") + reverse("notices:index")
     sent = 0
-    for user in users:
+    for login in logins:
         def render():
             return (subject(_("資格情報のお知らせ（%(name)sさん）をダウンロードできます") % {"name": person.given_name}),
                     render_to_string("notices/email/available.txt",
                                      {"person": person, "url": url, "society": person.household.society}))
 
-        title, body = render_in(languages.get(user.pk), render)
+        title, body = render_in(login.language, render)
         try:
-            send_mail(title, body, None, [user.email])
+            send_mail(title, body, None, [login.email])
             sent += 1
         except Exception:  # the お知らせ is on the site all the same
             log.exception("could not send the notice e-mail (person %s)", person.pk)

@@ -1,78 +1,34 @@
 """Reads of the reminders app: who gets the e-mail, what the dashboard shows, staff counts."""
 
-from dataclasses import dataclass
 from datetime import date
 
-from allauth.account.models import EmailAddress
-from django.apps import apps
 from django.db.models import Count, QuerySet
 
-from core.email import languages_of
-from eligibility.models import MemberLink, Person
-from eligibility.selectors import persons_for_link, persons_for_member
+from certificates.models import EligibilityCertificate
+from eligibility.models import MemberLink
+from eligibility.selectors import Login, household_logins, persons_for_link, persons_for_member
 
 from .models import Reminder
 
 
-@dataclass(frozen=True)
-class Login:
-    user_id: int
-    email: str
-    person_id: int
-    sees_household: bool
-    # The language this login last used the portal in; None: never seen (ja, then en).
-    language: str | None = None
-
-
 def recipients_for(*, household_ids: list[int]) -> dict[int, list[Login]]:
-    """The linked, active logins of these households with a verified primary address.
-
-    Three queries for any number of households. An insured person's login sees the
-    household; a dependent's own login only themself (eligibility.models.MemberLink).
-    """
-    links = list(
-        MemberLink.objects.filter(person__household_id__in=household_ids, user__is_active=True)
-        .values_list("user_id", "person_id", "person__household_id", "person__relationship")
-        .order_by("user_id")
-    )
-    emails = dict(
-        EmailAddress.objects.filter(user_id__in=[link[0] for link in links], verified=True, primary=True)
-        .values_list("user_id", "email")
-    )
-    languages = languages_of(emails)
-    result: dict[int, list[Login]] = {}
-    for user_id, person_id, household_id, relationship in links:
-        if user_id in emails:
-            result.setdefault(household_id, []).append(
-                Login(user_id=user_id, email=emails[user_id], person_id=person_id,
-                      sees_household=relationship == Person.Relationship.SELF, language=languages.get(user_id))
-            )
-    return result
+    """The logins e-mailed about these households (``eligibility.selectors.household_logins``)."""
+    return household_logins(household_ids)
 
 
-CERTIFICATE_MODEL = ("certificates", "EligibilityCertificate")
-
-
-def certificate_model():
-    """資格確認書, when the certificates app is installed (reminders work without it).
-
-    Decided by INSTALLED_APPS alone, never by catching a failed lookup: when the app
-    is installed, a missing or renamed model raises LookupError here (loudly), instead
-    of silently switching the 資格確認書 reminders off. No import of the higher app.
-    """
-    if not apps.is_installed(CERTIFICATE_MODEL[0]):
-        return None
-    return apps.get_model(*CERTIFICATE_MODEL)
+def certificate_model() -> type[EligibilityCertificate]:
+    """資格確認書 (kept for ``services``; new code imports ``EligibilityCertificate``)."""
+    return EligibilityCertificate
 
 
 def valid_certificates(rows: list[Reminder]) -> set[tuple[int, date]]:
     """(person, valid-until) of the non-void 資格確認書 behind these rows (one query)."""
-    certificate = certificate_model()
     persons = [r.person_id for r in rows if r.subject == Reminder.Subject.CERTIFICATE]
-    if certificate is None or not persons:
+    if not persons:
         return set()
     return set(
-        certificate.objects.filter(person_id__in=persons).exclude(status="void").values_list("person_id", "valid_until")
+        EligibilityCertificate.objects.filter(person_id__in=persons).exclude(status=EligibilityCertificate.Status.VOID)
+        .values_list("person_id", "valid_until")
     )
 
 

@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from certificates.models import Basis
 from certificates.selectors import EX_OFFICIO_BASES
-from eligibility.admin_filters import HOLDER_STATUSES, HOLDERS, STATUS_LABELS
+from eligibility.admin_filters import HOLDER_STATUSES, HOLDERS
 from eligibility.rules import Status
+from eligibility.status_labels import STATUS_LABELS
 
 from .chart import MonthExpiries
 from .dashboard import Summary

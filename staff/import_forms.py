@@ -16,8 +16,8 @@ class UploadForm(forms.Form):
         limit = settings.KENPO_IMPORT_MAX_UPLOAD_MB
         if upload.size > limit * 1024 * 1024:
             raise forms.ValidationError(
-                _("ファイルが大きすぎます（%(n)sMBまで）。 / The file is too large (%(n)s MB at most).") % {"n": limit}
+                _("ファイルが大きすぎます（%(n)sMBまで）。") % {"n": limit}
             )
         if not upload.name.lower().endswith((".csv", ".txt")):
-            raise forms.ValidationError(_("CSVファイル（.csv）を選んでください。 / Choose a CSV file (.csv)."))
+            raise forms.ValidationError(_("CSVファイル（.csv）を選んでください。"))
         return upload

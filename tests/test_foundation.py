@@ -116,8 +116,9 @@ def test_home_page_switches_to_english(client):
 
 
 @pytest.mark.django_db
-def test_healthz_answers_200_when_database_and_broker_answer(client, celery_broker):
-    response = client.get("/healthz")
+def test_healthz_web_answers_200_when_database_and_broker_answer(client, celery_broker):
+    # The full /healthz also wants beat's and the workers' heartbeats: tests/test_health.py.
+    response = client.get("/healthz/web")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "failed": {}}
 
@@ -129,7 +130,7 @@ def test_healthz_answers_503_naming_the_broker_when_it_is_unreachable(client, se
     celery_app.conf.task_always_eager = False
     reset_broker_connections(celery_app)
     try:
-        response = client.get("/healthz")
+        response = client.get("/healthz/web")
     finally:
         celery_app.conf.broker_url, celery_app.conf.task_always_eager = old
         reset_broker_connections(celery_app)
@@ -191,6 +192,7 @@ def test_the_beat_schedule_is_declared_once_in_code():
         "certificates.tasks.make_daily_print_files", "certificates.tasks.propose_monthly_run",
         "notices.tasks.announce_changed",
         "imports.tasks.expire_runs", "imports.tasks.resume_stalled", "exports.tasks.delete_old_files",
+        "kenpo_portal.clear_sessions", "kenpo_portal.heartbeat",
     }
     assert all(entry["task"] in celery_app.tasks for entry in schedule.values())
     # …and kenpo_portal/celery.py is the only place that declares one: no second
@@ -214,3 +216,50 @@ def test_only_the_test_run_hashes_passwords_fast(monkeypatch, settings):
     from django.conf import global_settings
 
     assert global_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+
+
+@pytest.mark.django_db
+def test_the_nightly_housekeeping_clears_expired_sessions_only():
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from kenpo_portal.celery import clear_sessions
+
+    now = timezone.now()
+    Session.objects.create(session_key="old", session_data="", expire_date=now - timedelta(minutes=1))
+    Session.objects.create(session_key="live", session_data="", expire_date=now + timedelta(hours=1))
+    clear_sessions()
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
+
+
+def test_the_tests_never_flush_a_redis_database_they_did_not_make(celery_broker):
+    import redis
+
+    from conftest import _OWNER_KEY, _flush_our_own
+
+    client = redis.Redis.from_url(celery_broker)
+    client.delete(_OWNER_KEY)
+    client.set("someone-elses", "data")
+    with pytest.raises(pytest.fail.Exception, match="holds keys that no test run of this checkout made"):
+        _flush_our_own(client, celery_broker)
+    client.set(_OWNER_KEY, "/another/checkout")
+    with pytest.raises(pytest.fail.Exception, match="belongs to the test runs of /another/checkout"):
+        _flush_our_own(client, celery_broker)
+    assert client.get("someone-elses") == b"data"
+    client.delete(_OWNER_KEY)
+    client.delete("someone-elses")
+
+
+def test_the_favicon_is_served_at_the_root(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
+def test_a_filemail_url_names_an_absolute_folder(monkeypatch):
+    # .env.example writes e-mail to files until SMTP is set: /app/var/mail, the volume.
+    settings = _settings_for(monkeypatch, EMAIL_URL="filemail:///app/var/mail")
+    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert settings["EMAIL_FILE_PATH"] == "/app/var/mail"

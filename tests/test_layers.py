@@ -1,10 +1,7 @@
 """Layers point one way (README, "Layers"): an app imports only apps of a lower layer
-(or of its own), never one above it, and no two apps import each other.
-
-The audit app is two units: the audit *log* (its model, the one audit write
-``audit.services.record``, the middleware, the login signals and the admin mixin that
-records staff reads) is written by every app, so it sits at the bottom with ``core``;
-the audit *pages* (the member's access log, the admin of the log) sit at the top.
+(or of its own), never one above it, and no two apps import each other. The domain apps
+hold models, rules, selectors, services and tasks; every page is in a surface app
+(``member``, ``staff``) above them.
 
 The imports are read from the source (``import x``/``from x import y``, at any depth, in
 functions too), so an import hidden in a function to dodge a cycle still counts. Tests
@@ -18,19 +15,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-LAYERS = {
-    "core": 0,
+DOMAIN = {
+    "core": 0, "audit": 0,
     "eligibility": 1,
     "certificates": 2, "reminders": 2, "imports": 2, "notices": 2,
-    "audit": 3, "exports": 3,
-    "member": 4, "staff": 4,  # the surfaces: every page, over the domain apps
+    "exports": 3,
 }
-
-
-AUDIT_LOG = "audit (the log)"
-AUDIT_LOG_MODULES = ("audit.models", "audit.services", "audit.middleware", "audit.signals", "audit.apps",
-                     "audit.admin_mixins", "audit.migrations")
-LAYERS[AUDIT_LOG] = 0
+SURFACES = {"member", "staff"}  # the doors: every page, URL and page template
+TOP = 4
+LAYERS = {**DOMAIN, **{app: TOP for app in SURFACES}, "demo": TOP}  # demo: seed_demo, over every app
+# In a domain app, the admin of its own models may stay beside them (admin.py, admin_*.py and
+# the admin's templates); nothing else of a page.
+ADMIN_MODULE = ("admin.py", "admin_")
+# Besides admin templates, a domain app renders documents, not pages: e-mails and PDFs.
+DOCUMENT_TEMPLATES = {"admin", "email", "pdf"}
+PAGE_TOOLS = {"django.shortcuts": {"render", "redirect", "render_to_response"},
+              "django.views.decorators.http": None, "django.contrib.auth.decorators": None}
 
 
 def _is_test(path: Path) -> bool:
@@ -42,49 +42,34 @@ def _module_of(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _is_module(name: str) -> bool:
-    path = ROOT.joinpath(*name.split("."))
-    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
-
-
-def unit_of(module: str) -> str | None:
-    """The layered unit a module belongs to: its app, or the audit log."""
-    if module == "audit" or module.startswith(tuple(m for m in AUDIT_LOG_MODULES) + tuple(f"{m}." for m in AUDIT_LOG_MODULES)):
-        return AUDIT_LOG if module != "audit" else "audit"
-    app = module.split(".")[0]
-    return app if app in LAYERS else None
+def _source_files(app: str):
+    for path in sorted((ROOT / app).rglob("*.py")):
+        if not _is_test(path.relative_to(ROOT)):
+            yield path, ast.parse(path.read_text(encoding="utf-8"), str(path))
 
 
 def app_imports() -> dict[tuple[str, str], list[str]]:
-    """(importing unit, imported unit) → where (``path:line``), for every import between units."""
+    """(importing app, imported app) → where (``path:line``), for every import between apps."""
     found: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for app in (a for a in LAYERS if a != AUDIT_LOG):
-        for path in sorted((ROOT / app).rglob("*.py")):
-            relative = path.relative_to(ROOT)
-            if _is_test(relative):
-                continue
-            importer = unit_of(_module_of(path))
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for app in LAYERS:
+        for path, tree in _source_files(app):
+            for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
                     modules = [alias.name for alias in node.names]
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    # ``from audit import services`` imports the module audit.services.
-                    modules = [f"{node.module}.{a.name}" if _is_module(f"{node.module}.{a.name}") else node.module
-                               for a in node.names]
+                    modules = [node.module]
                 else:
                     continue
                 for module in modules:
-                    other = unit_of(module)
-                    where = f"{relative}:{node.lineno}"
-                    if other is not None and importer is not None and other != importer \
-                            and where not in found[(importer, other)]:
-                        found[(importer, other)].append(where)
+                    other = module.split(".")[0]
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    if other in LAYERS and other != app and where not in found[(app, other)]:
+                        found[(app, other)].append(where)
     return found
 
 
 def test_the_layers_name_every_app_of_the_project():
     apps = {p.parent.name for p in ROOT.glob("*/apps.py")} - {"kenpo_portal"}
-    assert all(_is_module(m) for m in AUDIT_LOG_MODULES)
     assert apps <= set(LAYERS), f"put these apps in a layer (LAYERS and the README): {sorted(apps - set(LAYERS))}"
 
 
@@ -94,7 +79,7 @@ def test_no_app_imports_an_app_above_it():
         for (app, other), where in sorted(app_imports().items())
         if LAYERS[other] > LAYERS[app]
     ]
-    assert not upward, "a lower app imports a higher one (offer a signal or a hook instead):\n" + "\n".join(upward)
+    assert not upward, "a lower app imports a higher one (move the page up, or call down):\n" + "\n".join(upward)
 
 
 def test_no_two_apps_import_each_other():
@@ -105,3 +90,56 @@ def test_no_two_apps_import_each_other():
         if a < b and (b, a) in edges
     ]
     assert not cycles, "apps that import each other:\n" + "\n".join(cycles)
+
+
+def test_no_surface_imports_another():
+    """A door is built on the domain, never on another door (``member`` and ``staff`` apart)."""
+    crossing = [f"{a} imports {b} at {', '.join(w)}" for (a, b), w in sorted(app_imports().items())
+                if a in SURFACES and b in SURFACES]
+    assert not crossing, "\n".join(crossing)
+
+
+def test_no_domain_app_has_pages_urls_or_page_templates():
+    found = []
+    for app in DOMAIN:
+        folder = ROOT / app
+        found += [f"{p.relative_to(ROOT)}: URLs" for p in folder.rglob("urls.py") if not _is_test(p.relative_to(ROOT))]
+        found += [f"{p.relative_to(ROOT)}: views" for p in [folder / "views.py", folder / "views"] if p.exists()]
+        for templates in [folder / "templates" / "", ROOT / "templates" / app]:
+            for path in (templates.rglob("*.html") if templates.is_dir() else []):
+                relative = path.relative_to(templates).parts
+                inside = relative[1:] if relative[0] == app else relative  # app/templates/<app>/…
+                if not inside or inside[0] not in DOCUMENT_TEMPLATES:
+                    found.append(f"{path.relative_to(ROOT)}: a page template")
+        for path, tree in _source_files(app):
+            if path.name.startswith(ADMIN_MODULE) or "migrations" in path.parts:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module in PAGE_TOOLS:
+                    names = PAGE_TOOLS[node.module]
+                    used = {a.name for a in node.names} if names is None else {a.name for a in node.names} & names
+                    if used:
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.module} {sorted(used)} (a view)")
+    assert not found, "a domain app has pages (move them to member/ or staff/):\n" + "\n".join(found)
+
+
+def test_no_get_model_outside_migrations():
+    """Import the model. Only a migration, or a function handed a migration's historical
+    ``apps``, looks one up by name."""
+    found = []
+    for app in [*LAYERS, "kenpo_portal"]:
+        for path, tree in _source_files(app):
+            if "migrations" in path.parts:
+                continue
+            handed_apps = set()
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "apps" in {
+                        a.arg for a in node.args.args + node.args.kwonlyargs}:
+                    handed_apps |= {id(n) for n in ast.walk(node)}
+            found += [
+                f"{path.relative_to(ROOT)}:{node.lineno}"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get_model" and id(node) not in handed_apps
+            ]
+    assert not found, "get_model outside migrations (import the model instead):\n" + "\n".join(found)

@@ -94,6 +94,17 @@ def test_every_entry_of_the_catalog_is_translated_and_none_is_fuzzy():
     assert not problems, f"{CATALOG.relative_to(ROOT)} needs translating:\n" + "\n".join(problems)
 
 
+# Japanese text, a slash, then an English sentence: 「保存しました。 / Saved.」
+MIXED = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff）。」][^/]*\s/\s+[A-Z][a-z]+ [a-z]")
+
+
+def test_each_message_is_in_one_language():
+    """A msgid is Japanese and its translation English: never 「日本語 / English」 in one
+    string (the Japanese page would show an English tail)."""
+    mixed = [str(e) for e in pofile.read(CATALOG) if MIXED.search(e.msgid)]
+    assert not mixed, "split these into a Japanese msgid and its English translation:\n" + "\n".join(mixed)
+
+
 def test_a_japanese_word_with_two_meanings_has_a_context_for_each():
     translations = {(e.msgctxt, e.msgid): e.msgstr[0] for e in pofile.read(CATALOG)}
     assert translations[("guide step: apply for the card", "申請する")] == "Apply"

@@ -1,27 +1,40 @@
-"""How the apps are wired: a typo in a label fails loudly, and audit never imports staff."""
+"""How the apps are wired: each app tracks its own models and connects its own dashboard
+signals, by class; and audit never imports staff."""
 
 import ast
 from pathlib import Path
 
 import pytest
+from auditlog.registry import auditlog
 from django.apps import apps
-
-from audit import apps as audit_apps
-from eligibility import signals as eligibility_signals
+from django.db.models.signals import post_delete, post_save
+from django.dispatch.dispatcher import _make_id
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_a_typo_in_the_audited_models_stops_the_start_up(monkeypatch):
-    monkeypatch.setitem(audit_apps.TRACKED_MODELS, "eligibility.Persn", {})
-    with pytest.raises(LookupError):
-        apps.get_app_config("audit").ready()
+@pytest.mark.parametrize(("label", "excluded"), [
+    ("eligibility.Society", []), ("eligibility.Employer", []), ("eligibility.Household", []),
+    ("eligibility.Person", []), ("eligibility.CardFacts", ["updated_at"]), ("eligibility.MemberLink", []),
+    ("eligibility.ActivationCode", ["code_hash"]), ("certificates.EligibilityCertificate", []),
+    ("certificates.ReissueRequest", []), ("certificates.IssueBatch", []),
+    ("auth.User", ["password", "last_login"]), ("auth.Group", []),
+])
+def test_every_change_of_the_audited_models_is_kept(label, excluded):
+    """Each app tracks its own models by class (``audit.tracking.track``)."""
+    model = apps.get_model(label)
+    assert auditlog.contains(model), label
+    assert set(excluded) <= set(auditlog.get_model_fields(model)["exclude_fields"]), label
 
 
-def test_a_typo_in_the_dashboard_cache_receivers_stops_the_start_up(monkeypatch):
-    monkeypatch.setitem(eligibility_signals.RECEIVERS, "certificates.EligibilityCertificat", lambda **kw: None)
-    with pytest.raises(LookupError):
-        eligibility_signals.connect()
+@pytest.mark.parametrize("label", ["eligibility.Household", "eligibility.Person", "eligibility.CardFacts",
+                                   "eligibility.MemberLink", "certificates.EligibilityCertificate",
+                                   "certificates.ReissueRequest", "reminders.Reminder"])
+def test_every_model_the_dashboard_shows_forgets_the_cached_page(label):
+    """Each app connects its own models, by class (``eligibility.signals.forget_dashboards``)."""
+    sender = _make_id(apps.get_model(label))
+    for signal, suffix in ((post_save, "save"), (post_delete, "delete")):
+        assert (f"dashboard-cache-{label}-{suffix}", sender) in [key for key, *_ in signal.receivers], label
 
 
 def _imported_apps(app: str) -> dict[str, set[str]]:

@@ -37,7 +37,7 @@ def test_opening_a_persons_page_is_logged_with_who_when_and_where(client, viewer
 def test_the_list_alone_is_not_a_read_of_a_person_but_a_read_of_a_list(client, viewer, alice_person):
     client.get(reverse("admin:eligibility_person_changelist"), {"relationship__exact": "self"})
     entry = AuditEntry.objects.get(action="view")
-    assert entry.object_type == "" and entry.household is None  # no person; not in a member's access record
+    assert entry.object_type == "" and entry.household_id is None  # no person; not in a member's access record
     assert entry.details == {"list": "eligibility.Person", "filter": "relationship__exact=self", "shown": 1, "rows": 1}
 
 

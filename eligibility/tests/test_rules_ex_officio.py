@@ -30,8 +30,8 @@ def test_basis_2_is_the_enrolment_form_after_the_cutoff():
 
 
 @pytest.mark.parametrize(("today", "expected"), [
-    ("2026-12-31", None), ("2027-01-01", B.LAPSING),  # RULES.md's example: expiry 2026-11-14
-    ("2027-02-28", B.LAPSING),  # grace ends
+    ("2026-12-31", None), ("2027-01-01", B.LAPSED),  # RULES.md's example: expiry 2026-11-14
+    ("2027-02-28", B.LAPSED),  # grace ends
 ])
 def test_basis_3_lists_grace_from_the_1st_of_the_2nd_month_after_expiry(today, expected):
     assert rules.ex_officio_grace_listing_from(D("2026-11-14")) == D("2027-01-01")
@@ -43,11 +43,11 @@ def test_basis_3_lists_grace_from_the_1st_of_the_2nd_month_after_expiry(today, e
 
 
 def test_basis_3_lists_a_lapsed_registration():
-    assert basis(eligible_from=D("2025-03-01"), status=S.LAPSED, expiry=D("2026-01-10")) == B.LAPSING
+    assert basis(eligible_from=D("2025-03-01"), status=S.LAPSED, expiry=D("2026-01-10")) == B.LAPSED
 
 
 def test_basis_4_is_an_unregistered_my_number_whatever_the_card():
-    assert basis(eligible_from=D("2025-03-01"), status=S.ACTIVE, my_number_registered=False) == B.MY_NUMBER_UNREGISTERED
+    assert basis(eligible_from=D("2025-03-01"), status=S.ACTIVE, my_number_registered=False) == B.NO_MY_NUMBER
     assert basis(status=S.ACTIVE, my_number_registered=False, certificate_valid_until=D("2030-01-01")) is None
 
 

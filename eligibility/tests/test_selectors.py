@@ -83,3 +83,21 @@ def test_voluntary_continuation_ends_eligibility_after_its_last_day_in_python_an
         in_sql = set(Person.objects.filter(selectors.eligible_on(day)).select_related("household"))
         in_python = {p for p in Person.objects.select_related("household") if p.is_eligible_on(day)}
         assert in_sql == in_python == expected, day
+
+
+def test_an_e_mail_about_a_person_goes_to_the_active_verified_logins_that_see_them(alice, bob, alice_person,
+                                                                                  bob_person):
+    """One rule for every e-mail (reminders, お知らせ, request outcomes): a person's own login
+    and the insured person's, when active and with a verified primary address."""
+    from allauth.account.models import EmailAddress
+
+    seeing = selectors.logins_seeing([alice_person, bob_person])
+    assert [login.email for login in seeing[alice_person.pk]] == ["alice@example.jp"]
+    assert sorted(login.email for login in seeing[bob_person.pk]) == ["alice@example.jp", "bob@example.jp"]
+    assert selectors.verified_email(bob) == "bob@example.jp"
+    EmailAddress.objects.filter(user=bob).update(verified=False)
+    alice.is_active = False
+    alice.save()
+    seeing = selectors.logins_seeing([alice_person, bob_person])
+    assert seeing == {alice_person.pk: [], bob_person.pk: []}
+    assert selectors.verified_email(bob) is None and selectors.verified_email(alice) is None

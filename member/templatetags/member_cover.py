@@ -6,9 +6,10 @@ offer only alternatives that person can have."""
 from django import template
 
 from eligibility import selectors
-from eligibility.proofs import proofs_for
 from eligibility.rules import Status
-from eligibility.situation import status_of
+
+from ..proofs import proofs_for
+from ..situation import status_of
 
 register = template.Library()
 

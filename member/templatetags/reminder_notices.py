@@ -12,7 +12,7 @@ register = template.Library()
 def reminder_notices(context, household):
     request = context.get("request")
     user = getattr(request, "user", None)
-    # The dashboard already loaded the login's link (member.views.household).
+    # The dashboard already loaded the login's link (member.decorators.member_required).
     link = getattr(request, "member_link", None) or member_link_for(user)
     return {
         "request": request,

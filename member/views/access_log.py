@@ -1,3 +1,7 @@
+"""アクセス記録: when and by which role staff opened this member's records."""
+
+import functools
+
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -8,17 +12,20 @@ from django.views.decorators.http import require_GET
 
 from audit import selectors
 from audit.services import role_label
-from eligibility.selectors import persons_for_member
+from eligibility.selectors import member_link_for, persons_for_member
 
 MEMBER_LABEL = _("ご本人・ご家族のログイン")  # the member's own お知らせ downloads (R10)
 PERSON_TYPES = ("eligibility.Person", "eligibility.CardFacts")
 
 
+@functools.cache
+def _kinds() -> dict[str, str]:
+    """What each model is called ("app_label.Model" → its verbose name)."""
+    return {model._meta.label: model._meta.verbose_name for model in apps.get_models()}
+
+
 def _what(entry, names: dict[str, str]) -> str:
-    try:
-        kind = apps.get_model(entry.object_type)._meta.verbose_name if entry.object_type else _("世帯の記録")
-    except (LookupError, ValueError):
-        kind = _("世帯の記録")
+    kind = _kinds().get(entry.object_type) or _("世帯の記録")
     if (entry.details or {}).get("document") == "eligibility_notice":
         kind = _("資格情報のお知らせ")
     name = names.get(entry.object_id) if entry.object_type in PERSON_TYPES else None
@@ -29,7 +36,7 @@ def _what(entry, names: dict[str, str]) -> str:
 @login_required
 def access_log(request: HttpRequest) -> HttpResponse:
     """アクセス記録: when and by which role staff opened this member's records."""
-    page = Paginator(selectors.staff_access_for_member(request.user), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.staff_access_for_member(member_link_for(request.user)), 50).get_page(request.GET.get("page"))
     names = {str(p.pk): p.name for p in persons_for_member(request.user)}
     rows = [
         {"entry": e, "role": MEMBER_LABEL if e.actor_role == "member" else (role_label(e.actor_role) or _("職員")),

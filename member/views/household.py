@@ -4,8 +4,6 @@ Every person is fetched through ``selectors`` "for this member": anyone else's i
 404. Writes go through ``services`` (and ``linking`` for the activation code).
 """
 
-from functools import wraps
-
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,29 +16,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import record
 from core.wareki import format_member_date
-from eligibility import dashboard_cache, proofs, selectors, services, situation
+from eligibility import dashboard_cache, selectors, services
 from eligibility.linking import LinkRefused, link_member
 from eligibility.models import CardFacts, CardFactsChange
 
-from .. import calendar_export, cards
+from .. import calendar_export, cards, proofs, situation
+from ..decorators import member_required
 from ..forms import CardFactsForm, LinkForm
 
 LINK_RATE_ACTION = "link_member"
-
-
-def member_required(view):
-    """Logged in and linked to a person; an unlinked login is sent to the link page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        link = selectors.member_link_for(request.user)
-        if link is None:
-            return redirect("eligibility:link")
-        request.member_link = link
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @require_GET
@@ -54,7 +38,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                                      version=cards.CODE_VERSION) if cacheable else None
     if page is None:
         # The login's link and its persons come in one query; the proofs (資格確認書,
-        # requests, R6) from the certificates app's provider in two more.
+        # requests, R6) from the certificates app in two more (member.proofs).
         link, persons = selectors.split_dashboard_rows(list(selectors.dashboard_rows(request.user)), request.user)
         if link is None:
             return redirect("eligibility:link")

@@ -6,7 +6,7 @@ every download is audited and shows in the member's access log.
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from audit.services import record
@@ -14,17 +14,16 @@ from eligibility import selectors
 from notices import pdf
 from notices.items import notice_items
 
+from ..decorators import member_required
+
 AUDIT_DOCUMENT = "eligibility_notice"
 
 
 @require_GET
-@login_required
+@member_required
 def index(request: HttpRequest) -> HttpResponse:
-    link = selectors.member_link_for(request.user)
-    if link is None:
-        return redirect("eligibility:link")
     today = selectors.today()
-    persons = [p for p in selectors.persons_for_link(link).select_related("household__society")
+    persons = [p for p in selectors.persons_for_link(request.member_link).select_related("household__society")
                if p.is_eligible_on(today)]
     return render(request, "member/notices.html", {"persons": persons})
 

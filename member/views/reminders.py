@@ -16,7 +16,7 @@ from reminders import selectors, services
 def dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     reminder = selectors.reminder_for_member(request.user, pk)
     services.dismiss(reminder=reminder)
-    messages.success(request, _("お知らせを閉じました。 / The notice was dismissed."))
+    messages.success(request, _("お知らせを閉じました。"))
     return redirect("eligibility:dashboard")
 
 
@@ -29,12 +29,11 @@ def email_preference(request: HttpRequest) -> HttpResponse:
         raise Http404
     value = request.POST.get("email_reminders")
     if value not in ("on", "off"):
-        messages.error(request, _("選択が正しくありません。 / Please choose on or off."))
+        messages.error(request, _("選択が正しくありません。"))
         return redirect("eligibility:dashboard")
     services.set_email_reminders(household=link.person.household, enabled=value == "on", request=request)
     if value == "on":
-        messages.success(request, _("期限のお知らせをメールでもお送りします。 / Reminder e-mails are on."))
+        messages.success(request, _("期限のお知らせをメールでもお送りします。"))
     else:
-        messages.success(request, _("期限のお知らせメールを停止しました。ダッシュボードには引き続き表示されます。"
-                                    " / Reminder e-mails are off; the dashboard still shows them."))
+        messages.success(request, _("期限のお知らせメールを停止しました。ダッシュボードには引き続き表示されます。"))
     return redirect("eligibility:dashboard")

@@ -2,10 +2,7 @@
 their requests with history, withdraw. Persons and requests are fetched "for this
 member" (404 otherwise); writes go through ``services``."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -21,18 +18,8 @@ from certificates.models import (
 )
 from eligibility import selectors as eligibility_selectors
 
+from ..decorators import member_required
 from ..request_forms import REASON_DETAILS, ReasonForm, RequestDetailsForm
-
-
-def member_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if eligibility_selectors.member_link_for(request.user) is None:
-            return redirect("eligibility:dashboard")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _request_for_member(user, pk) -> ReissueRequest:
@@ -73,7 +60,7 @@ def request_form(request: HttpRequest, person_id: int, reason: str) -> HttpRespo
                 request=request,
             )
         except services.RequestRefused:
-            messages.error(request, _("この方の申請はすでに受け付けています。 / A request is already open."))
+            messages.error(request, _("この方の申請はすでに受け付けています。"))
             return redirect("certificates:request_list")
         messages.success(request, _("申請を受け付けました。結果はメールとこの画面でお知らせします。"))
         return redirect("certificates:request_detail", req.pk)
@@ -111,5 +98,5 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         services.request_withdraw(req=req, by=request.user, request=request)
         messages.success(request, _("申請を取り下げました。"))
     except IllegalTransition:
-        messages.error(request, _("審査が済んだ申請は取り下げられません。 / This request can no longer be withdrawn."))
+        messages.error(request, _("審査が済んだ申請は取り下げられません。"))
     return redirect("certificates:request_detail", req.pk)

@@ -142,25 +142,6 @@ def test_the_certificate_stage_runs_when_the_certificates_app_is_installed():
     assert Reminder.objects.get().subject == "certificate"
 
 
-def test_without_the_certificates_app_the_certificate_stage_is_skipped(monkeypatch):
-    from reminders import selectors
-
-    person_expiring(EXPIRY)
-    # As if the certificates app were not in INSTALLED_APPS (other apps need it loaded).
-    monkeypatch.setattr(selectors, "CERTIFICATE_MODEL", ("not_installed", "EligibilityCertificate"))
-    created = services.scan(day=date(2026, 8, 15))
-    assert created["certificate_ending"] == 0 and created["renewal_open"] == 1
-
-
-def test_a_missing_certificate_model_fails_loudly_instead_of_switching_reminders_off(monkeypatch):
-    from reminders import selectors
-
-    person_expiring(EXPIRY)
-    monkeypatch.setattr(selectors, "CERTIFICATE_MODEL", ("certificates", "RenamedCertificate"))
-    with pytest.raises(LookupError):
-        services.scan(day=date(2026, 8, 15))
-
-
 def test_the_scan_for_a_day_runs_from_the_admin(staff_client):
     person_expiring(EXPIRY)
     response = staff_client.post("/admin/reminders/reminder/scan/", {"day": "2026-08-15"})

@@ -25,20 +25,10 @@ from certificates.models import (
 )
 from eligibility import selectors as eligibility_selectors
 from eligibility.models import Person
+from eligibility.status_labels import STATUS_LABELS
 
 from ..access import staff_required as staff_permission_required
 from ..certificate_forms import IssueOneForm, PaperApplicationForm, RejectForm, VoidForm
-
-# R5 statuses in words, for the reviewer.
-STATUS_LABELS = {
-    "no_card": "マイナンバーカードなし",
-    "not_registered": "保険証の利用登録なし",
-    "active": "マイナ保険証 利用可",
-    "renew_now": "更新時期",
-    "grace": "期限切れ（猶予期間中）",
-    "lapsed": "利用登録の解除",
-}
-
 
 
 def _review_context(req: ReissueRequest, today) -> dict:

@@ -1,5 +1,5 @@
 """「受診のときは」 on a phone: the demo household and a generated one with a person in each
-R5 status. Each person's sentence on the page is the one ``eligibility.clinic`` words for
+R5 status. Each person's sentence on the page is the one ``member.clinic`` words for
 them, the household summary names everyone first, and axe finds nothing serious."""
 
 import os
@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from eligibility import proofs, rules, selectors, situation
+from eligibility import rules, selectors
 from eligibility.models import Household, Person
 from eligibility.rules import Status
+from member import proofs, situation
 from tests.browser_support import PASSWORD, assert_accessible, login
 from tests.factories import CardFactsFactory, HouseholdFactory, PersonFactory, verified_member
 

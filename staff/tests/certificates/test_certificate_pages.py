@@ -95,7 +95,7 @@ def test_downloads_are_logged(client, staff, insured_and_dependent_72, today):
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     entry = AuditEntry.objects.get(action="download")
     assert entry.actor == staff and entry.object_id == str(cert.pk)
-    assert entry.household == insured_and_dependent_72[0].household
+    assert entry.household_id == insured_and_dependent_72[0].household_id
     assert "4321" not in entry.summary
 
 

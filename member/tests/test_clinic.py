@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 from django.utils import translation
 
-from eligibility.clinic import BASIS_REASONS, answer
-from eligibility.proofs import HeldCertificate, Proof
 from eligibility.rules import Status
+from member.clinic import BASIS_REASONS, answer
+from member.proofs import HeldCertificate, Proof
 
 TODAY = date(2026, 12, 10)
 EXPIRES = date(2026, 11, 14)

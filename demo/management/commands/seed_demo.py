@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from certificates.demo import add_demo_certificates
 from eligibility import demo_data, rules
 from eligibility.linking import issue_activation_code
 from eligibility.models import CardFacts, Employer, Household, MemberLink, Person, Society
@@ -83,7 +84,7 @@ class Command(BaseCommand):
         if Society.objects.exists():
             if if_empty:
                 self.stdout.write("デモデータは作成済みです。 / Demo data already exists.")
-                self._print_logins(None)
+                self._print_logins(self._try_linking())
                 return
             raise CommandError(
                 "すでに保険者のデータがあります。空のデータベースで実行してください。 / "
@@ -99,7 +100,7 @@ class Command(BaseCommand):
             ]
             total = self._write_households(society, employers, persons, today, seed)
             linking = self._make_logins(today)
-            demo_data.seeded.send(sender=self.__class__, today=today)
+            add_demo_certificates(today=today)  # a few certificates, so the ex-officio list shows renewals
         self._analyze()
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(f"{total:,} 人のデモデータを作成しました（{elapsed:.1f} 秒）。 / Created {total:,} persons in {elapsed:.1f} s."))
@@ -228,8 +229,17 @@ class Command(BaseCommand):
         MemberLink.objects.create(user=member, person=insured)
         staff = User.objects.create_user(username="staff", email=STAFF_EMAIL, password=DEMO_PASSWORD, is_staff=True, is_superuser=True)
         EmailAddress.objects.create(user=staff, email=STAFF_EMAIL, verified=True, primary=True)
-        # A second household, not yet linked: try signing up and linking with this code.
-        second = Person.objects.filter(relationship=Person.Relationship.SELF).exclude(household=household).order_by("id").first()
+        return self._try_linking()
+
+    def _try_linking(self) -> tuple[Person, str] | None:
+        """A second household's insured person, not linked yet, and a fresh activation code
+        for them (a code is stored hashed: each run issues one to print)."""
+        first = Household.objects.order_by("id").first()
+        second = (Person.objects.filter(relationship=Person.Relationship.SELF, member_links__isnull=True)
+                  .exclude(household=first).order_by("id").first())
+        staff = get_user_model().objects.filter(email=STAFF_EMAIL).first()
+        if second is None or staff is None:
+            return None
         return second, issue_activation_code(person=second, created_by=staff)
 
     def _print_logins(self, linking: tuple[Person, str] | None) -> None:

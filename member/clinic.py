@@ -13,9 +13,9 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from core.wareki import format_member_date
+from eligibility.rules import Status
 
 from .proofs import Proof
-from .rules import Status
 
 # R6's bases in the member's words (keys: certificates.ex_officio's basis names).
 BASIS_REASONS = {

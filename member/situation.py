@@ -11,21 +11,13 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from core.wareki import format_member_date
+from eligibility import rules
+from eligibility.models import CardFacts, Person
+from eligibility.rules import Status
+from eligibility.status_labels import MEMBER_STATUS_LABELS, NOT_ELIGIBLE_LABEL
 
-from . import clinic, rules
-from .models import CardFacts, Person
+from . import clinic
 from .proofs import Proof
-from .rules import Status
-
-STATUS_LABELS = {
-    Status.NO_CARD: gettext_lazy("マイナンバーカードがありません"),
-    Status.NOT_REGISTERED: gettext_lazy("保険証の利用登録がまだです"),
-    Status.ACTIVE: gettext_lazy("マイナ保険証が使えます"),
-    Status.RENEW_NOW: gettext_lazy("更新の時期です"),
-    Status.GRACE: gettext_lazy("有効期限切れ（猶予期間中）"),
-    Status.LAPSED: gettext_lazy("利用登録が取り消されました"),
-}
-NOT_ELIGIBLE_LABEL = gettext_lazy("この健康保険組合の資格がありません")
 
 # Guides (templates/guides/<slug>.html) in the order the index lists them.
 GUIDES = {
@@ -118,7 +110,7 @@ def situation_of(person: Person, *, today: date, proof: Proof | None = None) -> 
         s = Situation(person=person, facts=facts, status=None, status_label=str(NOT_ELIGIBLE_LABEL), proof=proof)
         s.answer = clinic.answer(status=None, proof=proof, today=today)
         return s
-    s = Situation(person=person, facts=facts, status=status, status_label=str(STATUS_LABELS[status]), proof=proof)
+    s = Situation(person=person, facts=facts, status=status, status_label=str(MEMBER_STATUS_LABELS[status]), proof=proof)
     if facts and facts.has_card:
         s.expires_on = facts.effective_expires_on
         s.renewal_opens_on = facts.renewal_opens_on

@@ -1,19 +1,47 @@
-"""The proof provider the member dashboard asks (``eligibility.proofs``): each person's
-valid 資格確認書, open request and R6 basis, as plain values. Two queries for a household.
+"""What the member's pages need to know besides the card: the 資格確認書 a person holds,
+an open request, and whether the society will send one without an application (R6),
+as plain values (``Proof``), asked of the certificates app directly. Two queries for a
+household.
 """
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
 
+from certificates import ex_officio
+from certificates.models import EligibilityCertificate, Reason, ReissueRequest
+from certificates.selectors import valid_certificates
 from eligibility import rules
-from eligibility.proofs import HeldCertificate, Proof
 
-from . import ex_officio
-from .models import EligibilityCertificate, Reason, ReissueRequest
-from .selectors import valid_certificates
+
+@dataclass(frozen=True)
+class HeldCertificate:
+    """A valid 資格確認書: ``state`` is "preparing" (queued, rendered, printed) or "mailed"."""
+
+    serial: str
+    valid_until: date
+    state: str
+    mailed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Proof:
+    """One person's proofs other than the card, as plain values (hashable: part of cache keys)."""
+
+    certificate: HeldCertificate | None = None
+    basis: str | None = None            # R6's basis today (certificates.ex_officio), or None
+    listed_from: date | None = None     # in grace: the day R6.3 puts them on the list
+    expected_by: date | None = None     # when a certificate sent ex officio should have arrived
+    by_post: bool = False               # 任意継続: sent home by post, not via the employer
+    open_request_id: int | None = None
+    open_request_label: str = ""
+    request_url: str = ""               # where to apply for this person ("" when they may not)
+    open_request_url: str = ""
+
 
 _HELPER_GRANTED = (ReissueRequest.Status.APPROVED, ReissueRequest.Status.ISSUED)
 
@@ -38,7 +66,9 @@ def _held(certificate: EligibilityCertificate | None) -> HeldCertificate | None:
     )
 
 
-def proofs(persons: list, *, today: date, statuses: dict[int, str | None]) -> dict[int, Proof]:
+def proofs_for(persons: Iterable, *, today: date, statuses: dict[int, str | None]) -> dict[int, Proof]:
+    """``{person.pk: Proof}`` (statuses: ``{person.pk: R5 status or None}``)."""
+    persons = list(persons)
     ids = [p.pk for p in persons]
     certificates: dict[int, EligibilityCertificate] = {}
     for c in (valid_certificates(today=today).filter(person_id__in=ids)

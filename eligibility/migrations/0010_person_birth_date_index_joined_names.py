@@ -51,7 +51,7 @@ def refresh(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eligibility', '0008_ex_officio_partial_indexes'),
+        ('eligibility', '0009_one_language_per_message'),
     ]
 
     operations = [
