@@ -10,6 +10,7 @@ from auditlog.filters import CIDFilter, ResourceTypeFilter
 from auditlog.models import LogEntry
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -102,13 +103,23 @@ def _field_label(log_entry, name: str) -> str:
 class ResourceTypeListFilter(ResourceTypeFilter):
     title = gettext_lazy("対象の種類")
 
+    def queryset(self, request, queryset):
+        # auditlog's own filter passes any text to an integer column: a 500 whose log line
+        # carried the raw value (issue 24, 7). Not a number: the admin's usual "?e=1".
+        value = self.value()
+        if value is not None and not (value.isascii() and value.isdigit()):
+            raise IncorrectLookupParameters("resource_type is not a number")
+        return super().queryset(request, queryset)
+
 
 class CorrelationListFilter(CIDFilter):
     title = gettext_lazy("関連ID")
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(ReadOnlyAdminMixin, AuditlogLogEntryAdmin):
+class LogEntryAdmin(ReadOnlyAdminMixin, admin_mixins.AuditedModelAdmin, AuditlogLogEntryAdmin):
+    """django-auditlog's history (before/after values of personal data): 管理者's reads are audited."""
+
     # "changes" is left out of search: values typed there would end up in URLs.
     search_fields = ("object_repr", "actor__email", "=remote_addr", "=object_id")
     list_filter = ("action", ResourceTypeListFilter, CorrelationListFilter)

@@ -9,14 +9,15 @@ import hashlib
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.http import HttpRequest
 
 from core.network import client_ip
 
 from .models import AuditEntry
 
-__all__ = ["login_identifier", "record", "register_roles", "role_label", "role_of"]
+__all__ = ["EMPLOYER", "login_identifier", "record", "record_each", "record_persons", "register_roles",
+           "role_label", "role_of"]
 
 _roles: dict = {"role_of": None, "labels": {}}
 
@@ -31,12 +32,24 @@ def role_label(role: str):
     return _roles["labels"].get(role)
 
 
+# An employer contact's login (事業所担当者, RULES.md R12): members read 「勤務先の担当者」.
+EMPLOYER = "employer"
+
+
+def _is_employer_contact(user) -> bool:
+    # The reverse one-to-one of eligibility.EmployerContact (read by name: the log sits below it).
+    try:
+        return user.employer_contact is not None
+    except ObjectDoesNotExist:
+        return False
+
+
 def role_of(user) -> str:
     """The role name a member may be shown (閲覧/担当者/管理者), never the person."""
     if user is None or not getattr(user, "is_authenticated", False):
         return "system"
     if not (user.is_staff or user.is_superuser):
-        return "member"
+        return EMPLOYER if _is_employer_contact(user) else "member"
     if _roles["role_of"] is None:
         raise ImproperlyConfigured("No staff roles registered with audit.services.register_roles (is 'staff' installed?)")
     return _roles["role_of"](user) or "staff"
@@ -71,6 +84,11 @@ def login_identifier(typed) -> str:
     return f"hash:{digest}"
 
 
+def _household_id(household) -> int | None:
+    """A household or its id, as the entry keeps it."""
+    return getattr(household, "pk", household)
+
+
 def record(
     *,
     action: str,
@@ -96,7 +114,34 @@ def record(
         ip_address=client_ip(request),
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        household_id=getattr(household, "pk", household),
+        household_id=_household_id(household),
         summary=summary[:255],
         details={**(details or {}), **({"rows": row_count} if row_count is not None else {})},
     )
+
+
+def record_persons(*, action: str, request: HttpRequest | None, persons, summary: str, details: dict | None = None) -> int:
+    """One entry per person read or changed at once (a page of a list): each shows in that
+    person's household's access log. ``persons``: (person id, household id) pairs."""
+    subjects = (("eligibility.Person", person_id, household_id) for person_id, household_id in persons)
+    return _record_many(action=action, request=request, subjects=subjects, summary=summary, details=details)
+
+
+def record_each(*, action: str, request: HttpRequest, objs, summary: str, details: dict | None = None) -> int:
+    """One entry per object (each with its household, so each member sees it) in one INSERT:
+    a bulk action on many persons is recorded person by person, never as one entry without a subject."""
+    subjects = ((obj._meta.label, obj.pk, _household_id(getattr(obj, "audit_household", None))) for obj in objs)
+    return _record_many(action=action, request=request, subjects=subjects, summary=summary, details=details)
+
+
+def _record_many(*, action: str, request: HttpRequest | None, subjects, summary: str, details: dict | None) -> int:
+    """The entries of ``record_persons`` and ``record_each``: (object type, id, household id) each."""
+    actor = request.user if request is not None and request.user.is_authenticated else None
+    role, ip = role_of(actor), client_ip(request)
+    entries = [
+        AuditEntry(action=action, actor=actor, actor_role=role, ip_address=ip, object_type=object_type,
+                   object_id=str(object_id), household_id=household_id, summary=summary[:255], details=details or {})
+        for object_type, object_id, household_id in subjects
+    ]
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    return len(entries)

@@ -1,6 +1,7 @@
 """Staff screens in the admin: the ex-officio list (職権交付の対象者一覧) with its CSV
 export and batch actions, certificates, batches and requests."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -25,11 +26,14 @@ from .admin_extras import (
 from .models import (
     Basis,
     BatchItem,
+    Collection,
     EligibilityCertificate,
     ExOfficioCandidate,
     ExOfficioProposal,
     IllegalTransition,
     IssueBatch,
+    Packet,
+    PacketItem,
     ReissueRequest,
 )
 
@@ -225,11 +229,29 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
         return redirect(f"{reverse('staff:exports:start', args=['ex_officio', encoding])}?{query.urlencode()}")
 
 
+class CollectionListFilter(admin.SimpleListFilter):
+    """R12: a leaver's certificate the 事業所 has not yet recorded collected."""
+
+    title = "回収（退職者の資格確認書）"
+    parameter_name = "collection"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", f"回収待ち（{settings.KENPO_COLLECTION_DAYS}日を過ぎたもの）"), ("waiting", "回収待ち（すべて）")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return queryset.filter(pk__in=services.packets.collections_overdue().values("pk"))
+        if self.value() == "waiting":
+            return queryset.filter(pk__in=services.packets.collections_waiting().values("pk"))
+        return queryset
+
+
 @admin.register(EligibilityCertificate)
 class EligibilityCertificateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("serial", "person", "basis", "status", "issued_on", "valid_until", "delivery_route", "batch",
                     "pdf_link")
-    list_filter = ("status", "basis", "delivery_route", "issued_on", ("render_error", admin.EmptyFieldListFilter))
+    list_filter = ("status", "basis", "delivery_route", "issued_on", ("render_error", admin.EmptyFieldListFilter),
+                   CollectionListFilter, "employer")
     name_search_field = "person__search_text"
     search_fields = ("serial", "person__search_text")
     search_help_text = "交付番号・氏名・カナで検索"
@@ -306,8 +328,8 @@ class IssueBatchAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
 
 @admin.register(ReissueRequest)
 class ReissueRequestAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, AuditedModelAdmin):
-    list_display = ("__str__", "person", "reason", "status", "created_at", "review_link")
-    list_filter = ("status", "reason")
+    list_display = ("__str__", "person", "reason", "status", "created_at", "via_employer", "review_link")
+    list_filter = ("status", "reason", ("via_employer", admin.EmptyFieldListFilter))
     name_search_field = "person__search_text"
     search_fields = ("person__search_text",)
     search_help_text = "氏名・カナで検索"
@@ -332,3 +354,65 @@ class BatchItemAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     @admin.display(description="交付バッチ（再実行はこちら）")
     def batch_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("certificates:batch_detail", args=[obj.batch_id]), obj.batch)
+
+
+# --- The employer route (R12): what is still out per 事業所, returns, 回収 -------------------
+
+
+@admin.register(Packet)
+class PacketAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
+    """Packets per 事業所 with what is still unconfirmed (未確認), handed over and returned."""
+
+    list_display = ("__str__", "employer", "created_at", "total", "still_out", "handed", "returned", "reminded_at")
+    list_filter = ("employer",)
+    list_select_related = ("employer",)
+
+    def get_queryset(self, request):
+        return services.packets.with_counts(super().get_queryset(request))
+
+    @admin.display(description="件数")
+    def total(self, obj):
+        return obj.total
+
+    @admin.display(description="未確認")
+    def still_out(self, obj):
+        return obj.still_out
+
+    @admin.display(description="手渡し済み")
+    def handed(self, obj):
+        return obj.handed
+
+    @admin.display(description="返送")
+    def returned(self, obj):
+        return obj.returned
+
+
+@admin.register(PacketItem)
+class PacketItemAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
+    """Each item and its state; returned ones are re-routed to the member's address."""
+
+    list_display = ("certificate", "packet", "employer", "state", "return_reason", "recorded_at")
+    list_filter = ("state", "return_reason", "packet__employer")
+    list_select_related = ("certificate", "packet__employer")
+    actions = ["repost"]
+
+    @admin.display(description="事業所")
+    def employer(self, obj):
+        return obj.packet.employer
+
+    @admin.action(description="返送された資格確認書を本人へ郵送に切り替える", permissions=["repost"])
+    def repost(self, request, queryset):
+        moved = services.packets.items_repost(item_ids=queryset.values_list("pk", flat=True), by=request.user,
+                                              request=request)
+        messages.success(request, f"{moved}件を本人あての郵送に切り替えました。")
+
+    def has_repost_permission(self, request):
+        return request.user.has_perm("certificates.change_packetitem")
+
+
+@admin.register(Collection)
+class CollectionAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
+    list_display = ("certificate", "outcome", "recorded_at")
+    list_filter = ("outcome", "certificate__employer")
+    list_select_related = ("certificate",)
+

@@ -367,6 +367,10 @@ class ReissueRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         verbose_name="代理入力した職員",
     )
+    # Filed by an employer contact (事業所担当者, R12: 施行規則47) for an employee or a dependent.
+    via_employer = models.ForeignKey(
+        Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("経由した事業所"),
+    )
     status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.SUBMITTED)
     created_at = models.DateTimeField("申請日時", auto_now_add=True)
     reviewed_by = models.ForeignKey(
@@ -432,3 +436,88 @@ class ExOfficioCandidate(Person):
         verbose_name = "職権交付の対象者"
         verbose_name_plural = "職権交付の対象者一覧"
         default_permissions = ()
+
+
+class Packet(models.Model):
+    """事業所あて送付 (RULES.md R12): the certificates of one 事業所 in one print file, sent
+    to it with a list (一覧表). Made when the file is rendered (``services.packets``)."""
+
+    employer = models.ForeignKey(Employer, verbose_name=_("事業所"), on_delete=models.PROTECT, related_name="packets")
+    print_file = models.ForeignKey(PrintFile, verbose_name=_("印刷用ファイル"), on_delete=models.PROTECT,
+                                   related_name="packets")
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    # Last reminder e-mail to the 事業所's contacts about items still unconfirmed.
+    reminded_at = models.DateTimeField(_("催促メール送信日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("事業所あて送付")
+        verbose_name_plural = _("事業所あて送付")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["print_file", "employer"], name="packet_per_file_employer")]
+
+    def __str__(self) -> str:
+        return f"送付 #{self.pk}（{self.employer.name}）"
+
+
+class PacketItem(models.Model):
+    """One certificate of a packet and what became of it at the 事業所."""
+
+    class State(models.TextChoices):
+        OUT = "out", _("未確認")
+        HANDED = "handed", _("手渡し済み")
+        RETURNED = "returned", _("返送（お渡しできず）")
+        REPOSTED = "reposted", _("本人へ郵送に切り替え")
+
+    class ReturnReason(models.TextChoices):
+        LEFT = "left", _("退職済み")
+        ABSENT = "absent", _("長期不在（休職・出向など）")
+        UNKNOWN = "unknown", _("宛所不明（該当者がいない）")
+        OTHER = "other", _("その他")
+
+    packet = models.ForeignKey(Packet, verbose_name=_("事業所あて送付"), on_delete=models.CASCADE, related_name="items")
+    certificate = models.OneToOneField(EligibilityCertificate, verbose_name=_("資格確認書"), on_delete=models.PROTECT,
+                                       related_name="packet_item")
+    state = models.CharField(_("状態"), max_length=10, choices=State.choices, default=State.OUT)
+    return_reason = models.CharField(_("返送の理由"), max_length=10, choices=ReturnReason.choices, blank=True)
+    recorded_at = models.DateTimeField(_("記録日時"), null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("記録したログイン"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("送付の明細")
+        verbose_name_plural = _("送付の明細")
+        indexes = [models.Index(fields=["packet", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.packet_id}/{self.certificate_id}: {self.state}"
+
+    @property
+    def audit_household(self):
+        return self.certificate.person.household
+
+
+class Collection(models.Model):
+    """回収 (R12): what the 事業所 recorded of a leaver's voided 資格確認書. A certificate voided
+    for 資格喪失 that went out via the 事業所 and has no row here is still to be collected."""
+
+    class Outcome(models.TextChoices):
+        COLLECTED = "collected", _("回収済み")
+        LOST = "lost", _("回収できず（紛失）")
+
+    certificate = models.OneToOneField(EligibilityCertificate, verbose_name=_("資格確認書"), on_delete=models.PROTECT,
+                                       related_name="collection")
+    outcome = models.CharField(_("結果"), max_length=10, choices=Outcome.choices)
+    recorded_at = models.DateTimeField(_("記録日時"), auto_now_add=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("記録したログイン"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("資格確認書の回収")
+        verbose_name_plural = _("資格確認書の回収")
+
+    def __str__(self) -> str:
+        return f"{self.certificate_id}: {self.outcome}"
+
+    @property
+    def audit_household(self):
+        return self.certificate.person.household

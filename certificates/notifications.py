@@ -11,15 +11,24 @@ from django.utils.translation import gettext as _
 
 from core.email import languages_of, subject
 from core.email_language import render_in
-from eligibility.selectors import verified_email
+from eligibility.models import EmployerContact
+from eligibility.selectors import logins_seeing, verified_email
 
 log = logging.getLogger(__name__)
 
 
+def _recipients(req) -> list[tuple[int, str]]:
+    """(login id, address) written to: the login that asked; for a request filed via the
+    事業所 (R12) the member's logins that see the person (``logins_seeing``: the one rule)."""
+    if req.via_employer_id is not None and req.requested_by is None:
+        return [(login.user_id, login.email) for login in logins_seeing([req.person])[req.person_id]]
+    address = verified_email(req.requested_by)  # the one rule: an active login, a verified address
+    return [(req.requested_by.pk, address)] if address else []
+
+
 def _send(req, *, template: str, subject_text) -> None:
-    user = req.requested_by
-    address = verified_email(user)  # the one rule: an active login, a verified address
-    if address is None:
+    recipients = _recipients(req)
+    if not recipients:
         return
     context = {
         "req": req,
@@ -30,11 +39,13 @@ def _send(req, *, template: str, subject_text) -> None:
     def render():
         return subject(subject_text(req)), render_to_string(template, context)
 
-    title, body = render_in(languages_of([user.pk]).get(user.pk), render)
-    try:
-        send_mail(title, body, None, [address])
-    except Exception:  # the change itself is saved; the member also sees it on the site
-        log.exception("could not send the request e-mail (request %s)", req.pk)
+    languages = languages_of([user_id for user_id, _address in recipients])
+    for user_id, address in recipients:
+        title, body = render_in(languages.get(user_id), render)
+        try:
+            send_mail(title, body, None, [address])
+        except Exception:  # the change itself is saved; the member also sees it on the site
+            log.exception("could not send the request e-mail (request %s)", req.pk)
 
 
 def request_changed(req) -> None:
@@ -45,3 +56,26 @@ def request_changed(req) -> None:
 def certificate_mailed(req) -> None:
     _send(req, template="certificates/email/certificate_mailed.txt",
           subject_text=lambda r: _("資格確認書を発送しました"))
+
+
+def packet_unconfirmed(packet) -> None:
+    """To each active contact of the packet's 事業所: items still unconfirmed (counts only)."""
+    context = {
+        "packet": packet,
+        "url": settings.SITE_URL.rstrip("/") + reverse("employer:packet", args=[packet.employer_id, packet.pk]),
+    }
+    contacts = EmployerContact.objects.filter(employers=packet.employer, removed_at__isnull=True,
+                                              user__is_active=True).select_related("user")
+    for contact in contacts:
+        address = verified_email(contact.user)  # an invitation never accepted gets no reminder
+        if address is None:
+            continue
+        def render(contact=contact):
+            return (subject(_("資格確認書の受け渡しの記録をお願いします")),
+                    render_to_string("certificates/email/packet_unconfirmed.txt", {**context, "contact": contact}))
+
+        title, body = render_in(languages_of([contact.user_id]).get(contact.user_id), render)
+        try:
+            send_mail(title, body, None, [address])
+        except Exception:  # tried again at the next reminder
+            log.exception("could not send the packet reminder (packet %s)", packet.pk)

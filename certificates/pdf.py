@@ -151,3 +151,16 @@ def merge(parts: list[bytes | str | Path]) -> tuple[bytes, int]:
     pages = len(writer.pages)
     writer.close()
     return out.getvalue(), pages
+
+
+def pages_of(content: bytes, numbers: list[int]) -> bytes:
+    """The pages ``numbers`` (1-based) of a PDF, as a PDF of their own (no re-rendering)."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader, writer = PdfReader(io.BytesIO(content)), PdfWriter()
+    for number in numbers:
+        writer.add_page(reader.pages[number - 1])
+    out = io.BytesIO()
+    writer.write(out)
+    writer.close()
+    return out.getvalue()

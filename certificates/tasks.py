@@ -81,3 +81,8 @@ def void_ended_eligibility() -> int:
     from eligibility.selectors import today
 
     return services.certificates_void_ended_eligibility(today=today())
+
+
+@shared_task(name="certificates.tasks.remind_unconfirmed_packets")
+def remind_unconfirmed_packets() -> int:
+    return services.packets.packets_remind()

@@ -6,6 +6,12 @@ class CoreConfig(AppConfig):
     verbose_name = "共通"
 
     def ready(self):
-        from . import formguard
+        from . import formguard, secrets  # noqa: F401 (secrets registers its system check)
 
         formguard.install()
+
+        from allauth.mfa.signals import authenticator_added
+
+        from .mfa import count_enrolment_as_second_factor
+
+        authenticator_added.connect(count_enrolment_as_second_factor, dispatch_uid="core.enrolment_counts")

@@ -22,6 +22,10 @@ remember the mixin. Hooking the fields' own validation reaches every form,
 including the ones nobody thought of. The walk over every form of the project
 (``tests/test_every_form_refuses_my_numbers.py``) proves it.
 
+A refused value is not echoed back: the form is shown again with that field empty,
+so the number is not written into the page (its HTML, the browser's cache, a
+screenshot) — issue 20. ``install()`` wraps ``BaseForm.full_clean`` for that.
+
 Not checked, on purpose:
 - passwords (``PasswordInput``): never stored in clear, only hashed, and refusing
   them would lock out a login whose password happens to contain 12 digits;
@@ -44,6 +48,7 @@ LATEST = date(2100, 12, 31)
 DATE_RANGE_MESSAGE = _("%(earliest)s から %(latest)s までの日付を入力してください。")
 
 _original_validate = forms.CharField.validate
+_original_full_clean = forms.BaseForm.full_clean
 _original_date_validate = forms.DateField.validate
 _original_datetime_validate = forms.DateTimeField.validate
 
@@ -84,8 +89,25 @@ def _validate_datetime(self, value):
     refuse_out_of_range(value)
 
 
+def _refused_fields(form: forms.BaseForm) -> list[str]:
+    return [name for name, errors in form.errors.as_data().items()
+            if name in form.fields and any(e.code == "my_number" for e in errors)]
+
+
+def _full_clean(self):
+    _original_full_clean(self)
+    refused = _refused_fields(self) if self.is_bound else []
+    if refused:
+        data = self.data.copy()  # a QueryDict is immutable
+        for name in refused:
+            data[self.add_prefix(name)] = ""
+        self.data = data
+
+
 def install() -> None:
-    """Idempotent: extend the fields' ``validate`` with the two checks."""
+    """Idempotent: extend the fields' ``validate`` with the two checks, and forms' cleaning
+    with forgetting a refused value."""
+    forms.BaseForm.full_clean = _full_clean
     forms.CharField.validate = _validate
     forms.DateField.validate = _validate_date
     forms.DateTimeField.validate = _validate_datetime

@@ -13,7 +13,7 @@ import logging
 import re
 import traceback
 
-from .mynumber import contains_my_number
+from .mynumber import contains_my_number, my_number_spans
 
 MASK = "…"
 _KEY_VALUES = re.compile(r"(Key \([^)]*\)=)\((?:[^()]|\([^()]*\))*\)")
@@ -22,11 +22,34 @@ _NAMED = re.compile(r"((?:symbol|number|記号|番号)[\"']?\s*(?:=|:|：|は)\s
 _DIGIT = re.compile(r"[0-9０-９]")
 
 
+def redact_my_numbers(text: str) -> str:
+    """``text`` with each My Number (R9) replaced by ``…``; the rest of the line — task ids,
+    run times, counts — stays readable."""
+    if not contains_my_number(text):
+        return text
+    spans = my_number_spans(text)
+    if not spans:  # cannot happen; if it did, lose the line's digits rather than keep a number
+        return _DIGIT.sub("#", text)
+    masked = [False] * len(text)
+    for start, end in spans:
+        masked[start:end] = [True] * (end - start)
+    out, index = [], 0
+    while index < len(text):
+        if masked[index]:
+            while index < len(text) and masked[index]:
+                index += 1
+            out.append(MASK)
+        else:
+            out.append(text[index])
+            index += 1
+    return "".join(out)
+
+
 def redact(text: str) -> str:
     text = _KEY_VALUES.sub(rf"\1({MASK})", text)
     text = _FAILING_ROW.sub(rf"\1({MASK})", text)
     text = _NAMED.sub(rf"\1{MASK}", text)
-    return "\n".join(_DIGIT.sub("#", line) if contains_my_number(line) else line for line in text.split("\n"))
+    return "\n".join(redact_my_numbers(line) for line in text.split("\n"))
 
 
 class RedactIdentifiers(logging.Filter):
@@ -43,4 +66,16 @@ class RedactIdentifiers(logging.Filter):
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
+        return True
+
+
+class NoTracebackForClientErrors(logging.Filter):
+    """A refused request (403, 400, 404 …) is one line, not a traceback: Django logs every
+    ``PermissionDenied`` with its exception, and the outside test's 403s filled the log
+    (issue 24, 11). Server errors (5xx) keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info, record.exc_text = None, None
         return True

@@ -1,4 +1,10 @@
-"""Two things every signed-in request does.
+"""Three things every signed-in request does.
+
+``IdleTimeoutMiddleware``: a session left unused for ``KENPO_IDLE_TIMEOUT_MINUTES``
+(``KENPO_STAFF_IDLE_TIMEOUT_MINUTES`` for a staff login) is logged out at its next
+request, which is sent to the login page (issue 24, 11: sessions lasted 8 hours with no
+idle limit; ``SESSION_COOKIE_AGE`` stays the absolute limit). The last activity is
+written to the session at most once a minute.
 
 ``NoStoreForLoggedInMiddleware``: responses to a logged-in user are never stored by a
 browser or a proxy.
@@ -10,9 +16,16 @@ never-cache set: no-cache, must-revalidate, private, max-age=0) on every respons
 to an authenticated request, whatever the view set before.
 """
 
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.translation import gettext_lazy as _
 
 
 class NoStoreForLoggedInMiddleware:
@@ -52,3 +65,50 @@ class RememberLanguageMiddleware:
                 remember_language(user_id=user.pk, language=language)
                 request.session[LANGUAGE_SESSION_KEY] = language
         return response
+
+
+LAST_ACTIVITY_SESSION_KEY = "_kenpo_last_activity"
+IDLE_MESSAGE = _("しばらく操作がなかったため、安全のためログアウトしました。もう一度ログインしてください。")
+
+
+def idle_limit_seconds(user) -> int:
+    staff = user.is_staff or user.is_superuser
+    minutes = settings.KENPO_STAFF_IDLE_TIMEOUT_MINUTES if staff else settings.KENPO_IDLE_TIMEOUT_MINUTES
+    return minutes * 60
+
+
+class IdleTimeoutMiddleware:
+    """After AuthenticationMiddleware and MessageMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            last = request.session.get(LAST_ACTIVITY_SESSION_KEY)
+            if isinstance(last, int) and now - last > idle_limit_seconds(user):
+                logout(request)
+                messages.info(request, IDLE_MESSAGE)
+                return redirect_to_login(request.get_full_path() if request.method == "GET" else request.path)
+            if not isinstance(last, int) or now - last >= 60:
+                request.session[LAST_ACTIVITY_SESSION_KEY] = now
+        return self.get_response(request)
+
+
+class FactorChangeNeedsFactorMiddleware:
+    """allauth's pages that add, remove or reveal a second factor ask for the current one
+    first (``core.mfa.factor_change_redirect``). After allauth's AccountMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        from .mfa import factor_change_redirect
+
+        match = getattr(request, "resolver_match", None)
+        return factor_change_redirect(request, match.url_name if match else None)

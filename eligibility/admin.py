@@ -27,12 +27,20 @@ from audit.services import record
 from .admin_filters import EligibleListFilter, ExpiryMonthListFilter, StatusListFilter
 from .admin_forms import HouseholdAdminForm
 from .admin_search import FoldedNameSearchMixin
+from .contacts import (
+    ContactRefused,
+    contact_invite,
+    contact_remove,
+    email_has_login,
+    send_invitation,
+)
 from .linking import issue_activation_code
 from .models import (
     ActivationCode,
     CardFacts,
     CardFactsChange,
     Employer,
+    EmployerContact,
     Household,
     MemberLink,
     Person,
@@ -253,4 +261,84 @@ class ActivationCodeAdmin(AuditedModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+class EmployerContactInviteForm(forms.ModelForm):
+    """Staff invite a contact: the address the invitation goes to, the name, the 事業所."""
+
+    email = forms.EmailField(label=_("メールアドレス（招待メールの送り先）"))
+
+    class Meta:
+        model = EmployerContact
+        fields = ("email", "name", "employers")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if email_has_login(email):
+            raise forms.ValidationError(_("このメールアドレスのログインはすでにあります。別のアドレスで招待してください。"))
+        return email
+
+
+@admin.register(EmployerContact)
+class EmployerContactAdmin(AuditedModelAdmin):
+    """事業所担当者 (R12): invited here (an e-mail with a link to set a password; TOTP at the
+    first sign-in), removed by the action (the login is deactivated, never deleted)."""
+
+    list_display = ("name", "email", "employer_names", "invited_at", "removed_at")
+    list_filter = ("employers", ("removed_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "user__email")
+    actions = ["remove", "resend"]
+    filter_horizontal = ("employers",)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = EmployerContactInviteForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ("email", "name", "employers") if obj is None else ("name", "employers", "invited_at", "removed_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("invited_at", "removed_at")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        try:
+            contact = contact_invite(email=form.cleaned_data["email"], name=form.cleaned_data["name"],
+                                     employers=form.cleaned_data["employers"], by=request.user, request=request)
+        except ContactRefused as exc:
+            raise PermissionDenied(str(exc)) from exc
+        obj.pk, obj.user_id = contact.pk, contact.user_id
+        messages.success(request, _("招待メールを送りました。"))
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    @admin.display(description=_("メールアドレス"))
+    def email(self, obj):
+        return obj.user.email
+
+    @admin.display(description=_("担当する事業所"))
+    def employer_names(self, obj):
+        return "、".join(e.name for e in obj.employers.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user").prefetch_related("employers")
+
+    @admin.action(description=_("選択した担当者を削除する（ログインできなくなります）"), permissions=["change"])
+    def remove(self, request, queryset):
+        for contact in queryset.filter(removed_at__isnull=True):
+            contact_remove(contact=contact, by=request.user, request=request)
+        messages.success(request, _("削除しました。"))
+
+    @admin.action(description=_("招待メールを再送する"), permissions=["change"])
+    def resend(self, request, queryset):
+        for contact in queryset.filter(removed_at__isnull=True, user__last_login__isnull=True):
+            send_invitation(contact)
+        messages.success(request, _("まだログインしていない担当者に招待メールを再送しました。"))
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -430,3 +430,39 @@ class CardFactsChange(models.Model):
     def changed_labels(self) -> list[str]:
         """The changed fields by their Japanese names, for the history table."""
         return [str(CardFacts._meta.get_field(name).verbose_name) for name in self.after]
+
+
+class EmployerContact(models.Model):
+    """事業所担当者 (RULES.md R12): a login of an employer's HR, tied to one or more 事業所.
+
+    Invited by staff (``eligibility.services.employer_contact_invite``), signs in with a
+    password and TOTP like staff, removed by staff (the login is deactivated, never deleted:
+    the audit log names it). Sees only its own 事業所's people, through the employer pages.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("ログイン"), on_delete=models.PROTECT, related_name="employer_contact"
+    )
+    name = models.CharField(_("担当者の氏名"), max_length=80)
+    employers = models.ManyToManyField(Employer, verbose_name=_("担当する事業所"), related_name="contacts")
+    invited_at = models.DateTimeField(_("招待日時"), default=timezone.now)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("招待した職員"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    removed_at = models.DateTimeField(_("削除日時"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("削除した職員"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("事業所担当者")
+        verbose_name_plural = _("事業所担当者")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None and self.user.is_active

@@ -21,13 +21,32 @@ ENCODINGS = {"utf8": "utf-8", "cp932": "cp932"}
 PROGRESS_EVERY = 2000
 
 
+class TooManyExports(Exception):
+    """The login already has enough exports waiting, or started enough this hour."""
+
+
+def refuse_too_many(*, user) -> None:
+    """Each export is a job over the whole society: a login has at most
+    ``KENPO_EXPORT_MAX_UNFINISHED`` waiting or running and starts at most
+    ``KENPO_EXPORT_MAX_PER_HOUR`` an hour (issue 24: fuzzing made 130)."""
+    mine = ExportJob.objects.filter(created_by=user)
+    unfinished = mine.filter(status__in=(ExportJob.Status.QUEUED, ExportJob.Status.RUNNING)).count()
+    if unfinished >= settings.KENPO_EXPORT_MAX_UNFINISHED:
+        raise TooManyExports("unfinished")
+    if mine.filter(created_at__gte=timezone.now() - timedelta(hours=1)).count() >= settings.KENPO_EXPORT_MAX_PER_HOUR:
+        raise TooManyExports("per hour")
+
+
 def export_start(*, kind: str, params: dict, encoding: str, user, request=None) -> ExportJob:
-    """Queue an export of ``kind`` with ``params``; the file is written by a job."""
+    """Queue an export of ``kind`` with ``params``; the file is written by a job.
+    Raises ``TooManyExports`` past the limits (``refuse_too_many``)."""
     from . import tasks
 
     exporter = registry.get(kind)
     if encoding not in ENCODINGS:
         raise ValueError(encoding)
+    if user is not None:
+        refuse_too_many(user=user)
     job = ExportJob.objects.create(kind=kind, params=params, encoding=encoding, created_by=user)
     record(action="export", request=request, actor=user, obj=job,
            summary=f"{exporter.label}のCSV出力を開始（{encoding}）",

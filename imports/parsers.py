@@ -26,6 +26,7 @@ from datetime import date
 from typing import IO, Any, Literal, overload
 
 from core import wareki
+from core.formguard import EARLIEST, LATEST
 from core.mynumber import contains_my_number
 from eligibility import rules
 from eligibility.models import Person, normalise_digits
@@ -228,16 +229,19 @@ def parse_date(value: str, label: str, *, required: Literal[True] = ...) -> date
 @overload
 def parse_date(value: str, label: str, *, required: bool) -> date | None: ...
 def parse_date(value: str, label: str, *, required: bool = True) -> date | None:
-    """A date written 2025-12-02, 2025/12/2, 20251202, 2025年12月2日 or in 和暦 (令和7年12月2日, R7.12.2)."""
+    """A date written 2025-12-02, 2025/12/2, 20251202, 2025年12月2日 or in 和暦 (令和7年12月2日, R7.12.2),
+    between 1900-01-01 and 2100-12-31 like every date a form accepts (``core.formguard``)."""
     value = unicodedata.normalize("NFKC", value).strip()
     if not value:
         if required:
             raise RowError(f"{label}が空です。")
         return None
     found = wareki.parse_date(value)
-    if found is not None:
-        return found
-    raise RowError(f"{label}「{value}」は日付として読めません（例: 2025-12-02、令和7年12月2日）。")
+    if found is None:
+        raise RowError(f"{label}「{value}」は日付として読めません（例: 2025-12-02、令和7年12月2日）。")
+    if not EARLIEST <= found <= LATEST:
+        raise RowError(f"{label}「{value}」は {EARLIEST:%Y-%m-%d} から {LATEST:%Y-%m-%d} までの日付にしてください。")
+    return found
 
 
 def parse_digits(value: str, label: str, *, max_length: int) -> str:

@@ -56,6 +56,12 @@ app.conf.beat_schedule = {
         "task": "certificates.tasks.make_daily_print_files",
         "schedule": crontab(hour=16, minute=0),
     },
+    "certificates-remind-unconfirmed-packets": {
+        # R12 (policy): a 事業所 whose packet still has unconfirmed items after
+        # KENPO_PACKET_REMINDER_DAYS gets a reminder e-mail (counts and a link only).
+        "task": "certificates.tasks.remind_unconfirmed_packets",
+        "schedule": crontab(hour=10, minute=0),
+    },
     "imports-expire-runs": {
         # Uploads never confirmed are deleted after KENPO_IMPORT_RUN_EXPIRY_DAYS; so are old export files.
         "task": "imports.tasks.expire_runs",

@@ -83,3 +83,24 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render_error(403, template="errors/csrf.html")
+
+
+class MFAKeyMismatchMiddleware:
+    """A staff login whose TOTP secret no configured key decrypts gets a page saying so
+    (503: the site is misconfigured, not the visitor), and the log one line that tells
+    the operator what to do — not a 500 with a traceback (issue 24, 10)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from core.adapters import MFAKeyMismatch
+
+        if not isinstance(exception, MFAKeyMismatch):
+            return None
+        logger.error("An MFA secret does not decrypt with KENPO_MFA_ENCRYPTION_KEY (database restored under "
+                     "another key?): set the old key after the new one and run manage.py rotate_mfa_key")
+        return render_error(503, template="errors/mfa_key.html")

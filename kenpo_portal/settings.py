@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     # Over the domain apps: the member's door (staff's is `staff`, above) and the demo society.
     "member",
     "demo",  # seed_demo: the demo society, written by calling each domain app
+    "employer",  # the employer door (事業所担当者, R12)
 ]
 SITE_ID = 1
 
@@ -77,12 +78,17 @@ MIDDLEWARE = [
     "core.middleware.NoStoreForLoggedInMiddleware",  # personal pages stay out of every cache
     "core.middleware.RememberLanguageMiddleware",  # the language e-mails are written in
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.IdleTimeoutMiddleware",  # logs out a session left unused too long
     "staff.middleware.AdminSearchGuardMiddleware",  # before anything puts the URL in a `next`
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "core.middleware.FactorChangeNeedsFactorMiddleware",  # changing a second factor needs the current one
     "audit.middleware.AuditlogMiddleware",  # auditlog's, with our client address
+    "audit.middleware.RecoveryCodesReadMiddleware",  # a login reading its own recovery codes
     "staff.middleware.StaffMFARequiredMiddleware",
+    "employer.middleware.EmployerContactConfinedMiddleware",  # a contact never reaches member or staff pages
+    "kenpo_portal.errors.MFAKeyMismatchMiddleware",  # innermost: sees the views' exceptions
 ]
 
 ROOT_URLCONF = "kenpo_portal.urls"
@@ -217,6 +223,8 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
+    # A browser that logged in as the account before (core.adapters): its own bucket, no /ip.
+    "login_failed_known_device": "5/5m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
@@ -290,6 +298,10 @@ ALLAUTH_TRUSTED_PROXY_COUNT = KENPO_TRUSTED_PROXY_COUNT
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
+# Logged out after this many minutes without a request (core.middleware.IdleTimeoutMiddleware);
+# shorter for staff, whose pages show many people's data.
+KENPO_IDLE_TIMEOUT_MINUTES = env.int("KENPO_IDLE_TIMEOUT_MINUTES", default=30)
+KENPO_STAFF_IDLE_TIMEOUT_MINUTES = env.int("KENPO_STAFF_IDLE_TIMEOUT_MINUTES", default=15)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -330,11 +342,12 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "core.logging.RedactIdentifiers"}},
+    "filters": {"redact": {"()": "core.logging.RedactIdentifiers"},
+                "client_errors": {"()": "core.logging.NoTracebackForClientErrors"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors", "redact"]},
         # Django's DEFAULT_LOGGING names this one; redefined with the filter.
-        "django.server": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "django.server": {"class": "logging.StreamHandler", "filters": ["client_errors", "redact"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -363,6 +376,12 @@ KENPO_CERTIFICATE_VALID_YEARS = env.int("KENPO_CERTIFICATE_VALID_YEARS", default
 # R8: the co-payment ratio (一部負担金の割合) printed for ages 70–74. The portal holds
 # no income data, so one ratio for everyone; staff correct individual cases.
 KENPO_ELDERLY_COPAY_RATIO = env.str("KENPO_ELDERLY_COPAY_RATIO", default="2割")
+# R12 (policy): a leaver's 資格確認書 is collected by the 事業所 within this many days of
+# its void; staff see the ones still out after that.
+KENPO_COLLECTION_DAYS = env.int("KENPO_COLLECTION_DAYS", default=5)
+# (policy) The 事業所's contacts get a reminder e-mail when a packet has items still
+# unconfirmed (neither 手渡し済み nor returned) this many days after it was made.
+KENPO_PACKET_REMINDER_DAYS = env.int("KENPO_PACKET_REMINDER_DAYS", default=14)
 # Pages of one merged print file (a merged PDF costs ~0.5 MB RAM per page to render).
 KENPO_PRINT_FILE_MAX_PAGES = env.int("KENPO_PRINT_FILE_MAX_PAGES", default=300)
 # Sheets rendered as one WeasyPrint document inside a print file: the pages of a chunk share
@@ -389,6 +408,9 @@ KENPO_IMPORT_STALLED_AFTER_SECONDS = env.int("KENPO_IMPORT_STALLED_AFTER_SECONDS
 KENPO_IMPORT_MAX_UPLOAD_MB = env.int("KENPO_IMPORT_MAX_UPLOAD_MB", default=200)
 # An export file is kept for download this many days, then deleted.
 KENPO_EXPORT_KEEP_DAYS = env.int("KENPO_EXPORT_KEEP_DAYS", default=2)
+# Exports a staff login may have waiting or running at once, and start per hour (exports.services).
+KENPO_EXPORT_MAX_UNFINISHED = env.int("KENPO_EXPORT_MAX_UNFINISHED", default=3)
+KENPO_EXPORT_MAX_PER_HOUR = env.int("KENPO_EXPORT_MAX_PER_HOUR", default=20)
 
 # --- Staff pages at a society's size (core/pagination.py, core/middleware.py) ---------
 # Every web request's SQL statement is cancelled after this many seconds (0: never): a
@@ -396,7 +418,7 @@ KENPO_EXPORT_KEEP_DAYS = env.int("KENPO_EXPORT_KEEP_DAYS", default=2)
 # Celery jobs (imports, exports, counts, batches) are not limited by it.
 KENPO_WEB_STATEMENT_TIMEOUT_SECONDS = env.int("KENPO_WEB_STATEMENT_TIMEOUT_SECONDS", default=20)
 # An admin list is counted exactly in the request when that takes at most this long (ms);
-# otherwise a job counts it and the list says 「約 N 件（件数を集計中）」 meanwhile.
+# otherwise a job counts it and the list says 「件数を数えています」 (no number) meanwhile.
 KENPO_LIST_COUNT_IN_REQUEST_MS = env.int("KENPO_LIST_COUNT_IN_REQUEST_MS", default=300)
 # A job's count is shown (with its time) for this long, and recounted once older than FRESH.
 KENPO_LIST_COUNT_KEEP_SECONDS = env.int("KENPO_LIST_COUNT_KEEP_SECONDS", default=600)

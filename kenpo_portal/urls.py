@@ -26,6 +26,7 @@ urlpatterns = [
     path("certificates/", include((member.request_urls + staff.certificate_urls, "certificates"))),
     path("reminders/", include((member.reminder_urls, "reminders"))),
     path("staff/", include("staff.urls")),
+    path("employer/", include("employer.urls")),
     path("admin/", admin.site.urls),
 ]
 

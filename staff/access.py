@@ -12,7 +12,6 @@ user is the proof that this session passed the second factor.
 
 from functools import wraps
 
-from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -21,6 +20,8 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+
+from core.mfa import session_used_mfa
 
 SETUP_MESSAGE = _(
     "職員の方は、管理画面を開く前に多要素認証（認証アプリ）の設定が必要です。認証アプリでQRコードを読み取り、表示された6桁のコードを入力してください。"
@@ -32,11 +33,6 @@ MARK = "kenpo_staff_gate"
 
 def is_staff_login(user) -> bool:
     return bool(user and user.is_authenticated and (user.is_staff or user.is_superuser))
-
-
-def session_used_mfa(request: HttpRequest, user) -> bool:
-    """True when this session's login included an MFA step by ``user``."""
-    return any(record.get("method") == "mfa" for record in get_authentication_records(request, user))
 
 
 def mfa_redirect(request: HttpRequest) -> HttpResponseRedirect | None:

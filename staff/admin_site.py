@@ -8,13 +8,17 @@ lands here, and ``register`` adds ``HardenedAdminMixin`` to every ModelAdmin:
   ``/admin/eligibility/household/?symbol=…&number=…`` would put 記号・番号 into URLs
   and access logs); any other lookup gets the admin's usual 400 ("Filtering by …
   not allowed");
+- a search the list refuses (a My Number, a NUL …) stops the list's query and every
+  action and "everyone matching" view built on it — Django's own list would drop
+  the search and go on with everyone (issue 24);
 - every admin view, custom ones from ``get_urls`` included, passes the staff gate
   (``staff.access.mfa_verified``) besides the admin's own staff check.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import widgets
 from django.contrib.admin.filters import SimpleListFilter
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models.constants import LOOKUP_SEP
 
@@ -47,6 +51,15 @@ class HardenedAdminMixin:
             return True  # not a field: the admin reports it as usual (IncorrectLookupParameters, ?e=1)
         declared = self.declared_filter_paths(request) if request is not None else set()
         return any(lookup == path or lookup.startswith(path + LOOKUP_SEP) for path in declared)
+
+
+    def get_changelist_instance(self, request):
+        search_form = self.get_changelist(request).search_form_class(request.GET)  # the list's own
+        if not search_form.is_valid():
+            for errors in search_form.errors.values():
+                messages.error(request, ", ".join(errors))
+            raise IncorrectLookupParameters("search refused")
+        return super().get_changelist_instance(request)
 
 
 class StaffAdminSite(admin.AdminSite):

@@ -7,7 +7,7 @@ Every view passes the staff gate (``staff.access``). The admin site is ``admin_s
 
 from django.urls import include, path
 
-from .views import certificates, dashboard, exports, imports
+from .views import certificates, dashboard, employers, exports, imports
 
 import_urls = ([
     path("", imports.import_list, name="list"),
@@ -29,6 +29,9 @@ urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("imports/", include(import_urls)),
     path("exports/", include(export_urls)),
+    path("employers/", employers.employer_list, name="employer_list"),
+    path("employers/<int:pk>/", employers.employer_detail, name="employer_detail"),
+    path("employers/<int:pk>/repost/", employers.employer_repost, name="employer_repost"),
 ]
 
 # /certificates/ — namespace "certificates" (with member.urls.request_urls)

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory
-from django.urls import get_resolver
+from django.urls import get_resolver, reverse
 
 from core.formguard import is_typed_text
 from core.tests.test_mynumber import R9_VARIANTS
@@ -81,7 +81,7 @@ def test_it_finds_the_forms_people_type_into():
         "allauth.account.forms.SignupForm",
         "allauth.account.forms.AddEmailForm",
         "allauth.account.forms.LoginForm",
-        "member.request_forms.RequestDetailsForm",
+        "certificates.request_forms.RequestDetailsForm",
         "member.forms.LinkForm",
     } <= names
 
@@ -172,3 +172,41 @@ def test_a_member_cannot_add_an_address_holding_a_my_number(client, alice):
     assert response.status_code == 200
     assert "個人番号" in str(response.context["form"].errors["email"])
     assert not alice.emailaddress_set.filter(email__contains="9018").exists()
+
+
+# --- issue 24: the new forms of R9, and a refusal never echoes the number (issue 20) ----------------
+
+
+@pytest.mark.parametrize("typed", ["私の番号は1234\u31645678\u31649018です", "七〇〇一二三四五六七八九〇",
+                                   "1\ufe0f23456789018", "1234\u034f5678\u034f9018", "1234 5678 9018"])
+def test_a_refused_number_is_not_echoed_back_into_the_textarea(client, alice, alice_person, typed):
+    from certificates.models import ReissueRequest
+
+    client.force_login(alice)
+    url = reverse("certificates:request_form", args=[alice_person.pk, "needs_helper"])
+    response = client.post(url, {"details": typed})
+    page = response.content.decode()
+    assert response.status_code == 200 and "個人番号" in page and not ReissueRequest.objects.exists()
+    assert typed not in page and "9018" not in page and "七〇〇一" not in page
+    assert response.context["form"]["details"].value() == ""
+
+
+def test_a_form_keeps_what_it_did_not_refuse():
+    class Two(forms.Form):
+        note = forms.CharField()
+        other = forms.CharField()
+
+    form = Two(data={"note": "1234-5678-9018", "other": "そのまま"})
+    assert not form.is_valid()
+    assert form["note"].value() == "" and form["other"].value() == "そのまま"
+
+
+@pytest.mark.parametrize("query", ["q=1234%E3%85%A45678%E3%85%A49018", "q=%E4%B8%83%E3%80%87%E3%80%87%E4%B8%80"
+                                   "%E4%BA%8C%E4%B8%89%E5%9B%9B%E4%BA%94%E5%85%AD%E4%B8%83%E5%85%AB%E4%B9%9D",
+                                   "note=1%EF%B8%8F23456789018"])
+def test_a_post_query_string_holding_a_my_number_is_refused_everywhere(client, alice, query):
+    # R9: "any query string a POST carries"; the POST is not carried out (a redirect is a GET)
+    client.force_login(alice)
+    response = client.post(f"/accounts/email/?{query}", {"action_add": "", "email": "second@example.jp"})
+    assert response.status_code == 302 and "9018" not in response["Location"] and "%E4%B8%83" not in response["Location"]
+    assert not alice.emailaddress_set.filter(email="second@example.jp").exists()

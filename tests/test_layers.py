@@ -21,7 +21,7 @@ DOMAIN = {
     "certificates": 2, "reminders": 2, "imports": 2, "notices": 2,
     "exports": 3,
 }
-SURFACES = {"member", "staff"}  # the doors: every page, URL and page template
+SURFACES = {"member", "staff", "employer"}  # the doors: every page, URL and page template
 TOP = 4
 LAYERS = {**DOMAIN, **{app: TOP for app in SURFACES}, "demo": TOP}  # demo: seed_demo, over every app
 # In a domain app, the admin of its own models may stay beside them (admin.py, admin_*.py and

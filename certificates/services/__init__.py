@@ -3,7 +3,8 @@
 - ``certificates``: serial numbers, issuing one certificate, the state machine, voids, rendering;
 - ``batches``: ex-officio batches (start, claimed chunks, progress, retry, resume);
 - ``print_files``: print files (a batch's, and the day's for single issues), rendered in chunks;
-- ``requests``: members' re-issue requests and their review.
+- ``requests``: members' re-issue requests (also filed via the 事業所) and their review;
+- ``packets``: packets out to the 事業所, handovers and returns, 回収 of a leaver's certificate.
 
 Callers use ``from certificates import services`` and the names below.
 """
@@ -47,6 +48,7 @@ from .requests import (
     request_mark_issued,
     request_reject,
     request_submit,
+    request_submit_via_employer,
     request_withdraw,
 )
 
@@ -83,5 +85,6 @@ __all__ = [
     "request_mark_issued",
     "request_reject",
     "request_submit",
+    "request_submit_via_employer",
     "request_withdraw",
 ]

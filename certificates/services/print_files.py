@@ -1,6 +1,8 @@
-"""Print files: certificates planned into files of at most ``KENPO_PRINT_FILE_MAX_PAGES``
-pages, grouped by employer with a cover sheet each (the direct-post group last), then
-rendered by one task per file.
+"""Print files: certificates planned into files of one employer (事業所) each — never two in
+one file — of at most ``KENPO_PRINT_FILE_MAX_PAGES`` pages, with the employer's cover sheet
+(the 一覧表, naming the insured person for a dependent's certificate; the direct-post group
+last), then rendered by one task per file. A certificate voided after rendering is stamped
+「無効」 on its page whenever the file is downloaded (``print_file_content``).
 
 A file is rendered in chunks of ``KENPO_PRINT_CHUNK_SHEETS`` sheets, each chunk one
 WeasyPrint document (its pages share one font subset), and the chunks concatenated. A
@@ -29,6 +31,7 @@ from eligibility import dashboard_cache
 from .. import pdf
 from ..models import BatchItem, DeliveryRoute, EligibilityCertificate, IssueBatch, PrintFile
 from .certificates import describe_error
+from .packets import list_row, packets_make
 
 log = logging.getLogger(__name__)
 Cert = EligibilityCertificate
@@ -71,26 +74,17 @@ def _group_title(row: dict) -> tuple[str, str, int | None]:
 
 
 def _plan(certificates: QuerySet[Cert]) -> list[list[dict]]:
-    """Split the groups into files of at most KENPO_PRINT_FILE_MAX_PAGES pages (each group
-    after its cover sheet; a group longer than a file continues in the next, with its cover)."""
+    """One file per 事業所 (or for the direct-post group), never two employers in one file
+    (R12: each file is one packet with its cover sheet, the 一覧表); a group longer than
+    KENPO_PRINT_FILE_MAX_PAGES pages continues in the next file, with its cover."""
     max_pages = settings.KENPO_PRINT_FILE_MAX_PAGES
     size = max(max_pages - -(-max_pages // (COVER_ROWS_PER_PAGE + 1)), 1)
-    plans: list[list[dict]] = []
-    current: list[dict] = []
-    pages = 0
-    for (title, employer_name, employer_id), rows in print_groups(certificates):
-        for start in range(0, len(rows), size):
-            part = rows[start:start + size]
-            part_pages = len(part) + -(-len(part) // COVER_ROWS_PER_PAGE)
-            if pages and pages + part_pages > max_pages:
-                plans.append(current)
-                current, pages = [], 0
-            current.append({"title": title, "employer_name": employer_name, "employer_id": employer_id,
-                            "ids": [r["pk"] for r in part]})
-            pages += part_pages
-    if current:
-        plans.append(current)
-    return plans
+    return [
+        [{"title": title, "employer_name": employer_name, "employer_id": employer_id,
+          "ids": [r["pk"] for r in rows[start:start + size]]}]
+        for (title, employer_name, employer_id), rows in print_groups(certificates)
+        for start in range(0, len(rows), size)
+    ]
 
 
 def _create_files(*, plans: list[list[dict]], batch: IssueBatch | None = None, day: date | None = None,
@@ -162,8 +156,7 @@ def _chunks(print_file: PrintFile, certificates: dict[int, dict], chunk_sheets: 
             continue
         source = f"交付バッチ #{print_file.batch_id}" if print_file.batch_id else f"{print_file.day:%Y-%m-%d} 交付分"
         cover = {"cover": {"title": group["title"], "employer_name": group["employer_name"], "source": source,
-                           "rows": [{"serial": r["serial"], "name": r["snapshot"].get("name", ""),
-                                     "valid_until": r["valid_until"]} for r in rows]}}
+                           "rows": [list_row(r["snapshot"]) for r in rows]}}
         if sheets >= chunk_sheets:
             chunks.append([])
             sheets = 0
@@ -284,6 +277,7 @@ def _mark_rendered(*, print_file: PrintFile, rendered: list[int], failed: dict[i
         pk__in=rendered, reissue_request__isnull=False
     ).values_list("reissue_request_id", "serial"):
         request_mark_issued(request_id=request_id, note=serial)
+    packets_make(print_file=print_file, certificate_ids=rendered)
     if print_file.batch_id:
         batch_refresh(batch_id=print_file.batch_id)
 

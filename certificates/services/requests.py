@@ -65,6 +65,19 @@ def request_submit(*, person: Person, requested_by, reason: str, noticed_on=None
 
 
 @transaction.atomic
+def request_submit_via_employer(*, person: Person, employer, by, reason: str, noticed_on=None, details: str = "",
+                                request=None) -> ReissueRequest:
+    """An employer contact (事業所担当者) files the application for an employee or a
+    dependent (RULES.md R12, 施行規則47): the same path and check as a member's request;
+    the request belongs to the member (their history, their e-mails), not to the contact."""
+    req = request_submit(person=person, requested_by=by, reason=reason, noticed_on=noticed_on, details=details,
+                         request=request)
+    req.requested_by, req.via_employer = None, employer
+    req.save(update_fields=["requested_by", "via_employer"])
+    return req
+
+
+@transaction.atomic
 def request_enter_paper(*, person: Person, reason: str, received_on, by, noticed_on=None, details: str = "",
                         request=None) -> ReissueRequest:
     """A clerk enters a paper application (申請書) on the member's behalf, with the day the

@@ -11,6 +11,7 @@ from certificates.models import (
     BatchItem,
     EligibilityCertificate,
     IllegalTransition,
+    Packet,
     PrintFile,
     ReissueRequest,
 )
@@ -111,15 +112,17 @@ def test_a_batch_issues_each_candidate_once_even_when_a_chunk_runs_twice(insured
     assert Cert.objects.filter(batch=batch, status="queued").count() == 5
     batch.refresh_from_db()
     assert (batch.rendered_count, batch.status) == (0, "assembling")
+    employers = Cert.objects.filter(batch=batch).values("employer").distinct().count()
+    assert employers > 1
     with django_capture_on_commit_callbacks(execute=True):  # one render task per file
-        assert services.batch_assemble_print_files(batch_id=batch.pk) == 1
+        assert services.batch_assemble_print_files(batch_id=batch.pk) == employers  # one file per 事業所
         assert services.batch_assemble_print_files(batch_id=batch.pk) == 0  # nothing planned twice
     batch.refresh_from_db()
-    employers = Cert.objects.filter(batch=batch).values("employer").distinct().count()
-    print_file = batch.print_files.get()
-    assert batch.status == "done" and print_file.pages == 5 + employers  # a cover sheet each
+    files = list(batch.print_files.all())
+    assert all(len(f.plan) == 1 for f in files)  # never two employers in one file
+    assert batch.status == "done" and sum(f.pages for f in files) == 5 + employers  # a cover sheet each
     assert (batch.rendered_count, batch.remaining) == (5, 0)
-    assert Cert.objects.filter(batch=batch, status="rendered", print_file=print_file).count() == 5
+    assert Cert.objects.filter(batch=batch, status="rendered", print_file__in=files).count() == 5
 
 
 def test_a_batch_skips_someone_who_got_a_certificate_meanwhile(insured_and_dependent_72, today,
@@ -225,6 +228,8 @@ def test_print_files_are_split_at_the_page_limit_and_ordered_by_employer(today, 
     assert [f.description for f in files] == ["事業所P0001", "事業所P0002", "本人あて直接郵送分（任意継続など）"]
     text = "".join(p.extract_text() for p in PdfReader(files[0].pdf.path).pages[:2]).replace(" ", "")
     assert text.index("事業所P0001御中") < text.index("P0001-0") < text.index("P0001-1")
+    # Each employer's file is its packet (R12); the direct-post group has none.
+    assert sorted(Packet.objects.values_list("employer__code", flat=True)) == ["P0001", "P0002"]
 
 
 def test_a_stalled_batch_is_resumed_without_issuing_twice(insured_and_dependent_72, today, monkeypatch,

@@ -83,3 +83,41 @@ def test_the_access_log_never_carries_a_query_string_or_referer():
     assert "%(U)s" in fmt
     for field in ("%(r)s", "%(q)s", "%(f)s"):  # request line with query, query, referer
         assert field not in fmt
+
+
+def test_only_the_my_number_is_masked_the_rest_of_the_line_stays_readable():
+    # issue 24 (11): every digit of the line became '#', task ids, run times and counts with it
+    line = "task 5a1c-77 for run 42: typed 1234.5678.9018, sent 1523, failed 2 in 12.5 s"
+    assert redact(line) == "task 5a1c-77 for run 42: typed …, sent 1523, failed 2 in 12.5 s"
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("memo 1234\u3164 5678 9018 end 7", "memo … end 7"),
+    ("名前 七〇〇一二三四五六七八九 様 (3件)", "名前 … 様 (3件)"),
+    ("a １２３４５６７８９０１８ b 12", "a … b 12"),
+    ("1\ufe0f23456789018 and 123456789019", "… and …"),
+])
+def test_a_hidden_or_kanji_number_is_masked_where_it_stands(line, expected):
+    assert redact(line) == expected
+
+
+def test_a_403_is_one_line_without_a_traceback(client, django_user_model):
+    # issue 24 (11): every PermissionDenied was logged with its full traceback
+    from django.test import Client
+
+    user = django_user_model.objects.create_user("m", "m@example.jp", "x-Very-long-pass-1")
+    browser = Client(raise_request_exception=False)
+    browser.force_login(user)
+    text = _emitted("django.request", lambda log: browser.get("/staff/"))
+    text += _emitted("django.request", lambda log: browser.get("/admin/auth/user/"))
+    assert "Traceback" not in text and "Forbidden" in text
+
+
+def test_a_500_keeps_its_traceback():
+    def emit(log):
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            log.error("Internal Server Error: /x", exc_info=True, extra={"status_code": 500})
+
+    assert "Traceback" in _emitted("django.request", emit)

@@ -73,6 +73,21 @@ R9_VARIANTS = [
     "123 456 789 018",                    # rule 3: 3-3-3-3
     "1 2 3 4 5 6 7 8 9 0 1 8",            # rule 3: a space between every digit
     "番号:12.3456.789018",                # rule 3 with dots
+    # default-ignorable code points that are not format (Cf) characters (issue 24)
+    "1234\u31645678\u31649018",           # Hangul filler (a letter to Unicode)
+    "12\u115f3456\u11607890\uffa018",      # Hangul choseong/jungseong and half-width fillers
+    "1\ufe0f2345678901\ufe0e8",            # variation selectors after digits
+    "12345\U000e01006789018",            # a variation selector from the supplement
+    "1234\u034f5678\u034f9018",           # combining grapheme joiner
+    "1234\U000e00205678\U000e007f9018",     # tag characters
+    # combining marks between or after digits
+    "1\u03012\u03003456789018",            # acute and grave accents
+    "1\u20e32\u20e33\u20e34 5678 9018",    # combining enclosing keycap (Me)
+    # kanji numerals read as digits
+    "七〇〇一二三四五六七八九",            # twelve kanji digits
+    "一二三四 五六七八 九〇一八",          # grouped as on the card
+    "1234一5678一9018",                   # 一 typed as a dash: a run of 14 digits
+    "零一二三四五六七八九〇一",            # 零 as zero
 ]
 
 
@@ -150,9 +165,48 @@ def test_any_twelve_digits_are_refused(digits):
     assert contains_my_number(f"メモ：{digits[:4]} {digits[4:8]} {digits[8:]}。")
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=("Nd",)), max_size=200))
+@given(st.text(alphabet=st.characters(blacklist_categories=("Nd",), blacklist_characters="〇一二三四五六七八九零"),
+               max_size=200))
 def test_text_without_digits_is_never_refused(text):
     assert not contains_my_number(text)
+
+
+@given(st.from_regex(r"\A[0-9]{12}\Z"), st.sampled_from(["\u3164", "\u115f", "\u1160", "\uffa0", "\ufe0f", "\u034f",
+                                                        "\u180e", "\u2065", "\U000e0001", "\u0301", "\u20dd"]),
+       st.integers(min_value=1, max_value=12))
+def test_fillers_selectors_and_marks_never_hide_a_run(digits, invisible, at):
+    assert contains_my_number(digits[:at] + invisible + digits[at:])
+
+
+def test_ordinary_japanese_with_kanji_numerals_passes():
+    for text in ("東京都千代田区一番町三丁目二番地", "一月二日に受け取りました", "第三号被保険者", "二〇二五年一二月二日"):
+        assert not contains_my_number(text)
+
+
+# --- the default-ignorable table -------------------------------------------------------------
+
+# PropList.txt's Other_Default_Ignorable_Code_Point and the code points that are Cf but
+# visible (Prepended_Concatenation_Mark, interlinear annotation, Egyptian format controls):
+# DerivedCoreProperties.txt defines Default_Ignorable_Code_Point = Other_DI + Cf +
+# Variation_Selector − White_Space − FFF9..FFFB − 13430..1343F − Prepended_Concatenation_Mark.
+_OTHER_DI = [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2065, 0x3164, 0xFFA0, *range(0xFFF0, 0xFFF9), 0xE0000,
+             *range(0xE0002, 0xE0020), *range(0xE0080, 0xE0100), *range(0xE01F0, 0xE1000)]
+_VARIATION_SELECTORS = [*range(0x180B, 0x180E), 0x180F, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
+_VISIBLE_FORMAT = [*range(0x0600, 0x0606), 0x06DD, 0x070F, 0x0890, 0x0891, 0x08E2, 0x110BD, 0x110CD,
+                   *range(0xFFF9, 0xFFFC), *range(0x13430, 0x13440)]
+
+
+def test_the_default_ignorable_table_is_unicodes_derivation():
+    import unicodedata
+
+    from core.mynumber import DEFAULT_IGNORABLE, is_default_ignorable
+
+    cf = {c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"}
+    derived = (cf | set(_OTHER_DI) | set(_VARIATION_SELECTORS)) - set(_VISIBLE_FORMAT)
+    table = {c for first, last in DEFAULT_IGNORABLE for c in range(first, last + 1)}
+    assert table == derived
+    assert len(table) == 4174  # the count DerivedCoreProperties.txt gives
+    assert all(is_default_ignorable(c) for c in (0x3164, 0xFE0F, 0x034F, 0x200B)) and not is_default_ignorable(0x20)
 
 
 # --- the fields every form uses --------------------------------------------------------

@@ -28,8 +28,10 @@ def test_a_manager_exports_the_filtered_log_as_a_job(client, manager, alice_pers
     listed = client.get(reverse("admin:audit_auditentry_changelist")).content.decode()
     assert reverse("staff:exports:start", args=["audit_log", "utf8"]) in listed
 
+    start = reverse("staff:exports:start", args=["audit_log", "utf8"]) + "?action__exact=change"
+    assert client.get(start).status_code == 200  # a page with one button: only its POST starts the job
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.get(reverse("staff:exports:start", args=["audit_log", "utf8"]) + "?action__exact=change")
+        response = client.post(start)
     job = ExportJob.objects.get(kind="audit_log")
     assert response.url == reverse("staff:exports:detail", args=[job.pk])
     job.refresh_from_db()

@@ -33,6 +33,20 @@ def test_it_refuses_dates_that_do_not_exist(text):
         parse_date(text, "生年月日")
 
 
+@pytest.mark.parametrize("text", ["0001-01-01", "9999-12-31", "令和99年1月1日", "1899-12-31", "2101-01-01",
+                                  "明治32年12月31日"])
+def test_it_bounds_dates_as_the_forms_do(text):
+    # issue 24 (9): the import took dates every form refuses (core.formguard: 1900–2100)
+    with pytest.raises(RowError, match=r"生年月日「.*」は 1900-01-01 から 2100-12-31 までの日付にしてください"):
+        parse_date(text, "生年月日")
+
+
+@pytest.mark.parametrize(("text", "expected"), [("1900-01-01", date(1900, 1, 1)), ("2100-12-31", date(2100, 12, 31)),
+                                                ("明治33年1月1日", date(1900, 1, 1))])
+def test_the_bounds_themselves_are_accepted(text, expected):
+    assert parse_date(text, "生年月日") == expected
+
+
 def test_symbol_and_number_lose_leading_zeros_and_branch_numbers_gain_one():
     assert parse_digits("０００１２", "記号", max_length=8) == "12"
     assert parse_branch("1") == "01"

@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from audit import selectors
-from audit.services import role_label
+from audit.services import EMPLOYER, role_label
 from eligibility.selectors import member_link_for, persons_for_member
 
 MEMBER_LABEL = _("ご本人・ご家族のログイン")  # the member's own お知らせ downloads (R10)
+EMPLOYER_LABEL = _("勤務先の担当者")  # 事業所担当者 (R12): packets, applications, 回収
 PERSON_TYPES = ("eligibility.Person", "eligibility.CardFacts")
 
 
@@ -32,6 +33,14 @@ def _what(entry, names: dict[str, str]) -> str:
     return f"{kind}（{name}）" if name else str(kind)
 
 
+def _role(actor_role: str):
+    if actor_role == "member":
+        return MEMBER_LABEL
+    if actor_role == EMPLOYER:
+        return EMPLOYER_LABEL
+    return role_label(actor_role) or _("職員")
+
+
 @require_GET
 @login_required
 def access_log(request: HttpRequest) -> HttpResponse:
@@ -39,7 +48,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.staff_access_for_member(member_link_for(request.user)), 50).get_page(request.GET.get("page"))
     names = {str(p.pk): p.name for p in persons_for_member(request.user)}
     rows = [
-        {"entry": e, "role": MEMBER_LABEL if e.actor_role == "member" else (role_label(e.actor_role) or _("職員")),
+        {"entry": e, "role": _role(e.actor_role),
          "what": _what(e, names)}
         for e in page.object_list
     ]

@@ -16,10 +16,10 @@ from certificates.models import (
     Reason,
     ReissueRequest,
 )
+from certificates.request_forms import REASON_DETAILS, ReasonForm, RequestDetailsForm
 from eligibility import selectors as eligibility_selectors
 
 from ..decorators import member_required
-from ..request_forms import REASON_DETAILS, ReasonForm, RequestDetailsForm
 
 
 def _request_for_member(user, pk) -> ReissueRequest:

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audit.services import record
+from audit.services import record, record_each
 from certificates import print_selectors, selectors, services
 from certificates.models import (
     Basis,
@@ -125,6 +125,8 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     failures = (BatchItem.objects.filter(batch=batch, state=BatchItem.State.FAILED)
                 .select_related("person").order_by("pk")[:200])
     skipped = BatchItem.objects.filter(batch=batch, state=BatchItem.State.SKIPPED).select_related("person")[:200]
+    if "refreshed" not in request.GET:  # the page's own refresh while it runs is the same read
+        record(action="view", request=request, obj=batch, summary="交付バッチを閲覧")
     # Progress in its two steps, counted live from the items: issuing moves from the first
     # chunk, long before the print files render the sheets.
     states = selectors.batch_state_counts(batch_id=batch.pk)
@@ -247,6 +249,9 @@ def certificate_void(request: HttpRequest) -> HttpResponse:
         if len(ids) == 1:
             return redirect("certificates:person_certificates", certificates[0].person_id)
         return redirect("admin:certificates_eligibilitycertificate_changelist")
+    if request.method == "GET":
+        record_each(action="view", request=request, objs=[c.person for c in certificates],
+                    summary="無効にする資格確認書の確認画面を閲覧")
     return render(request, "staff/certificates/void_confirm.html", {
         **_admin_context(request, _("資格確認書を無効にする")), "certificates": certificates, "form": form,
     })
@@ -317,6 +322,8 @@ def paper_application(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("紙の申請を受け付けました。審査してください。"))
             return redirect("certificates:review_detail", req.pk)
+    if request.method == "GET":
+        record(action="view", request=request, obj=person, summary="紙の申請書の入力画面を閲覧")
     return render(request, "staff/certificates/paper_application.html", {
         **_admin_context(request, _("紙の申請書を入力")), "person": person, "form": form,
     })

@@ -29,7 +29,9 @@ def _job_for(request: HttpRequest, pk: int) -> ExportJob:
 @staff_required()
 def export_start(request: HttpRequest, kind: str, encoding: str) -> HttpResponse:
     """Queue the export of the list ``kind`` for the filter in the query string (``ids`` = the
-    rows staff selected) and show its page."""
+    rows staff selected) and show its page. The lists link here (GET): a page with one
+    button; only its POST (CSRF-checked) starts the job, so a link from another site
+    starts nothing (issue 24, 8)."""
     try:
         exporter = registry.get(kind)
     except KeyError:
@@ -42,7 +44,18 @@ def export_start(request: HttpRequest, kind: str, encoding: str) -> HttpResponse
     if not exporter.readable(params=params, user=request.user):
         messages.error(request, _("絞り込みの条件が読み取れません。一覧から選び直してください。"))
         return redirect(exporter.back_url)
-    job = services.export_start(kind=kind, params=params, encoding=encoding, user=request.user, request=request)
+    if request.method != "POST":
+        return render(request, "staff/exports/start.html", {
+            **admin.site.each_context(request),
+            "title": _("%(label)sのCSV出力") % {"label": exporter.label},
+            "exporter": exporter,
+            "selected": len(ids or []),
+        })
+    try:
+        job = services.export_start(kind=kind, params=params, encoding=encoding, user=request.user, request=request)
+    except services.TooManyExports:
+        messages.error(request, _("出力が混み合っています。進行中の出力が終わってから、もう一度お試しください。"))
+        return redirect(exporter.back_url)
     return redirect("staff:exports:detail", job.pk)
 
 

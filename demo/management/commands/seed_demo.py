@@ -4,6 +4,9 @@
     python manage.py seed_demo --persons 1000000 # a large society, in minutes (COPY)
     python manage.py seed_demo --if-empty        # only when there is no society yet
 
+Under production settings (DJANGO_ENV=production) it refuses to run unless given
+``--allow-production``: the demo staff login's password is public (README).
+
 Writes with PostgreSQL's COPY (bulk_create in batches elsewhere): never a query per row.
 """
 
@@ -12,6 +15,7 @@ import time
 from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
@@ -20,11 +24,21 @@ from django.utils import timezone
 from certificates.demo import add_demo_certificates
 from eligibility import demo_data, rules
 from eligibility.linking import issue_activation_code
-from eligibility.models import CardFacts, Employer, Household, MemberLink, Person, Society
+from eligibility.models import (
+    CardFacts,
+    Employer,
+    EmployerContact,
+    Household,
+    MemberLink,
+    Person,
+    Society,
+)
 from eligibility.selectors import today as today_in_japan
 
 MEMBER_EMAIL = "member@example.jp"
 STAFF_EMAIL = "staff@example.jp"
+# Two employer contacts (事業所担当者, R12): the member's own 事業所, and two others.
+EMPLOYER_CONTACTS = (("hr@example.jp", "人事 一郎"), ("hr2@example.jp", "総務 花子"))
 DEMO_PASSWORD = "kenpo-demo-2025"  # noqa: S105 - printed demo credentials, local only
 CHUNK = 20_000  # households per COPY round
 
@@ -77,8 +91,15 @@ class Command(BaseCommand):
         parser.add_argument("--persons", type=int, default=300, help="how many persons (default 300)")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when a society exists")
         parser.add_argument("--seed", type=int, default=20251202)
+        parser.add_argument("--allow-production", action="store_true",
+                            help="run under DJANGO_ENV=production too (its staff password is public)")
 
-    def handle(self, *args, persons: int, if_empty: bool, seed: int, **options):
+    def handle(self, *args, persons: int, if_empty: bool, seed: int, allow_production: bool = False, **options):
+        if settings.PRODUCTION and not allow_production:
+            raise CommandError("本番の設定（DJANGO_ENV=production）では実行しません。デモの職員ログインのパスワードは"
+                               "公開されています。試用の環境なら --allow-production を付けてください。 / "
+                               "Refusing under production settings: the demo staff password is public. "
+                               "Add --allow-production on a trial system.")
         if persons < 4:
             raise CommandError("--persons は4以上を指定してください。 / --persons must be at least 4.")
         if Society.objects.exists():
@@ -229,6 +250,7 @@ class Command(BaseCommand):
         MemberLink.objects.create(user=member, person=insured)
         staff = User.objects.create_user(username="staff", email=STAFF_EMAIL, password=DEMO_PASSWORD, is_staff=True, is_superuser=True)
         EmailAddress.objects.create(user=staff, email=STAFF_EMAIL, verified=True, primary=True)
+        self._make_employer_contacts(first_employer=household.employer)
         return self._try_linking()
 
     def _try_linking(self) -> tuple[Person, str] | None:
@@ -242,11 +264,25 @@ class Command(BaseCommand):
             return None
         return second, issue_activation_code(person=second, created_by=staff)
 
+    def _make_employer_contacts(self, *, first_employer) -> None:
+        User = get_user_model()
+        others = list(Employer.objects.exclude(pk=getattr(first_employer, "pk", None)).order_by("code")[:2])
+        for (email, name), employers in zip(EMPLOYER_CONTACTS, ([first_employer], others), strict=True):
+            user = User.objects.create_user(username=email.split("@")[0], email=email, password=DEMO_PASSWORD)
+            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+            contact = EmployerContact.objects.create(user=user, name=name)
+            contact.employers.set([e for e in employers if e is not None])
+
     def _print_logins(self, linking: tuple[Person, str] | None) -> None:
         self.stdout.write("")
         self.stdout.write(self.style.MIGRATE_HEADING("ログイン / Logins"))
         self.stdout.write(f"  加入者 / member : {MEMBER_EMAIL} / {DEMO_PASSWORD}")
         self.stdout.write(f"  職員 / staff    : {STAFF_EMAIL} / {DEMO_PASSWORD}  (初回ログイン時に二段階認証を設定 / set up MFA at first login)")
+        for email, _name in EMPLOYER_CONTACTS:
+            employers = "、".join(Employer.objects.filter(contacts__user__email=email).order_by("code")
+                                 .values_list("name", flat=True))
+            self.stdout.write(f"  事業所担当者 / employer contact : {email} / {DEMO_PASSWORD}  ({employers}; "
+                              "初回ログイン時に二段階認証を設定 / set up MFA at first login; /employer/)")
         if linking:
             second, code = linking
             h = second.household

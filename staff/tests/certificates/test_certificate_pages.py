@@ -131,8 +131,10 @@ def _export(client, url, params, capture) -> bytes:
     response = client.get(url, params)
     # The list links to the exports app with its filter, which queues the job.
     assert response.status_code == 302 and response["Location"].startswith("/staff/exports/start/ex_officio/")
+    start = response["Location"]
+    assert "CSV出力を開始する" in client.get(start).content.decode()  # a GET starts nothing
     with capture(execute=True):
-        response = client.get(response["Location"])
+        response = client.post(start)
     assert response.status_code == 302 and response["Location"].startswith("/staff/exports/")
     page = client.get(response["Location"]).content.decode()
     assert "出力済み" in page and "CSVをダウンロード（" in page
@@ -177,7 +179,7 @@ def test_only_the_requester_sees_and_downloads_an_export(client, staff, candidat
 
     start = client.get(reverse("admin:certificates_exofficiocandidate_export", args=["utf8"]))["Location"]
     with django_capture_on_commit_callbacks(execute=True):
-        client.get(start)
+        client.post(start)
     job = ExportJob.objects.get()
     login_with_mfa(client, staff_user("other"))
     assert client.get(f"/staff/exports/{job.pk}/").status_code == 404

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0008_voids_daily_print_files_paper_applications'),
+        ('certificates', '0009_packets_collections_via_employer'),
     ]
 
     operations = [

@@ -51,7 +51,7 @@ def refresh(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eligibility', '0009_one_language_per_message'),
+        ('eligibility', '0010_employer_contact'),
     ]
 
     operations = [

@@ -1,4 +1,6 @@
-"""The member's certificate request forms: the reason first, then the details it needs."""
+"""The certificate request forms (R7) of both doors — a member for their household, an
+employer contact for an employee or a dependent (R12): the reason first, then the details
+it needs."""
 
 from datetime import date
 
