@@ -30,7 +30,7 @@ def _issue(persons, *, issued_on: date, basis: str) -> list[EligibilityCertifica
 def add_demo_certificates(*, today: date) -> None:
     five_years_ago = rules.add_months(today, -60)
     without_card = (
-        Person.objects.filter(Q(card__has_card=False) | Q(card__isnull=True), eligible_until__isnull=True,
+        Person.objects.filter(Q(card__has_card=False) | Q(card__has_card__isnull=True), eligible_until__isnull=True,
                               eligible_from__lte=five_years_ago, household__voluntary_continuation=False,
                               birth_date__gt=rules.add_months(today, -12 * 69))
         .order_by("pk")

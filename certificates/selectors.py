@@ -99,13 +99,14 @@ def with_ex_officio_basis(persons: QuerySet[Person], *, today: date) -> QuerySet
     )
     # R5's statuses from the card's columns directly (the same conditions as with_status's
     # CASE, which the database would otherwise evaluate once per condition below).
-    without_card = Q(card__isnull=True) | Q(card__has_card=False) | Q(card__registered=False)  # no_card, not_registered
+    without_card = Q(card__has_card=False) | Q(card__has_card=True, card__registered=False)  # no_card, not_registered
+    unknown = Q(card__isnull=True) | Q(card__has_card__isnull=True)  # R5: only bases 2, 4 and 5 apply
     registered = Q(card__has_card=True, card__registered=True)
     lapsed = registered & Q(card__grace_ends_on__lt=today)
     # In grace (expired, grace not over) from the listing day: expired before listing_bound (<= today).
     grace_listed = registered & Q(card__effective_expires_on__lt=listing_bound, card__grace_ends_on__gte=today)
     lapsing = lapsed | grace_listed
-    no_usable_card = without_card | lapsing | Q(my_number_registered=False)
+    no_usable_card = without_card | lapsing | unknown | Q(my_number_registered=False)
     no_valid_certificate = Q(certificate_until__isnull=True) | Q(certificate_until__lt=today)
     # A new certificate would run longer than this one: it ends before the last eligible day.
     runs_short = (
@@ -257,7 +258,7 @@ def ex_officio_basis_of(person: Person, *, today: date) -> rules.ExOfficioBasis 
     for a person's page, and as the reference the SQL of ``with_ex_officio_basis`` is
     tested against."""
     card = getattr(person, "card", None)
-    status = card.status_on(today) if card else rules.Status.NO_CARD
+    status = card.status_on(today) if card else rules.Status.UNKNOWN
     live = EligibilityCertificate.objects.filter(person=person).exclude(
         status=EligibilityCertificate.Status.VOID).values_list("valid_until", flat=True).first()
     return rules.ex_officio_basis(

@@ -246,13 +246,16 @@ class Person(models.Model):
         """The last day of eligibility known today (inclusive): the day before 資格喪失日,
         the day before the 75th birthday, or 任意継続's end — whichever comes first.
         Needs ``household`` (for 任意継続)."""
-        ends = [self.turns_75_on - rules.DAY]
-        if self.eligible_until is not None:
-            ends.append(self.eligible_until - rules.DAY)
+        return self.eligibility_end().last_day
+
+    def eligibility_end(self) -> rules.EligibilityEnd:
+        """``rules.eligibility_end`` with this person's dates: when and why eligibility ends."""
         household = self.household
-        if household.voluntary_continuation and household.voluntary_continuation_ends_on:
-            ends.append(household.voluntary_continuation_ends_on)
-        return min(ends)
+        return rules.eligibility_end(
+            birth_date=self.birth_date, eligible_until=self.eligible_until,
+            voluntary_continuation_ends_on=(household.voluntary_continuation_ends_on
+                                            if household.voluntary_continuation else None),
+        )
 
     def age_on(self, day: date) -> int:
         return rules.age_on(self.birth_date, day)
@@ -280,7 +283,8 @@ class CardFacts(models.Model):
     person = models.OneToOneField(
         Person, verbose_name=_("加入者"), on_delete=models.CASCADE, related_name="card", primary_key=True
     )
-    has_card = models.BooleanField("マイナンバーカードを持っている", default=False)
+    # None: nobody has said yet (R5 ``unknown``) — a roster row creates card facts with it.
+    has_card = models.BooleanField("マイナンバーカードを持っている", null=True, default=None)
     card_expires_on = models.DateField("カードの有効期限（券面記載）", null=True, blank=True)
     ecert_expires_on = models.DateField("電子証明書の有効期限", null=True, blank=True)
     ecert_source = models.CharField(

@@ -6,6 +6,7 @@ code contract"): tests outside the project call them.
 """
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -31,6 +32,9 @@ class Status(StrEnum):
     RENEW_NOW = "renew_now"
     GRACE = "grace"
     LAPSED = "lapsed"
+    # Nobody has said yet (no statement, no row in any registration-status file): never
+    # shown as ``no_card`` — a missing record is not a fact.
+    UNKNOWN = "unknown"
 
 
 def _last_day(year: int, month: int) -> int:
@@ -135,7 +139,7 @@ def effective_expiry(*, ecert_expires_on: date | None, card_expires_on: date | N
 
 def insurance_status(
     *,
-    has_card: bool,
+    has_card: bool | None,
     registered: bool,
     ecert_expires_on: date | None,
     card_expires_on: date | None,
@@ -143,9 +147,12 @@ def insurance_status(
 ) -> Status:
     """R5: exactly one status for a person on ``today``.
 
-    With no expiry known at all, a registered card counts as ``active`` (the
-    dashboard then asks the member for the printed expiry).
+    ``has_card=None`` (nobody has said) gives ``unknown``. With no expiry known at all,
+    a registered card counts as ``active`` (the dashboard then asks the member for the
+    printed expiry).
     """
+    if has_card is None:
+        return Status.UNKNOWN
     if not has_card:
         return Status.NO_CARD
     if not registered:
@@ -171,6 +178,59 @@ def anniversary(day: date, years: int) -> date:
 def turns_75_on(birth_date: date) -> date:
     """R11: the day eligibility ends (the 75th birthday; Feb 29 → Mar 1 in a common year)."""
     return anniversary(birth_date, LATE_ELDERLY_AGE)
+
+
+class EndCause(StrEnum):
+    """Why a person's eligibility in the society ends (資格喪失の理由, as far as the portal knows)."""
+
+    LATE_ELDERLY = "late_elderly"  # the 75th birthday (R11): 後期高齢者医療 from that day
+    VOLUNTARY_CONTINUATION = "voluntary_continuation"  # 任意継続's last day (2 years at the most)
+    LOSS = "loss"  # a known 資格喪失日 (leaving the employer, no longer a dependent …)
+
+
+# When two ends fall on the same day, the one that says what comes next wins: at 75 it
+# is 後期高齢者医療 whatever else the roster says.
+_END_PRECEDENCE = (EndCause.LATE_ELDERLY, EndCause.VOLUNTARY_CONTINUATION, EndCause.LOSS)
+
+
+@dataclass(frozen=True)
+class EligibilityEnd:
+    """The end of a person's eligibility: ``last_day`` is the last day with it (inclusive),
+    ``first_day_without`` the day after (資格喪失日)."""
+
+    last_day: date
+    cause: EndCause
+
+    @property
+    def first_day_without(self) -> date:
+        return self.last_day + DAY
+
+
+def eligibility_end(
+    *, birth_date: date, eligible_until: date | None = None, voluntary_continuation_ends_on: date | None = None
+) -> EligibilityEnd:
+    """The end of eligibility known today: the earliest of the day before the 75th birthday
+    (R11; Feb 29 → the day before Mar 1 in a common year), 任意継続's last day (inclusive)
+    and the day before a known 資格喪失日 (``eligible_until``, the first day without).
+
+    There is always one (everyone turns 75); on a tie the cause that decides what comes
+    next wins (75 before 任意継続 before a plain 資格喪失日).
+    """
+    ends = [(turns_75_on(birth_date) - DAY, EndCause.LATE_ELDERLY)]
+    if voluntary_continuation_ends_on is not None:
+        ends.append((voluntary_continuation_ends_on, EndCause.VOLUNTARY_CONTINUATION))
+    if eligible_until is not None:
+        ends.append((eligible_until - DAY, EndCause.LOSS))
+    last_day, cause = min(ends, key=lambda end: (end[0], _END_PRECEDENCE.index(end[1])))
+    return EligibilityEnd(last_day=last_day, cause=cause)
+
+
+def end_worth_telling(end: EligibilityEnd, *, today: date, years: int = 5) -> bool:
+    """Whether the member is told about ``end`` on ``today``: it has come, or a 資格確認書
+    issued today would run to it (R8: ``years`` of validity, capped at the last eligible
+    day), so no certificate of the society reaches past it. A 40-year-old's 75th
+    birthday is not news; a 71-year-old's is."""
+    return end.last_day <= anniversary(today, years) - DAY
 
 
 def copay_effective_from(birth_date: date) -> date:
@@ -264,7 +324,10 @@ def ex_officio_basis(
     )
     lapsing = status == Status.LAPSED or grace_listed
     without_card = status in (Status.NO_CARD, Status.NOT_REGISTERED)
-    no_usable_card = without_card or lapsing or not my_number_registered
+    # R5: nobody has said whether an ``unknown`` person has a usable マイナ保険証, so bases 2
+    # and 5 (the member asked for one; the one they hold ends) still send it; bases 1
+    # and 3 need a known status and never apply.
+    no_usable_card = without_card or lapsing or status == Status.UNKNOWN or not my_number_registered
     if certificate_valid_until is None or certificate_valid_until < today:
         if eligible_from <= EX_OFFICIO_CUTOFF and without_card:
             return ExOfficioBasis.CUTOFF

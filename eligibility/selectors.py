@@ -97,7 +97,9 @@ def with_status(qs: QuerySet[Person], *, day: date) -> QuerySet[Person]:
     """
     return qs.annotate(
         status=Case(
-            When(Q(card__isnull=True) | Q(card__has_card=False), then=Value(Status.NO_CARD.value)),
+            # Nobody has said (no card facts, or has_card null): unknown, never no_card (R5).
+            When(Q(card__isnull=True) | Q(card__has_card__isnull=True), then=Value(Status.UNKNOWN.value)),
+            When(card__has_card=False, then=Value(Status.NO_CARD.value)),
             When(card__registered=False, then=Value(Status.NOT_REGISTERED.value)),
             When(
                 Q(card__effective_expires_on__isnull=True) | Q(card__renewal_opens_on__gt=day),

@@ -14,6 +14,8 @@ _WORDS = {
     Status.RENEW_NOW: (_("更新の時期"), _("更新の時期です")),
     Status.GRACE: (_("期限切れ（猶予期間中）"), _("有効期限切れ（猶予期間中）")),
     Status.LAPSED: (_("利用登録の解除"), _("利用登録が取り消されました")),
+    # R5: nobody has said — never 「カードがない」.
+    Status.UNKNOWN: (_("不明（情報なし）"), _("まだ分かりません")),
 }
 STATUS_LABELS = {status: staff for status, (staff, _member) in _WORDS.items()}
 MEMBER_STATUS_LABELS = {status: member for status, (_staff, member) in _WORDS.items()}

@@ -186,8 +186,8 @@ def apply_details(request: HttpRequest, employer, person_id: int, reason: str) -
             services.request_submit_via_employer(
                 person=person, employer=employer, by=request.user, reason=reason,
                 noticed_on=form.cleaned_data.get("noticed_on"), details=form.cleaned_data["details"], request=request)
-        except services.RequestRefused:
-            messages.error(request, _("この方の申請はすでに受け付けています。"))
+        except services.RequestRefused as refused:  # check_request: the reason in words (R11, R6, open …)
+            messages.error(request, refused.refusal.message)
             return redirect("employer:employer", employer.pk)
         messages.success(request, _("%(name)sさんの申請を受け付けました。ご本人にも画面とメールでお知らせします。")
                          % {"name": person.name})

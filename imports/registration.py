@@ -236,7 +236,7 @@ def apply(*, user_id: int | None, now, progress) -> int:
     # (rare: a card without a registration whose expiry a member already stated).
     flips = fetch(
         f"""SELECT person_id, card_expires_on, ecert_expires_on FROM {CLASSIFIED}
-            WHERE outcome = 'updated' AND NOT has_card AND registered
+            WHERE outcome = 'updated' AND NOT COALESCE(has_card, FALSE) AND registered
               AND (card_expires_on IS NOT NULL OR ecert_expires_on IS NOT NULL)"""
     )
     written = _history(user_id=user_id, now=now)
@@ -255,7 +255,7 @@ def apply(*, user_id: int | None, now, progress) -> int:
     )
     progress(2 * written // 3)
     execute(
-        f"""UPDATE eligibility_cardfacts SET has_card = (s.has_card OR s.registered),
+        f"""UPDATE eligibility_cardfacts SET has_card = (COALESCE(s.has_card, FALSE) OR s.registered),
                 registered = s.registered, registration_source = 'national_file', registration_as_of = s.as_of,
                 updated_at = %s, updated_by_id = %s
             FROM {CLASSIFIED} s
@@ -280,7 +280,7 @@ def _history(*, user_id: int | None, now) -> int:
         # Every field, then the unchanged ones taken out (an old null stays: it is a change).
         names = ("has_card", "registered", "registration_source", "registration_as_of")
         old = ("s.has_card", "s.old_registered", "s.old_source", "s.old_as_of")
-        new = ("(s.has_card OR s.registered)", "s.registered", "'national_file'::text", "s.as_of")
+        new = ("(COALESCE(s.has_card, FALSE) OR s.registered)", "s.registered", "'national_file'::text", "s.as_of")
         unchanged = "ARRAY[" + ", ".join(
             f"CASE WHEN {o} IS NOT DISTINCT FROM {n} THEN '{name}' END" for name, o, n in zip(names, old, new, strict=True)
         ) + "]::text[]"
@@ -312,6 +312,7 @@ def _history(*, user_id: int | None, now) -> int:
         else:
             old = {"has_card": as_bool(has_card), "registered": as_bool(old_registered),
                    "registration_source": source, "registration_as_of": as_date(old_as_of)}
+            # A row in the file: never unknown again (R5).
             new = {"has_card": bool(has_card) or registered, "registered": registered,
                    "registration_source": "national_file", "registration_as_of": as_of}
             changed = [name for name in old if old[name] != new[name]]

@@ -210,7 +210,7 @@ def insert_select(model, given: dict[str, object]) -> tuple[str, str, list]:
             continue  # an auto id
         value = given.get(f.attname)
         if value is None and f.attname not in given:
-            if f.null and not f.has_default():
+            if f.null and f.get_default() is None:  # no default, or a default of None
                 value = "NULL"
             elif f.get_default() is not None:  # a default, or "" for a text field
                 value = Param(f.get_default())

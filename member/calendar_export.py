@@ -6,41 +6,34 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
-from eligibility.models import CardFacts, Person
+from eligibility.ending import end_of
+from eligibility.models import Person
 
-from .situation import expiring_thing
+from .situation import key_dates as person_key_dates
+from .situation import status_of
 
 PRODID = "-//Kenpo Portal//Eligibility dates//JA"
 
 
-def _facts(person: Person) -> CardFacts | None:
-    try:
-        return person.card
-    except CardFacts.DoesNotExist:
-        return None
-
-
 # When each event rings (RFC 5545 TRIGGER, relative to the all-day event's start, 0:00):
-# 9:00 on the day renewal opens and on the expiry; 9:00 two weeks before grace ends.
+# 9:00 on the day renewal opens and on the expiry; 9:00 two weeks before grace ends; 9:00
+# a month before the last day of eligibility (time to get the next insurance ready).
 ALARMS = {
     "renewal-opens": timedelta(hours=9),
     "expiry": timedelta(hours=9),
     "grace-ends": timedelta(days=-14, hours=9),
+    "eligibility-ends": timedelta(days=-30, hours=9),
 }
 
 
-def key_dates(person: Person) -> list[tuple[str, date, str]]:
-    """(kind, day, summary) for renewal opens, expiry and grace end, from the derived dates."""
-    facts = _facts(person)
-    if facts is None or not facts.has_card or facts.effective_expires_on is None:
-        return []
-    values = {"name": person.given_name, "thing": expiring_thing(facts)}
-    return [
-        ("renewal-opens", facts.renewal_opens_on, _("%(name)s：%(thing)sの更新受付開始") % values),
-        ("expiry", facts.effective_expires_on, _("%(name)s：%(thing)sの有効期限（この日まで）") % values),
-        ("grace-ends", facts.grace_ends_on,
-         _("%(name)s：猶予期間の終わり（この日まで。翌日に保険証としての利用登録が取り消されます）") % values),
-    ]
+def key_dates(person: Person, *, today: date) -> list[tuple[str, date, str]]:
+    """(kind, day, summary) of the person's dates as the dashboard's timeline has them
+    (``situation.key_dates``: the card's dates only when its status has them, R5; the
+    end of eligibility), each summary with the person's name."""
+    facts = getattr(person, "card", None)
+    events = person_key_dates(status=status_of(person, today=today), facts=facts, end=end_of(person, today=today))
+    return [(kind, day, _("%(name)s：%(label)s") % {"name": person.given_name, "label": label})
+            for kind, day, label in events]
 
 
 def household_calendar(persons: list[Person], *, today: date) -> bytes:
@@ -55,7 +48,7 @@ def household_calendar(persons: list[Person], *, today: date) -> bytes:
     for person in persons:
         if not person.is_eligible_on(today):
             continue  # no longer (or not yet) a member here: not ours to remind
-        for kind, day, summary in key_dates(person):
+        for kind, day, summary in key_dates(person, today=today):
             event = Event()
             # Stable per person, kind and day: importing again updates instead of duplicating.
             event.add("uid", f"{kind}-{day.isoformat()}-p{person.pk}@kenpo-portal")

@@ -123,7 +123,8 @@ class CardFactsForm(forms.Form):
         if facts is None:
             return {"ecert_choice": CardFacts.EcertSource.UNKNOWN}
         return {
-            "has_card": "yes" if facts.has_card else "no",
+            # Nobody has said (R5 unknown): no answer is preselected.
+            "has_card": None if facts.has_card is None else ("yes" if facts.has_card else "no"),
             "card_expires_on": facts.card_expires_on,
             "ecert_choice": facts.ecert_source or CardFacts.EcertSource.UNKNOWN,
             "ecert_expires_on": facts.ecert_expires_on if facts.ecert_source == CardFacts.EcertSource.STATED else None,

@@ -46,13 +46,15 @@ class Proof:
 _HELPER_GRANTED = (ReissueRequest.Status.APPROVED, ReissueRequest.Status.ISSUED)
 
 
-def expected_by(*, today: date, listed_from: date | None, valid_until: date | None = None) -> date:
+def expected_by(*, today: date, listed_from: date | None, valid_until: date | None = None,
+                last_eligible_day: date | None = None) -> date:
     """(policy) When a certificate sent ex officio should arrive: the society prints the
-    list at least monthly, so by the end of the month after the person is listed — and
-    a renewal before the old certificate ends."""
+    list at least monthly, so by the end of the month after the person is listed — a
+    renewal before the old certificate ends, and never after the last eligible day (a
+    certificate arriving past it would be void: R8, R11)."""
     start = max(today, listed_from or today)
     following = rules.add_months(date(start.year, start.month, 1), 2) - rules.DAY
-    return min(following, valid_until) if valid_until else following
+    return min(d for d in (following, valid_until, last_eligible_day) if d is not None)
 
 
 def _held(certificate: EligibilityCertificate | None) -> HeldCertificate | None:
@@ -89,11 +91,12 @@ def proofs_for(persons: Iterable, *, today: date, statuses: dict[int, str | None
         facts = getattr(person, "card", None)  # a missing CardFacts is an AttributeError too
         expires_on = facts.effective_expires_on if facts else None
         certificate = certificates.get(person.pk)
+        last_eligible_day = person.last_eligible_day()
         basis = ex_officio.basis_for(
             ex_officio.PersonFacts(eligible_from=person.eligible_from, certificate_wanted=person.certificate_wanted,
                                    my_number_registered=person.my_number_registered,
                                    needed_helper=person.pk in helped,
-                                   last_eligible_day=person.last_eligible_day()),
+                                   last_eligible_day=last_eligible_day),
             status, certificate.valid_until if certificate else None, today,
             expires_on=expires_on, lapsed_policy=settings.KENPO_EX_OFFICIO_LAPSED,
             grace_months_after=settings.KENPO_EX_OFFICIO_GRACE_MONTHS_AFTER,
@@ -106,7 +109,8 @@ def proofs_for(persons: Iterable, *, today: date, statuses: dict[int, str | None
         result[person.pk] = Proof(
             certificate=_held(certificate), basis=basis, listed_from=listed,
             expected_by=expected_by(today=today, listed_from=listed,
-                                    valid_until=certificate.valid_until if certificate else None),
+                                    valid_until=certificate.valid_until if certificate else None,
+                                    last_eligible_day=last_eligible_day),
             by_post=person.household.voluntary_continuation,
             open_request_id=request.pk if request else None,
             open_request_label=str(request.get_status_display()) if request else "",

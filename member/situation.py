@@ -11,7 +11,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from core.wareki import format_member_date
-from eligibility import rules
+from eligibility import ending, rules
 from eligibility.models import CardFacts, Person
 from eligibility.rules import Status
 from eligibility.status_labels import MEMBER_STATUS_LABELS, NOT_ELIGIBLE_LABEL
@@ -29,13 +29,11 @@ GUIDES = {
     "certificate": gettext_lazy("資格確認書とは"),
 }
 
-
 @dataclass(frozen=True)
 class TimelineEvent:
     day: date
     label: str
     state: str  # "past", "today" or "future"
-
 
 @dataclass
 class Situation:
@@ -54,30 +52,44 @@ class Situation:
     timeline: list[TimelineEvent] = field(default_factory=list)
     proof: Proof = field(default_factory=Proof)
     answer: clinic.Answer | None = None
+    end: ending.EndWords | None = None  # the end of eligibility, when the member is told it
 
     @property
     def css_status(self) -> str:
         return self.status.value if self.status else "none"
 
-
 def _d(day: date) -> str:
     return format_member_date(day, get_language() or "ja")
-
 
 def _guide(*slugs: str) -> list[tuple[str, str]]:
     return [(slug, str(GUIDES[slug])) for slug in slugs]
 
+# The statuses whose card has dates to come: renewal, expiry and grace matter to a
+# registered card only; before that (or when nobody has said), the next step does.
+DATED_STATUSES = (Status.ACTIVE, Status.RENEW_NOW, Status.GRACE, Status.LAPSED)
+
+def key_dates(*, status: Status | None, facts: CardFacts | None,
+              end: ending.EndWords | None) -> list[tuple[str, date, str]]:
+    """(kind, day, label) of a person's dates, for the dashboard's timeline and the .ics
+    alike: the card's renewal, expiry and grace end when its status has them (R5, as
+    the dashboard shows it), and the last day of eligibility when the member is told it."""
+    events = []
+    if status in DATED_STATUSES and facts is not None and facts.effective_expires_on is not None:
+        thing = expiring_thing(facts)
+        events += [
+            ("renewal-opens", facts.renewal_opens_on, _("%(thing)sの更新受付開始") % {"thing": thing}),
+            ("expiry", facts.effective_expires_on, _("%(thing)sの有効期限（この日まで）") % {"thing": thing}),
+            ("grace-ends", facts.grace_ends_on,
+             _("猶予期間の終わり（この日まで。翌日に保険証としての利用登録が取り消されます）")),
+        ]
+    if end is not None:
+        events.append(("eligibility-ends", end.end.last_day, end.event))
+    return sorted(events, key=lambda event: event[1])
 
 def _timeline(s: Situation, today: date) -> list[TimelineEvent]:
-    # Renewal, expiry and grace matter to a registered card; before that, the next step does.
-    if s.expires_on is None or s.status in (None, Status.NO_CARD, Status.NOT_REGISTERED):
+    events = [(day, label) for _kind, day, label in key_dates(status=s.status, facts=s.facts, end=s.end)]
+    if not events:
         return []
-    # The same words as the .ics (calendar_export.key_dates): what expires, by name.
-    events = [
-        (s.renewal_opens_on, _("%(thing)sの更新受付開始") % {"thing": s.expiring_thing}),
-        (s.expires_on, _("%(thing)sの有効期限（この日まで）") % {"thing": s.expiring_thing}),
-        (s.grace_ends_on, _("猶予期間の終わり（この日まで。翌日に保険証としての利用登録が取り消されます）")),
-    ]
     timeline = []
     placed_today = False
     for day, label in events:
@@ -92,25 +104,27 @@ def _timeline(s: Situation, today: date) -> list[TimelineEvent]:
     upcoming = [e for e in timeline if e.state != "past"]
     return upcoming if any(day >= today for day, _label in events) else []
 
-
 def status_of(person: Person, *, today: date) -> Status | None:
-    """R5's status of ``person`` on ``today``; None when not eligible that day (R11 included)."""
+    """R5's status of ``person`` on ``today``; None when not eligible that day (R11 included).
+    No card facts at all: ``unknown`` (nobody has said), never ``no_card``."""
     if not person.is_eligible_on(today):
         return None
     facts = getattr(person, "card", None)
-    return facts.status_on(today) if facts else Status.NO_CARD
-
+    return facts.status_on(today) if facts else Status.UNKNOWN
 
 def situation_of(person: Person, *, today: date, proof: Proof | None = None) -> Situation:
     """The dashboard's view of ``person`` on ``today``; ``proof`` from ``proofs.proofs_for``."""
     proof = proof or Proof()
     facts = getattr(person, "card", None) if _has_card_row(person) else None
     status = status_of(person, today=today)
+    end = ending.end_of(person, today=today)
     if status is None:
-        s = Situation(person=person, facts=facts, status=None, status_label=str(NOT_ELIGIBLE_LABEL), proof=proof)
-        s.answer = clinic.answer(status=None, proof=proof, today=today)
+        s = Situation(person=person, facts=facts, status=None, status_label=str(NOT_ELIGIBLE_LABEL), proof=proof,
+                      end=end)
+        s.answer = clinic.answer(status=None, proof=proof, today=today, end=end)
         return s
-    s = Situation(person=person, facts=facts, status=status, status_label=str(MEMBER_STATUS_LABELS[status]), proof=proof)
+    s = Situation(person=person, facts=facts, status=status, status_label=str(MEMBER_STATUS_LABELS[status]),
+                  proof=proof, end=end)
     if facts and facts.has_card:
         s.expires_on = facts.effective_expires_on
         s.renewal_opens_on = facts.renewal_opens_on
@@ -129,20 +143,17 @@ def situation_of(person: Person, *, today: date, proof: Proof | None = None) -> 
     s.timeline = _timeline(s, today)
     s.answer = clinic.answer(status=status, proof=proof, today=today, expires_on=s.expires_on,
                              renewal_opens_on=s.renewal_opens_on, grace_ends_on=s.grace_ends_on,
-                             thing=s.expiring_thing)
+                             thing=s.expiring_thing, end=end)
     return s
-
 
 def _ecert_first(facts: CardFacts) -> bool:
     return facts.ecert_expires_on is not None and (
         facts.card_expires_on is None or facts.ecert_expires_on < facts.card_expires_on)
 
-
 def expiring_thing(facts: CardFacts) -> str:
     """What expires first, in the one wording of the dashboard, .ics and e-mails
     (電子証明書 or マイナンバーカード)."""
     return _("電子証明書") if _ecert_first(facts) else _("マイナンバーカード")
-
 
 def _has_card_row(person: Person) -> bool:
     try:
@@ -151,10 +162,15 @@ def _has_card_row(person: Person) -> bool:
         return False
     return True
 
-
 def _write_next_steps(s: Situation, today: date) -> None:
     facts = s.facts
-    if s.status == Status.NO_CARD:
+    if s.status == Status.UNKNOWN:
+        s.next_steps.append(
+            _("当組合には、%(name)sさんのマイナンバーカードと保険証の利用登録の状況がまだ届いていません"
+              "（国の登録状況のファイルを受け取ると分かります）。下の「カード情報を更新する」から教えてください。")
+            % {"name": s.person.given_name})
+        s.guides = _guide("benefits", "certificate")
+    elif s.status == Status.NO_CARD:
         s.next_steps += [
             _("マイナンバーカードをお持ちでなければ、スマートフォン・パソコン、郵便、街中の証明写真機から申請できます。"
               "交付通知書が届いたら、指定の場所で受け取ってください。"),
@@ -209,7 +225,6 @@ def _write_next_steps(s: Situation, today: date) -> None:
                   "マイナポータルか「有効期限通知書」で確かめて、カード情報の画面で選んでください。")
                 % {"first": _d(first), "second": _d(second)}
             )
-
 
 def guide_context(slug: str) -> dict:
     """Worked examples for the guides, computed by ``rules`` so the text can never disagree."""

@@ -40,6 +40,7 @@ from django.template.loader import render_to_string
 
 from core.email import subject as subject_line
 from core.wareki import format_member_date
+from eligibility import rules
 
 from . import stages
 
@@ -66,22 +67,34 @@ class Item:
     notice_mailed: bool  # J-LIS's expiry notice has surely been mailed already (R3)
     ex_officio_lapsed: bool
     expires_on: date = field(compare=False)
+    # The end of eligibility when the member is told it (rules.end_worth_telling): its cause
+    # (rules.EndCause, "" when none), and whether the 資格確認書 already runs to its last day
+    # (then no renewal is promised: R6.5, R8).
+    end_cause: str = ""
+    certificate_to_the_end: bool = False
+    last_day: date | None = field(default=None, compare=False)
 
     @property
     def wording(self) -> tuple:
-        return (self.stage, self.subject, self.expiring, self.notice_mailed, self.ex_officio_lapsed)
+        return (self.stage, self.subject, self.expiring, self.notice_mailed, self.ex_officio_lapsed,
+                self.end_cause, self.certificate_to_the_end)
 
 
 def item_for(row, *, day: date) -> Item:
-    """The paragraph of one reminder row (its person's card loaded) as sent on ``day``."""
+    """The paragraph of one reminder row (its person's card and household loaded) as sent on ``day``."""
     card = getattr(row.person, "card", None) if row.subject == stages.Subject.MY_NUMBER else None
     expiring = ""
     if card is not None:
         expiring = stages.what_expires(ecert_expires_on=card.ecert_expires_on, card_expires_on=card.card_expires_on)
+    end = row.person.eligibility_end()
+    told = rules.end_worth_telling(end, today=day, years=getattr(settings, "KENPO_CERTIFICATE_VALID_YEARS", 5))
     return Item(
         stage=row.stage, subject=row.subject, expires_on=row.expires_on, expiring=expiring,
         notice_mailed=stages.jlis_notice_surely_mailed(row.expires_on, day),
         ex_officio_lapsed=getattr(settings, "KENPO_EX_OFFICIO_LAPSED", True),
+        end_cause=end.cause.value if told else "",
+        certificate_to_the_end=told and row.subject == stages.Subject.CERTIFICATE and row.expires_on >= end.last_day,
+        last_day=end.last_day if told else None,
     )
 
 
@@ -91,7 +104,7 @@ def languages_for(language: str | None) -> tuple[str, ...]:
 
 # Where a person's name and dates go in a cached body: @@<index>:<field>@@.
 _PLACEHOLDER = re.compile(r"@@(\d+):(\w+)@@")
-DATES = ("expires_on", "renewal_opens", "grace_ends", "certificate_valid_until")
+DATES = ("expires_on", "renewal_opens", "grace_ends", "certificate_valid_until", "last_day", "first_day_without")
 
 
 @lru_cache(maxsize=4096)
@@ -102,9 +115,11 @@ def _bodies(languages: tuple[str, ...], wordings: tuple[tuple, ...], site_url: s
     a handful of renders whatever the names and expiry dates.
     """
     items = []
-    for index, (stage, subject, expiring, notice_mailed, ex_officio_lapsed) in enumerate(wordings):
+    for index, (stage, subject, expiring, notice_mailed, ex_officio_lapsed, end_cause, certificate_to_the_end) in \
+            enumerate(wordings):
         item = {"name": f"@@{index}:name@@", "stage": stage, "subject": subject, "expiring": expiring,
-                "notice_mailed": notice_mailed, "ex_officio_lapsed": ex_officio_lapsed}
+                "notice_mailed": notice_mailed, "ex_officio_lapsed": ex_officio_lapsed, "end_cause": end_cause,
+                "certificate_to_the_end": certificate_to_the_end}
         item.update({f"{name}_{lang}": f"@@{index}:{name}_{lang}@@" for name in DATES for lang in BILINGUAL})
         items.append(item)
     context = {"languages": languages, "items": items, "site_url": site_url}
@@ -118,7 +133,10 @@ def _date(day: date, language: str) -> str:
 
 
 def _values(name: str, item: Item) -> dict[str, str]:
-    dates = {**stages.key_dates(item.expires_on), "certificate_valid_until": item.expires_on}
+    # With no end told, its two dates are never in the wording: the expiry stands in for them.
+    last_day = item.last_day or item.expires_on
+    dates = {**stages.key_dates(item.expires_on), "certificate_valid_until": item.expires_on,
+             "last_day": last_day, "first_day_without": last_day + stages.DAY}
     return {"name": name, **{f"{key}_{lang}": _date(dates[key], lang) for key in DATES for lang in BILINGUAL}}
 
 

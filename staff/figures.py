@@ -50,6 +50,7 @@ class Dashboard:
     persons: Figure
     holders: Figure
     statuses: list[Figure]
+    unknown: Figure  # R5 ``unknown``: nobody has said; the registration-status file fills them in
     work: list[Figure]
     ex_officio_total: Figure
     ex_officio: list[Figure]
@@ -89,6 +90,8 @@ def dashboard_figures(summary: Summary) -> Dashboard:
                        _url(PERSON_LIST, status=HOLDERS)),
         statuses=[Figure(str(STATUS_LABELS[s]), statuses.get(s.value, 0), _url(PERSON_LIST, status=s.value))
                   for s in Status],
+        unknown=Figure(str(STATUS_LABELS[Status.UNKNOWN]), statuses.get(Status.UNKNOWN.value, 0),
+                       _url(PERSON_LIST, status=Status.UNKNOWN.value)),
         work=[Figure(str(label), summary.work.get(key, 0), _url(name, **params))
               for key, (label, name, params) in WORK_LABELS.items()],
         ex_officio_total=Figure(str(_("職権交付が必要な人（合計）")),

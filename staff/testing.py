@@ -21,6 +21,7 @@ from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.forms import NullBooleanSelect
 
 from .roles import sync_roles
 
@@ -82,6 +83,9 @@ def _form_values(form, data: dict) -> None:
     for name in form.fields:
         value = form[name].value()
         key = form.add_prefix(name)
+        if isinstance(form.fields[name].widget, NullBooleanSelect):  # e.g. CardFacts.has_card (None: unknown)
+            data[key] = {True: "true", False: "false"}.get(value, "unknown")
+            continue
         if value is None or value is False:
             continue
         if value is True:

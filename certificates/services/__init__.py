@@ -42,7 +42,11 @@ from .print_files import (
     print_groups,
 )
 from .requests import (
+    EX_OFFICIO,
+    OPEN_REQUEST,
+    Refusal,
     RequestRefused,
+    check_request,
     request_approve,
     request_enter_paper,
     request_mark_issued,
@@ -55,8 +59,11 @@ from .requests import (
 __all__ = [
     "CHUNK_SIZE",
     "COVER_ROWS_PER_PAGE",
+    "EX_OFFICIO",
+    "OPEN_REQUEST",
     "CertificateRefused",
     "CertificateVoid",
+    "Refusal",
     "RequestRefused",
     "batch_assemble_print_files",
     "batch_chunks",
@@ -72,6 +79,7 @@ __all__ = [
     "certificates_transition",
     "certificates_void",
     "certificates_void_ended_eligibility",
+    "check_request",
     "daily_print_files_make",
     "describe_error",
     "mailing_problem",

@@ -19,6 +19,9 @@ def person(*, card=None, **kwargs):
 
 
 NO_CARD = {"has_card": False, "registered": False, "card_expires_on": None, "ecert_expires_on": None}
+# R5 unknown: a card facts row nobody has filled in (a roster import makes these).
+UNKNOWN = {"has_card": None, "registered": False, "card_expires_on": None, "ecert_expires_on": None,
+           "ecert_source": "unknown", "registration_source": ""}
 NOT_REGISTERED = {"registered": False}
 ACTIVE = {"card_expires_on": date(2031, 11, 14), "ecert_expires_on": date(2030, 11, 14)}
 # e-certificate expired 2026-01-10 → grace ended 2026-04-30: lapsed on TODAY.

@@ -10,7 +10,7 @@ from certificates.models import EligibilityCertificate, ReissueRequest
 from eligibility.models import Person
 from staff.roles import MANAGER
 from staff.testing import login_with_mfa, make_staff
-from tests.factories import PersonFactory
+from tests.factories import CardFactsFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +57,8 @@ def test_the_other_lists_search_names_the_same_way(staff_client, people):
     EligibilityCertificate.objects.create(
         serial="2026-0000001", person=takahashi, basis="cutoff", issued_on=date(2026, 1, 5),
         valid_until=date(2031, 1, 4), delivery_route="employer", queued_at=timezone.now())
+    for person in (people["yamazaki"], people["sato"]):  # no card: on the ex-officio list (R6.1)
+        CardFactsFactory(person=person, has_card=False, registered=False)
 
     assert "加藤" in found(staff_client, "/admin/certificates/reissuerequest/", "ｶﾄｳ")
     assert "加藤" not in found(staff_client, "/admin/certificates/reissuerequest/", "さとう")

@@ -296,3 +296,75 @@ def test_a_certificate_never_outlives_74_nor_the_known_end_of_eligibility(birth,
 @given(birth=births, day=days)
 def test_turning_75_is_the_first_day_of_age_75(birth, day):
     assert (day >= rules.turns_75_on(birth)) == (rules.age_on(birth, day) >= 75)
+
+
+# --- R5 unknown ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("registered", [True, False])
+def test_nobody_having_said_whether_there_is_a_card_is_unknown_never_no_card(registered):
+    assert _status("2026-01-01", has_card=None, registered=registered) == Status.UNKNOWN
+    assert _status("2026-01-01", has_card=None) == "unknown"
+
+
+# --- The end of eligibility: 75th birthday (R11), 任意継続's last day, a known 資格喪失日 --------------
+
+End = rules.EndCause
+
+
+@pytest.mark.parametrize(("birth", "last_day"), [
+    ("1951-12-10", "2026-12-09"),
+    ("1952-01-01", "2026-12-31"),   # the 75th birthday on Jan 1: the last day is New Year's Eve
+    ("1952-03-01", "2027-02-28"),   # month end before a common-year March
+    ("1953-03-01", "2028-02-29"),   # … and before a leap-year March
+    ("1952-02-29", "2027-02-28"),   # Feb 29 birth, common year: turns 75 on Mar 1, last day Feb 28
+    ("1956-02-29", "2031-02-28"),
+    ("1953-02-28", "2028-02-27"),
+    ("1948-02-29", "2023-02-28"),
+    ("1949-02-28", "2024-02-27"),
+    ("1949-03-01", "2024-02-29"),   # leap year: the day before Mar 1 is Feb 29
+    ("1951-12-31", "2026-12-30"),
+])
+def test_at_75_eligibility_ends_the_day_before_the_birthday(birth, last_day):
+    end = rules.eligibility_end(birth_date=D(birth))
+    assert end == rules.EligibilityEnd(last_day=D(last_day), cause=End.LATE_ELDERLY)
+    assert end.first_day_without == rules.turns_75_on(D(birth))
+
+
+@pytest.mark.parametrize(("vc_ends", "eligible_until", "last_day", "cause"), [
+    (None, None, "2031-06-14", End.LATE_ELDERLY),
+    ("2027-03-31", None, "2027-03-31", End.VOLUNTARY_CONTINUATION),   # 任意継続: its end is inclusive
+    ("2028-02-29", None, "2028-02-29", End.VOLUNTARY_CONTINUATION),
+    (None, "2027-04-01", "2027-03-31", End.LOSS),                     # 資格喪失日 is the first day without
+    (None, "2028-03-01", "2028-02-29", End.LOSS),                     # … month end of a leap February
+    (None, "2027-03-01", "2027-02-28", End.LOSS),
+    ("2027-03-31", "2027-04-01", "2027-03-31", End.VOLUNTARY_CONTINUATION),  # the same last day: 任意継続 says more
+    ("2027-03-31", "2027-03-15", "2027-03-14", End.LOSS),             # left earlier (e.g. joined another insurer)
+    ("2032-01-31", None, "2031-06-14", End.LATE_ELDERLY),             # 75 comes first
+    (None, "2031-06-15", "2031-06-14", End.LATE_ELDERLY),             # the roster's 資格喪失日 on the 75th birthday
+    ("2031-06-14", None, "2031-06-14", End.LATE_ELDERLY),             # 任意継続 to the same day: 後期高齢者医療 next
+])
+def test_the_end_of_eligibility_is_the_earliest_known_end(vc_ends, eligible_until, last_day, cause):
+    end = rules.eligibility_end(birth_date=D("1956-06-15"),
+                                voluntary_continuation_ends_on=D(vc_ends) if vc_ends else None,
+                                eligible_until=D(eligible_until) if eligible_until else None)
+    assert (end.last_day, end.cause) == (D(last_day), cause)
+
+
+@pytest.mark.parametrize(("today", "told"), [
+    ("2021-06-14", False),  # a certificate issued today would run to 2026-06-13: 75 does not cap it
+    ("2026-06-14", False),  # to 2031-06-13, by its own 5 years
+    ("2026-06-15", True),   # from here a new certificate would end on the day before the 75th birthday
+    ("2031-06-14", True),   # the last day
+    ("2031-06-15", True),   # and after it: the member is told eligibility has ended, and why
+])
+def test_the_end_is_told_once_it_caps_a_new_certificate(today, told):
+    end = rules.eligibility_end(birth_date=D("1956-06-15"))
+    assert rules.end_worth_telling(end, today=D(today)) is told
+    issued_today = rules.certificate_valid_until(issued_on=D(today), birth_date=D("1956-06-15"))
+    assert told == (issued_today == end.last_day or D(today) > end.last_day)
+
+
+def test_a_feb_29_issue_day_tells_a_feb_29_birth_the_end_exactly_five_years_ahead():
+    end = rules.eligibility_end(birth_date=D("1952-02-29"))  # last day 2027-02-28
+    assert not rules.end_worth_telling(end, today=D("2022-02-28"))   # a certificate to 2027-02-27
+    assert rules.end_worth_telling(end, today=D("2022-03-01"))       # one to 2027-02-28, the last day

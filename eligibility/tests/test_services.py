@@ -42,13 +42,19 @@ def test_it_refuses_fields_that_are_not_card_facts(alice, alice_person):
         update_card_facts(person=alice_person, changes={"birth_date": date(1990, 1, 1)}, changed_by=alice)
 
 
-@pytest.mark.parametrize("today", [date(2026, 8, 14), date(2026, 11, 14), date(2026, 10, 1), date(2027, 2, 28)])
+def _facts():
+    from eligibility.models import CardFacts
+
+    return CardFacts(has_card=True, registered=True, ecert_expires_on=date(2026, 11, 14),
+                     card_expires_on=date(2031, 11, 14)).derive()  # opens 2026-08-15, grace ends 2027-02-28
+
+
+@pytest.mark.parametrize("today", [date(2026, 8, 15), date(2026, 11, 14), date(2026, 10, 1), date(2027, 2, 28)])
 def test_the_timeline_marks_today_exactly_once(today):
     from eligibility.rules import Status
     from member.situation import Situation, _timeline
 
-    s = Situation(person=None, facts=None, status=Status.ACTIVE, status_label="")
-    s.renewal_opens_on, s.expires_on, s.grace_ends_on = date(2026, 8, 14), date(2026, 11, 14), date(2027, 2, 28)
+    s = Situation(person=None, facts=_facts(), status=Status.ACTIVE, status_label="")
     events = _timeline(s, today)
     assert sum(e.state == "today" for e in events) == 1
     assert [e.day for e in events] == sorted(e.day for e in events)
@@ -59,8 +65,7 @@ def test_the_timeline_is_left_out_once_every_date_is_past():
     from eligibility.rules import Status
     from member.situation import Situation, _timeline
 
-    s = Situation(person=None, facts=None, status=Status.LAPSED, status_label="")
-    s.renewal_opens_on, s.expires_on, s.grace_ends_on = date(2026, 8, 14), date(2026, 11, 14), date(2027, 2, 28)
+    s = Situation(person=None, facts=_facts(), status=Status.LAPSED, status_label="")
     assert _timeline(s, date(2027, 3, 1)) == []
 
 

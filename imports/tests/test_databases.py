@@ -53,7 +53,7 @@ def test_the_scenario_covers_every_outcome():
         "has_card": True, "registered": True, "registration_source": "national_file", "registration_as_of": "2026-10-31"}
     assert persons["11-1-02"]["history"][0] == {
         "source": "national_file", "by": "scenario-clerk",
-        "before": {"has_card": False, "registered": False, "registration_source": "staff", "registration_as_of": None},
+        "before": {"has_card": None, "registered": False, "registration_source": "staff", "registration_as_of": None},
         "after": {"has_card": True, "registered": True, "registration_source": "national_file",
                   "registration_as_of": "2026-10-31"},
     }

@@ -71,7 +71,7 @@ def test_confirm_creates_households_persons_and_card_facts(society, clerk):
     assert jiro.household.voluntary_continuation and jiro.household.employer is None
     assert Person.objects.get(given_name="太郎").certificate_wanted
     card = CardFacts.objects.get(person=hanako)
-    assert not card.has_card and card.effective_expires_on is None
+    assert card.has_card is None and card.effective_expires_on is None  # nobody has said yet (R5 unknown)
     assert CardFacts.objects.count() == 4
     assert AuditEntry.objects.filter(action="import", object_id=str(run.pk), summary__contains="作成4").exists()
 
@@ -467,3 +467,22 @@ def test_the_same_person_twice_is_refused_even_when_the_rows_differ(society, cle
 
     assert run.status == ImportRun.Status.REFUSED
     assert run.errors == [{"line": 3, "message": "記号・番号・枝番が2行目と重複しています。"}]
+
+
+# --- Day one of a society: a roster only, then the first registration-status file (R5) --------
+
+
+@pytest.mark.parametrize(("cell", "status"), [("未登録", "no_card"), ("登録済", "active")])
+def test_after_a_roster_only_import_nobody_reads_no_card_as_a_fact_until_the_file_says(society, clerk, cell, status):
+    from eligibility.selectors import eligible_on, with_status
+
+    import_confirm(run=preview(society, clerk, roster(HANAKO, TARO)), user=clerk)
+    day = date(2026, 12, 10)
+
+    def statuses():
+        return dict(with_status(Person.objects.filter(eligible_on(day)), day=day).values_list("given_name", "status"))
+
+    assert set(statuses().values()) == {"unknown"}
+    import_confirm(run=preview(society, clerk, registration(f"1234,5678,00,{cell},2026-11-30"), kind="registration"),
+                   user=clerk)
+    assert statuses() == {"花子": status, "太郎": "unknown"}  # a row in the file: known; no row: still unknown

@@ -46,8 +46,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         statuses = {p.pk: situation.status_of(p, today=today) for p in persons}
         proof_of = proofs.proofs_for(persons, today=today, statuses=statuses)
         situations = [situation.situation_of(p, today=today, proof=proof_of[p.pk]) for p in persons]
+        # Who needs action first, the most urgent first (a stable sort keeps the household's order).
         summary = [{"pk": s.person.pk, "name": s.person.name, "today": s.answer.short_today,
-                    "next": s.answer.short_next, "needs_action": s.answer.needs_action} for s in situations]
+                    "next": s.answer.short_next, "needs_action": s.answer.needs_action}
+                   for s in sorted(situations, key=lambda s: (not s.answer.needs_action, s.answer.urgency))]
         page = render_to_string("member/dashboard.html", {
             "cards": cards.render_cards(situations),
             "summary": summary,

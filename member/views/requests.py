@@ -27,14 +27,25 @@ def _request_for_member(user, pk) -> ReissueRequest:
     return get_object_or_404(ReissueRequest.objects.select_related("person"), pk=pk, person__in=persons)
 
 
+def _closed(request: HttpRequest, person, refusal: services.Refusal) -> HttpResponse | None:
+    """The page for a person no request is accepted for (``services.check_request``): an open
+    one is followed, anything else is explained — never a form that cannot succeed."""
+    if refusal.code == services.OPEN_REQUEST:
+        open_request = person.reissue_requests.filter(status__in=ReissueRequest.OPEN).first()
+        if open_request:
+            return redirect("certificates:request_detail", open_request.pk)
+    return render(request, "member/request_closed.html", {"person": person, "refusal": refusal},
+                  status=200 if request.method == "GET" else 400)
+
+
 @member_required
 @require_http_methods(["GET", "POST"])
 def request_start(request: HttpRequest, person_id: int) -> HttpResponse:
     """Step 1: why? Accepted reasons lead to the form; refused ones are explained."""
     person = eligibility_selectors.person_for_member(request.user, person_id)
-    open_request = person.reissue_requests.filter(status__in=ReissueRequest.OPEN).first()
-    if open_request:
-        return redirect("certificates:request_detail", open_request.pk)
+    refusal = services.check_request(person, None, today=eligibility_selectors.today())
+    if refusal is not None:
+        return _closed(request, person, refusal)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         reason = Reason(form.cleaned_data["reason"])
@@ -51,6 +62,9 @@ def request_form(request: HttpRequest, person_id: int, reason: str) -> HttpRespo
     person = eligibility_selectors.person_for_member(request.user, person_id)
     if reason not in [r.value for r in ACCEPTED_REASONS]:
         raise Http404
+    refusal = services.check_request(person, reason, today=eligibility_selectors.today())
+    if refusal is not None:
+        return _closed(request, person, refusal)
     form = RequestDetailsForm(request.POST or None, reason=reason)
     if request.method == "POST" and form.is_valid():
         try:
@@ -59,9 +73,8 @@ def request_form(request: HttpRequest, person_id: int, reason: str) -> HttpRespo
                 noticed_on=form.cleaned_data.get("noticed_on"), details=form.cleaned_data["details"],
                 request=request,
             )
-        except services.RequestRefused:
-            messages.error(request, _("この方の申請はすでに受け付けています。"))
-            return redirect("certificates:request_list")
+        except services.RequestRefused as refused:  # something changed since the check above
+            return _closed(request, person, refused.refusal)
         messages.success(request, _("申請を受け付けました。結果はメールとこの画面でお知らせします。"))
         return redirect("certificates:request_detail", req.pk)
     return render(request, "member/request_form.html", {
@@ -74,9 +87,10 @@ def request_form(request: HttpRequest, person_id: int, reason: str) -> HttpRespo
 def request_list(request: HttpRequest) -> HttpResponse:
     persons = eligibility_selectors.persons_for_member(request.user)
     today = eligibility_selectors.today()
+    # Offered only where it would be accepted; elsewhere the refusal says why (R6, R11 …).
+    rows = [(person, services.check_request(person, None, today=today)) for person in persons]
     return render(request, "member/request_list.html", {
-        "requests": selectors.requests_for_persons(persons),
-        "persons": selectors.with_certificate_panel(persons, today=today),
+        "requests": selectors.requests_for_persons(persons), "persons": rows,
     })
 
 

@@ -34,7 +34,7 @@ def card(day, *, ecert_in_days=None, card_in_days=3000, **kwargs):
 
 @pytest.fixture
 def population():
-    """One eligible person in each R5 status (two without a card), and two not eligible."""
+    """One eligible person in each R5 status (unknown: nobody has said), and two not eligible."""
     day = today()
     household = HouseholdFactory()
     branch = iter(range(10, 99))
@@ -45,7 +45,7 @@ def population():
             CardFactsFactory(person=p, **facts)
         return p
 
-    person()  # no card facts at all → no_card
+    person()  # no card facts at all → unknown (R5), never no_card
     person({"has_card": False, "registered": False, "card_expires_on": None, "ecert_expires_on": None})
     person(card(day, registered=False, ecert_in_days=400))  # not_registered
     person(card(day, ecert_in_days=400))  # active
@@ -62,7 +62,8 @@ def test_statuses_and_expiries_come_from_one_grouped_query(population, django_as
     with django_assert_num_queries(1):
         counts, _months = selectors.society_counts(day=population)
 
-    assert counts == {"no_card": 2, "not_registered": 1, "active": 1, "renew_now": 1, "grace": 1, "lapsed": 1}
+    assert counts == {"no_card": 1, "not_registered": 1, "active": 1, "renew_now": 1, "grace": 1, "lapsed": 1,
+                      "unknown": 1}
 
 
 def test_summary_counts_persons_and_holders(population):
@@ -70,7 +71,8 @@ def test_summary_counts_persons_and_holders(population):
 
     assert summary.persons.count == 7
     assert summary.holders.count == 3  # active, renew_now and grace: grace still confirms eligibility
-    assert [f.count for f in summary.statuses] == [2, 1, 1, 1, 1, 1]
+    assert [f.count for f in summary.statuses] == [1, 1, 1, 1, 1, 1, 1]  # R5 order, unknown last
+    assert summary.unknown.count == 1
     assert summary.persons.url == "/admin/eligibility/person/?eligible=yes"
     assert summary.holders.url == "/admin/eligibility/person/?status=holder"
     assert summary.statuses[4].url == "/admin/eligibility/person/?status=grace"
@@ -132,7 +134,10 @@ def test_it_shows_every_number_with_its_link(client, population):
     html = response.content.decode()
     assert '<a href="/admin/eligibility/person/?eligible=yes">7</a>' in html
     assert '<a href="/admin/eligibility/person/?status=holder">3</a>' in html
-    assert '<a href="/admin/eligibility/person/?status=no_card">2</a>' in html
+    assert '<a href="/admin/eligibility/person/?status=no_card">1</a>' in html
+    # R5 unknown: counted, and staff are told what fills it in (the registration-status file).
+    assert '<a href="/admin/eligibility/person/?status=unknown">1</a>' in html
+    assert "1 人は、マイナ保険証の状況が不明です" in html and "利用登録状況ファイル" in html
     assert "<title id=\"chart-title\">" in html and "<desc id=\"chart-desc\">" in html
     assert html.count("<rect ") == 48
     # A viewer may not import: no link to the imports.
@@ -205,7 +210,7 @@ def test_the_admin_filters_list_the_same_persons(rf, population):
 
     request = rf.get("/")
     qs = Person.objects.all()
-    for value, expected in (("holder", 3), ("no_card", 2), ("lapsed", 1)):
+    for value, expected in (("holder", 3), ("no_card", 1), ("unknown", 1), ("lapsed", 1)):
         f = StatusListFilter(request, {"status": [value]}, Person, Admin())
         assert f.queryset(request, qs).count() == expected
     f = EligibleListFilter(request, {"eligible": ["yes"]}, Person, Admin())
@@ -232,7 +237,7 @@ def test_it_shows_the_ex_officio_list_per_basis_and_the_renewals_due(client, pop
     from certificates.models import EligibilityCertificate
 
     day = population
-    renewing = PersonFactory(household=HouseholdFactory(), branch_number="00")  # no card facts: no_card
+    renewing = PersonFactory(household=HouseholdFactory(), branch_number="00")  # no card facts: unknown (R6.5 still)
     EligibilityCertificate.objects.create(
         serial="T-1", person=renewing, basis="cutoff", issued_on=day - timedelta(days=1800),
         valid_until=day + timedelta(days=20), delivery_route="employer", queued_at=timezone.now(), status="mailed")
@@ -241,11 +246,12 @@ def test_it_shows_the_ex_officio_list_per_basis_and_the_renewals_due(client, pop
     dashboard.refresh_summary()  # what the worker does (the first view ever leaves R6 to it)
     html = client.get(URL).content.decode()
 
-    # The population: two without a card (cutoff), one not registered (cutoff), one lapsed.
+    # The population: one without a card and one not registered (cutoff; the unknown one is
+    # not R6.1), one lapsed; the unknown holder of an ending certificate is renewed (R6.5).
     figures = dashboard_figures(dashboard.compute_summary(day=day))
     assert [(f.url.rsplit("=", 1)[1], f.count) for f in figures.ex_officio] == [
-        ("cutoff", 3), ("enrolment_form", 0), ("lapsed", 1), ("no_my_number", 0), ("renewal", 1)]
-    assert '<a href="/admin/certificates/exofficiocandidate/">5</a>' in html
+        ("cutoff", 2), ("enrolment_form", 0), ("lapsed", 1), ("no_my_number", 0), ("renewal", 1)]
+    assert '<a href="/admin/certificates/exofficiocandidate/">4</a>' in html
     assert '<a href="/admin/certificates/exofficiocandidate/?basis=renewal">1</a>' in html
     assert "2 か月以内に更新する資格確認書" in html
     assert "職権④：個人番号未登録" in html

@@ -225,3 +225,4 @@ def test_a_clerk_may_download_pdfs(client, as_role):
     as_role(CLERK)
     # No such certificate: the permission lets the clerk through to a 404, not a 403.
     assert client.get(reverse("certificates:certificate_pdf", args=[10**9])).status_code == 404
+

@@ -24,6 +24,7 @@ from certificates.models import (
     ReissueRequest,
 )
 from eligibility import selectors as eligibility_selectors
+from eligibility.ending import end_of
 from eligibility.models import Person
 from eligibility.status_labels import STATUS_LABELS
 
@@ -35,7 +36,7 @@ def _review_context(req: ReissueRequest, today) -> dict:
     card = getattr(req.person, "card", None)
     return {
         "req": req,
-        "status": STATUS_LABELS[card.status_on(today) if card else "no_card"],
+        "status": STATUS_LABELS[card.status_on(today) if card else "unknown"],
         "certificate": selectors.current_certificate(req.person, today=today),
         "reject_form": RejectForm(prefix=f"r{req.pk}"),
     }
@@ -53,7 +54,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     rows = []
     for req in queue:
         card = getattr(req.person, "card", None)
-        rows.append({"req": req, "status": STATUS_LABELS[card.status_on(today) if card else "no_card"],
+        rows.append({"req": req, "status": STATUS_LABELS[card.status_on(today) if card else "unknown"],
                      "certificate": (req.person.valid_certificates or [None])[0],
                      "reject_form": RejectForm(prefix=f"r{req.pk}")})
     record(action="view", request=request, summary="審査待ちの申請一覧を閲覧",
@@ -271,6 +272,7 @@ def person_certificates(request: HttpRequest, pk: int) -> HttpResponse:
     today = eligibility_selectors.today()
     # The form proposes the person's real R6 basis (or an application when none applies).
     basis = selectors.ex_officio_basis_of(person, today=today)
+    refusal = services.check_request(person, None, today=today)
     return render(request, "staff/certificates/person_certificates.html", {
         **_admin_context(request, _("%(name)s さんの資格確認書") % {"name": person.name}),
         "person": person, "certificates": person.certificates.select_related("print_file").order_by("-pk"),
@@ -278,6 +280,9 @@ def person_certificates(request: HttpRequest, pk: int) -> HttpResponse:
         "ex_officio_basis": Basis(basis.value) if basis else None, "eligible": person.is_eligible_on(today),
         "mailing_problem": services.mailing_problem(person),
         "open_request": person.reissue_requests.filter(status__in=ReissueRequest.OPEN).first(),
+        # The end of eligibility as the member reads it (the day, what comes next, no certificate past it).
+        "end": end_of(person, today=today),
+        "request_refusal": refusal if refusal and refusal.code != services.OPEN_REQUEST else None,
     })
 
 
@@ -313,12 +318,11 @@ def paper_application(request: HttpRequest, pk: int) -> HttpResponse:
                 person=person, reason=data["reason"], received_on=data["received_on"], by=request.user,
                 noticed_on=data.get("noticed_on"), details=data["details"], request=request,
             )
-        except services.RequestRefused as exc:
-            if str(exc) == "not eligible":
-                form.add_error("received_on", _("受付日にこの方の資格がありません。"))
-            else:
-                messages.error(request, _("この方の申請はすでに受け付けています。"))
+        except services.RequestRefused as refused:
+            if refused.code == services.OPEN_REQUEST:
+                messages.error(request, refused.refusal.message)
                 return redirect("certificates:person_certificates", person.pk)
+            form.add_error(None, refused.refusal.message)
         else:
             messages.success(request, _("紙の申請を受け付けました。審査してください。"))
             return redirect("certificates:review_detail", req.pk)

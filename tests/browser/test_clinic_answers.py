@@ -86,7 +86,9 @@ def test_a_household_with_a_person_in_each_status_on_a_phone(browser, live_serve
                      ecert_expires_on=rules.birthday_in(today + timedelta(days=500), today.year + 1))
     person("01", "spouse", rules.birthday_in(soon, 1982),
            card_expires_on=rules.birthday_in(soon, soon.year + 5), ecert_expires_on=soon)
-    person("02", "child", rules.birthday_in(today, 2016))  # no card
+    person("02", "child", rules.birthday_in(today, 2016))  # no card facts: nobody has said (unknown)
+    person("06", "child", rules.birthday_in(today, 2018), has_card=False, registered=False,
+           card_expires_on=None, ecert_expires_on=None)  # no card
     person("03", "parent", rules.birthday_in(today, 1960), registered=False,
            card_expires_on=rules.birthday_in(today + timedelta(days=900), today.year + 3), ecert_expires_on=None)
     person("04", "other", rules.birthday_in(passed, 1970),

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from certificates.models import ReissueRequest
 from eligibility import selectors
-from tests.factories import PersonFactory
+from tests.factories import CardFactsFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 12, 10)
@@ -24,15 +24,19 @@ def _today(monkeypatch):
 @pytest.fixture
 def child(household, alice_person):
     # Born and enrolled in 2025 (after R6's cutoff), no card, no certificate asked for: not ex officio.
-    return PersonFactory(household=household, branch_number="03", relationship="child", given_name="蓮",
-                         birth_date=date(2025, 1, 20), eligible_from=date(2025, 1, 20))
+    person = PersonFactory(household=household, branch_number="03", relationship="child", given_name="蓮",
+                           birth_date=date(2025, 1, 20), eligible_from=date(2025, 1, 20))
+    CardFactsFactory(person=person, has_card=False, registered=False, ecert_expires_on=None, card_expires_on=None)
+    return person
 
 
 @pytest.fixture
 def grandmother(household, alice_person):
     # Enrolled before 2024-12-01 without a card: R6.1, sent ex officio.
-    return PersonFactory(household=household, branch_number="04", relationship="parent", given_name="和子",
-                         birth_date=date(1956, 3, 3), eligible_from=date(2015, 4, 1))
+    person = PersonFactory(household=household, branch_number="04", relationship="parent", given_name="和子",
+                           birth_date=date(1956, 3, 3), eligible_from=date(2015, 4, 1))
+    CardFactsFactory(person=person, has_card=False, registered=False, ecert_expires_on=None, card_expires_on=None)
+    return person
 
 
 def test_a_child_without_a_card_applies_because_they_have_none(client, alice, child,

@@ -51,7 +51,7 @@ def refresh(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eligibility', '0010_employer_contact'),
+        ('eligibility', '0011_card_facts_unknown'),
     ]
 
     operations = [
