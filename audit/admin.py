@@ -8,16 +8,17 @@ needs ``audit.view_auditentry`` (the 管理者 role). django-auditlog's change h
 from auditlog.admin import LogEntryAdmin as AuditlogLogEntryAdmin
 from auditlog.filters import CIDFilter, ResourceTypeFilter
 from auditlog.models import LogEntry
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.pagination import EstimatedCountPaginator
+from core.pagination import CountedPaginator, KeysetChangeList
 
 from . import admin_mixins
-from .models import AuditEntry
+from .models import OTHER_ROLES, AuditEntry
 
 
 class ReadOnlyAdminMixin(admin_mixins.ReadOnlyAdminMixin):
@@ -26,19 +27,56 @@ class ReadOnlyAdminMixin(admin_mixins.ReadOnlyAdminMixin):
     actions = None
 
 
+class RoleListFilter(admin.SimpleListFilter):
+    title = gettext_lazy("役割")
+    parameter_name = "actor_role"
+
+    def lookups(self, request, model_admin):
+        return [(role, role) for role in ("管理者", "担当者", "閲覧")] + list(OTHER_ROLES.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(actor_role=self.value()) if self.value() else queryset
+
+
+class ObjectTypeListFilter(admin.SimpleListFilter):
+    """Every model by its name (no DISTINCT over the whole log to find the choices)."""
+
+    title = gettext_lazy("対象の種類")
+    parameter_name = "object_type"
+
+    def lookups(self, request, model_admin):
+        return sorted(((m._meta.label, str(m._meta.verbose_name)) for m in apps.get_models()), key=lambda c: c[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(object_type=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("at", "action", "actor", "actor_role", "ip_address", "object_type", "object_id", "household_no",
+    list_display = ("at", "action", "actor", "role", "ip_address", "object_kind", "object_id", "household_no",
                     "summary")
-    list_filter = ("action", "actor_role", "object_type", ("at", admin.DateFieldListFilter))
+    list_filter = ("action", RoleListFilter, ObjectTypeListFilter, ("at", admin.DateFieldListFilter))
     # 記号・番号 are deliberately not searchable here (a search puts its terms in the URL).
     search_fields = ("summary", "actor__email", "=ip_address", "=object_id", "=household_id", "details__login")
     date_hierarchy = "at"
     list_select_related = ("actor",)
-    paginator = EstimatedCountPaginator
+    paginator = CountedPaginator
     show_full_result_count = False
-    fields = ("at", "action", "actor", "actor_role", "ip_address", "object_type", "object_id", "household_id", "summary", "details")
+    show_facets = admin.ShowFacets.NEVER
+    fields = ("at", "action", "actor", "role", "ip_address", "object_kind", "object_id", "household_id", "summary",
+              "details")
     readonly_fields = fields
+
+    def get_changelist(self, request, **kwargs):
+        return KeysetChangeList
+
+    @admin.display(description=gettext_lazy("役割"), ordering="actor_role")
+    def role(self, obj):
+        return obj.role_words
+
+    @admin.display(description=gettext_lazy("対象の種類"), ordering="object_type")
+    def object_kind(self, obj):
+        return obj.object_type_words
 
     @admin.display(description=gettext_lazy("世帯ID"), ordering="household_id")
     def household_no(self, obj):
@@ -90,8 +128,9 @@ class LogEntryAdmin(ReadOnlyAdminMixin, admin_mixins.AuditedModelAdmin, Auditlog
         (None, {"fields": ["created", "user_url", "resource_url", "cid_url"]}),
         (gettext_lazy("変更内容"), {"fields": ["action", "msg"]}),
     ]
-    paginator = EstimatedCountPaginator
+    paginator = CountedPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
 
     @admin.display(description=gettext_lazy("変更内容"))
     def msg_short(self, obj):

@@ -1,6 +1,10 @@
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+# The roles an entry records besides the staff roles (閲覧/担当者/管理者, Japanese already).
+OTHER_ROLES = {"member": _("加入者（本人・家族）"), "system": _("システム（自動処理）"), "staff": _("職員（役割なし）")}
 
 
 class AuditEntry(models.Model):
@@ -44,3 +48,14 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.summary}"
+
+    @property
+    def role_words(self) -> str:
+        """The role in the admin's words (「加入者（本人・家族）」, never the raw "member")."""
+        return str(OTHER_ROLES.get(self.actor_role, self.actor_role))
+
+    @property
+    def object_type_words(self) -> str:
+        """「資格確認書」 for ``certificates.EligibilityCertificate``: the model's name in the admin."""
+        names = {model._meta.label: model._meta.verbose_name for model in apps.get_models()}
+        return str(names.get(self.object_type, self.object_type))

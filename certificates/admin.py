@@ -3,6 +3,7 @@ export and batch actions, certificates, batches and requests."""
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import redirect
@@ -13,7 +14,6 @@ from django.utils.html import format_html
 
 from audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdminMixin
 from audit.services import record
-from core.pagination import EstimatedCountPaginator
 from eligibility import rules
 from eligibility.admin_search import FoldedNameSearchMixin
 from eligibility.selectors import today
@@ -29,6 +29,7 @@ from .models import (
     Collection,
     EligibilityCertificate,
     ExOfficioCandidate,
+    ExOfficioProposal,
     IllegalTransition,
     IssueBatch,
     Packet,
@@ -48,6 +49,19 @@ class BasisFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return selectors.filter_candidates(queryset, "basis", self.value(), today=today()) if self.value() else queryset
+
+
+class NewSinceLastBatchFilter(admin.SimpleListFilter):
+    """The month's proposal (``services.propose_monthly_run``): who is new since the last batch."""
+
+    title = "前回のバッチ以降"
+    parameter_name = "new"
+
+    def lookups(self, request, model_admin):
+        return [("since_last_batch", "前回のバッチ以降に対象になった人")]
+
+    def queryset(self, request, queryset):
+        return selectors.filter_candidates(queryset, "new", self.value(), today=today()) if self.value() else queryset
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -80,7 +94,7 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
     list_display = ("name", "name_kana", "symbol_number", "relationship", "birth_date", "age", "employer",
                     "basis_label", "status_label", "eligible_from")
     # Every employer (a few hundred at most), not only the listed ones: those would need the whole list worked out.
-    list_filter = (BasisFilter, "household__employer", StatusFilter,
+    list_filter = (BasisFilter, NewSinceLastBatchFilter, "household__employer", StatusFilter,
                    AgeBandFilter)
     search_fields = ("search_text",)  # names and kana, folded (core.kana)
     # 記号・番号 are never searched here: a GET search would put them in the URL and the
@@ -89,8 +103,6 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
     actions = ["issue_selected", "export_selected_utf8", "export_selected_cp932"]
     change_list_template = "certificates/admin/ex_officio_change_list.html"
     list_per_page = 100
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator  # no exact COUNT(*) over a society of a million
 
     def get_queryset(self, request):
         return selectors.ex_officio_candidates(today=today())
@@ -139,7 +151,7 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
     @admin.action(description="選択した人に資格確認書を交付（バッチ開始）", permissions=["issue"])
     def issue_selected(self, request, queryset):
         batch = services.batch_start(candidates=queryset, started_by=request.user, request=request,
-                                     filter_description=f"一覧から選択した {queryset.count()} 人")
+                                     filter_description="一覧から選択した人")  # how many: the batch's 対象人数, counted as it starts
         return redirect("certificates:batch_detail", batch.pk)
 
     @admin.action(description="選択した人をCSVで出力（UTF-8・Excel用BOM付き）", permissions=["export"])
@@ -166,28 +178,38 @@ class ExOfficioCandidateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Audited
         return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
 
     @staticmethod
-    def _describe(request) -> str:
-        return "、".join(f"{k}={v}" for k, v in request.GET.items()) or "条件なし（全員）"
+    def _describe(changelist) -> str:
+        """The list's filter in the words of its sidebar: 「交付の根拠：職権①…、年齢：70〜74歳」."""
+        parts = []
+        for spec in changelist.filter_specs:
+            if spec.used_parameters:
+                shown = next((c["display"] for c in spec.choices(changelist) if c.get("selected")), "")
+                parts.append(f"{spec.title}：{shown}")
+        if changelist.query:
+            parts.append(f"検索：{changelist.query}")
+        return "、".join(parts) or "条件なし（全員）"
 
     def issue_all_view(self, request: HttpRequest):
         if not (self.has_view_permission(request) and self.has_issue_permission(request)):
             raise PermissionDenied
         try:
             queryset = self._matching(request)
-        except selectors.UnreadableFilter:
+            changelist = self.get_changelist_instance(request)  # its count and its filters' words
+        except (selectors.UnreadableFilter, IncorrectLookupParameters):
             return self._back_to_list(request)
         if request.method == "POST":
             batch = services.batch_start(
                 candidates=queryset, started_by=request.user, request=request,
-                filter_description=self._describe(request), filter_query=request.GET.urlencode(),
+                filter_description=self._describe(changelist), filter_query=request.GET.urlencode(),
             )
             if batch.status == batch.Status.AWAITING:
                 messages.success(request, f"{batch.total} 人の交付について決裁を依頼しました。別の職員が承認すると始まります。")
             else:
                 messages.success(request, f"{batch.total} 人の交付を開始しました。")
             return redirect("certificates:batch_detail", batch.pk)
-        context = {**self.admin_site.each_context(request), "opts": self.opts, "count": queryset.count(),
-                   "description": self._describe(request), "title": "条件に合う全員に交付"}
+        # Staff act on this number: exact (now, or as of a job's count a moment ago), never an estimate.
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "counted": changelist.paginator.counted,
+                   "description": self._describe(changelist), "title": "条件に合う全員に交付"}
         return TemplateResponse(request, "certificates/admin/issue_all_confirm.html", context)
 
     def export_all_view(self, request: HttpRequest, encoding: str):
@@ -240,8 +262,6 @@ class EligibilityCertificateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Aud
     actions = ["mark_printed", "mark_mailed", "void_selected"]
     readonly_fields = [f.name for f in EligibilityCertificate._meta.fields if f.name != "snapshot"] + [
         "pdf_link", "snapshot_table"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
     @admin.display(description="印字内容")
     def snapshot_table(self, obj):
@@ -287,6 +307,16 @@ class EligibilityCertificateAdmin(FoldedNameSearchMixin, ReadOnlyAdminMixin, Aud
         return redirect(f"{reverse('certificates:certificate_void')}?ids={ids}")
 
 
+@admin.register(ExOfficioProposal)
+class ExOfficioProposalAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
+    list_display = ("__str__", "created_at", "day", "since_batch", "total", "open_list")
+
+    @admin.display(description="一覧")
+    def open_list(self, obj):
+        url = reverse("admin:certificates_exofficiocandidate_changelist") + "?new=since_last_batch"
+        return format_html('<a href="{}">今の一覧で確認して交付</a>', url)
+
+
 @admin.register(IssueBatch)
 class IssueBatchAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("__str__", "started_at", "started_by", "status", "total", "rendered_count", "failed_count",
@@ -322,8 +352,6 @@ class BatchItemAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("__str__", "batch_link", "person", "state", "error")
     list_filter = ("state",)
     list_select_related = ("batch", "person")
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
 
     @admin.display(description="交付バッチ（再実行はこちら）")
@@ -341,8 +369,6 @@ class PacketAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("__str__", "employer", "created_at", "total", "still_out", "handed", "returned", "reminded_at")
     list_filter = ("employer",)
     list_select_related = ("employer",)
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
     def get_queryset(self, request):
         return services.packets.with_counts(super().get_queryset(request))
@@ -372,8 +398,6 @@ class PacketItemAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     list_filter = ("state", "return_reason", "packet__employer")
     list_select_related = ("certificate", "packet__employer")
     actions = ["repost"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
     @admin.display(description="事業所")
     def employer(self, obj):

@@ -197,6 +197,28 @@ class IssueBatch(models.Model):
         return 100 if not self.total else int(100 * (self.total - self.remaining) / self.total)
 
 
+class ExOfficioProposal(models.Model):
+    """The month's routine: on the 1st a job proposes the ex-officio run of the people new on
+    the list since the last batch (``selectors.new_since_last_batch``). Staff open the list
+    with that filter, check it and start the batch; the proposal itself changes nothing."""
+
+    created_at = models.DateTimeField("提案日時", auto_now_add=True)
+    day = models.DateField("基準日")
+    since_batch = models.ForeignKey(IssueBatch, verbose_name=_("前回のバッチ"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    total = models.PositiveIntegerField("対象人数", default=0)
+    # {basis: count} in R6's order, every basis (0 included).
+    per_basis = models.JSONField("交付の根拠ごとの人数", default=dict)
+
+    class Meta:
+        verbose_name = "職権交付の月次提案"
+        verbose_name_plural = "職権交付の月次提案"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"職権交付の提案 {self.day:%Y-%m-%d}（{self.total}人）"
+
+
 class BatchItem(models.Model):
     """One person of a batch: pending → issued (certificate made) → rendered; or failed / skipped.
 

@@ -26,9 +26,9 @@ from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 
 from eligibility import rules
 from eligibility.models import Person
-from eligibility.selectors import eligible_on, name_matches, search_terms, with_status
+from eligibility.selectors import eligible_on, search_term_matches, search_terms, with_status
 
-from .models import Basis, EligibilityCertificate, Reason, ReissueRequest
+from .models import Basis, BatchItem, EligibilityCertificate, IssueBatch, Reason, ReissueRequest
 
 S = rules.Status
 # The R6 bases in R6's order (every list, count and filter by basis uses this order).
@@ -144,10 +144,11 @@ EX_OFFICIO_QUERY = {
     "household__employer__isnull": "no_employer",
     "status": "status",
     "age": "age",
+    "new": "new",
     "q": "search",
 }
 # The list's own parameters (sort order, page, …): not filters.
-_LIST_PARAMETERS = {"o", "p", "all", "e", "_to_field", "_popup", "_facets"}
+_LIST_PARAMETERS = {"o", "p", "all", "e", "_to_field", "_popup", "_facets", "after"}
 AGE_BANDS = ("0-5", "6-69", "70-74", "75-")
 
 
@@ -201,9 +202,13 @@ def filter_candidates(candidates: QuerySet[Person], name: str, value: str, *, to
         if value not in ("True", "False", "1", "0"):
             raise UnreadableFilter(name)
         return candidates.filter(household__employer__isnull=value in ("True", "1"))
+    if name == "new":  # the month's proposal: new on the list since the last batch
+        if value != "since_last_batch":
+            raise UnreadableFilter(name)
+        return new_since_last_batch(candidates)
     if name == "search":
         for term in search_terms(value):
-            candidates = candidates.filter(name_matches("search_text", term))
+            candidates = candidates.filter(search_term_matches("search_text", term))
         return candidates
     raise UnreadableFilter(name)
 
@@ -223,10 +228,29 @@ def with_basis(candidates: QuerySet[Person], basis: str, *, today: date) -> Quer
 def ex_officio_counts(*, today: date) -> dict[str, int]:
     """How many people are on the ex-officio list per R6 basis (every basis, 0 included):
     one grouped query."""
+    return counts_per_basis(ex_officio_candidates(today=today))
+
+
+def counts_per_basis(candidates: QuerySet[Person]) -> dict[str, int]:
+    """``candidates`` (from ``ex_officio_candidates``) counted per R6 basis, 0 included."""
     counts = dict.fromkeys((b.value for b in EX_OFFICIO_BASES), 0)
-    rows = ex_officio_candidates(today=today).select_related(None).order_by().values_list("basis")
+    rows = candidates.select_related(None).order_by().values_list("basis")
     counts.update(rows.annotate(n=Count("pk")).values_list("basis", "n"))
     return counts
+
+
+def last_batch() -> IssueBatch | None:
+    return IssueBatch.objects.order_by("-started_at", "-pk").first()
+
+
+def new_since_last_batch(candidates: QuerySet[Person]) -> QuerySet[Person]:
+    """``candidates`` (from ``ex_officio_candidates``) who were not in the last batch: the
+    people new on the list since it (those it left out by its filter too). Everyone when
+    no batch was ever started."""
+    batch = last_batch()
+    if batch is None:
+        return candidates
+    return candidates.exclude(pk__in=BatchItem.objects.filter(batch=batch).values("person_id"))
 
 
 def ex_officio_basis_of(person: Person, *, today: date) -> rules.ExOfficioBasis | None:
@@ -302,3 +326,11 @@ def review_queue() -> QuerySet[ReissueRequest]:
 
 def current_certificate(person: Person, *, today: date) -> EligibilityCertificate | None:
     return valid_certificates(today=today).filter(person=person).order_by("-issued_on", "-pk").first()
+
+
+def batch_state_counts(*, batch_id: int) -> dict[str, int]:
+    """How many of a batch's items are in each state (every state, 0 included): one grouped query."""
+    counts = dict.fromkeys(BatchItem.State.values, 0)
+    counts.update(BatchItem.objects.filter(batch_id=batch_id).order_by().values_list("state")
+                  .annotate(n=Count("pk")).values_list("state", "n"))
+    return counts

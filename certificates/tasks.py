@@ -61,6 +61,15 @@ def make_daily_print_files() -> int:
     return services.daily_print_files_make(day=today())
 
 
+@shared_task(name="certificates.tasks.propose_monthly_run")
+def propose_monthly_run() -> int:
+    """Monthly (the 1st): propose the ex-officio run of the people new on the list since the
+    last batch; the dashboard shows it and links to the list with that filter."""
+    from eligibility.selectors import today
+
+    return services.propose_monthly_run(today=today()).pk
+
+
 @shared_task(name="certificates.tasks.resume_stalled_batches")
 def resume_stalled_batches() -> list[int]:
     return services.batches_resume_stalled()

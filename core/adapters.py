@@ -34,6 +34,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.shortcuts import resolve_url
 
 from .network import client_ip
 
@@ -69,6 +70,13 @@ class AccountAdapter(DefaultAccountAdapter):
                             max_age=DEVICE_MAX_AGE, secure=settings.SESSION_COOKIE_SECURE, httponly=True,
                             samesite="Lax")
         return response
+
+    def get_login_redirect_url(self, request) -> str:
+        """Staff land on the admin (their work), members on their dashboard (a ``next`` wins for both)."""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and (user.is_staff or user.is_superuser):
+            return resolve_url("admin:index")
+        return super().get_login_redirect_url(request)
 
 
 DEVICE_COOKIE = "kenpo_device"

@@ -4,6 +4,8 @@
 ``|wareki`` adds the ISO date: ``令和7年12月2日 (2025-12-02)``.
 """
 
+import re
+import unicodedata
 from datetime import date
 
 # (first day, kanji, romaji)
@@ -42,3 +44,46 @@ def format_member_date(day: date, language: str = "ja") -> str:
         _, romaji, year = era_of(day)
         return f"{day.isoformat()} ({romaji} {year})"
     return f"{format_wareki(day)} ({day.isoformat()})"
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+)
+# 和暦: 昭和60年11月14日, S60.11.14, 令和元年5月1日, R1/5/1.
+_WAREKI = re.compile(r"^(明治|大正|昭和|平成|令和|[MTSHR])(元|\d{1,2})(?:年|[./-])(\d{1,2})(?:月|[./-])(\d{1,2})日?$")
+
+
+def _wareki(value: str) -> date | None:
+    match = _WAREKI.match(value.upper() if value[:1].isascii() else value)
+    if not match:
+        return None
+    era, year, month, day = match.groups()
+    start = next((s for s, kanji, romaji in ERAS if era in (kanji, romaji[0])), None)
+    if start is None:
+        return None
+    western = start.year + (1 if year == "元" else int(year)) - 1
+    result = date(western, int(month), int(day))
+    if result < start:  # e.g. 令和1年4月1日 was still 平成
+        raise ValueError(value)
+    return result
+
+
+def parse_date(text: str) -> date | None:
+    """A date as staff type it — 2025-12-02, 2025/12/2, 2025.12.2, 20251202, 2025年12月2日,
+    or in 和暦 (令和7年12月2日, R7.12.2, 昭和60年4月1日, S60/4/1), full-width digits too —
+    or None when ``text`` is not one (or names a day that does not exist)."""
+    value = unicodedata.normalize("NFKC", text or "").strip()
+    if not value:
+        return None
+    try:
+        for pattern in _DATE_PATTERNS:
+            match = pattern.match(value)
+            if match:
+                return date(*(int(part) for part in match.groups()))
+        return _wareki(value)
+    except ValueError:
+        return None

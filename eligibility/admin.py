@@ -38,6 +38,7 @@ from .linking import issue_activation_code
 from .models import (
     ActivationCode,
     CardFacts,
+    CardFactsChange,
     Employer,
     EmployerContact,
     Household,
@@ -45,7 +46,9 @@ from .models import (
     Person,
     Society,
     normalise_digits,
+    read_symbol_number,
 )
+from .services import CARD_FACT_FIELDS, update_card_facts
 
 # One action issues at most this many codes: a page of codes is printed at once.
 MAX_CODES_PER_ACTION = 500
@@ -100,18 +103,28 @@ class CardFactsInline(admin.StackedInline):
 
 
 class SymbolNumberLookupForm(forms.Form):
-    symbol = forms.CharField(label="記号", max_length=8)
-    number = forms.CharField(label="番号", max_length=8)
+    # A whole 記号・番号・枝番 pasted into 記号 (109-200004-00, as the portal prints it) is read too.
+    symbol = forms.CharField(label="記号", max_length=40,
+                             help_text="「109-200004-00」「109・200004」のように、まとめて貼り付けても探せます。")
+    number = forms.CharField(label="番号", max_length=8, required=False)
     branch_number = forms.CharField(label="枝番（任意）", max_length=2, required=False)
 
     def clean(self):
         data = super().clean()
+        whole = read_symbol_number(data.get("symbol") or "")
+        if whole is not None and not (data.get("number") or "").strip():
+            data["symbol"], data["number"], data["branch_number"] = whole
+            return data
         for name in ("symbol", "number", "branch_number"):
             # Full-width digits from an IME count as the digits they are.
             value = re.sub(r"\s", "", unicodedata.normalize("NFKC", data.get(name) or ""))
             if value and not value.isdigit():
-                self.add_error(name, "数字で入力してください。")
+                self.add_error(name, "数字で入力してください（例：109-200004-00）。")
+            elif name == "symbol" and len(value) > 8:
+                self.add_error(name, "記号は8桁までの数字です。")
             data[name] = value
+        if not data.get("number") and not self.errors:
+            self.add_error("number", "番号を入力してください（記号の欄に「109-200004」とまとめて入力もできます）。")
         return data
 
 
@@ -142,6 +155,22 @@ class PersonAdmin(FoldedNameSearchMixin, AuditedModelAdmin):
     @admin.display(description="記号・番号")
     def symbol_number(self, obj):
         return f"{obj.household.symbol}・{obj.household.number}"
+
+    def save_formset(self, request, form, formset, change):
+        """Card facts edited on the person's page go through the one write of card facts
+        (``services.update_card_facts``): 更新者 and 更新日時 set, the change kept in the
+        person's history (source 職員) and audited — never a bare save of the row."""
+        if formset.model is not CardFacts:
+            return super().save_formset(request, form, formset, change)
+        # What formset.save() would have noted, for the admin's change message.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline in formset.forms:
+            changed = [name for name in inline.changed_data if name in CARD_FACT_FIELDS]
+            if changed:
+                update_card_facts(person=form.instance, changes={n: inline.cleaned_data[n] for n in changed},
+                                  changed_by=request.user, source=CardFactsChange.Source.STAFF, request=request)
+                formset.changed_objects.append((inline.instance, changed))
+        return None
 
     def get_urls(self):
         custom = [

@@ -5,6 +5,8 @@ national file told us about their card) are kept apart. The 12-digit 個人番�
 never stored anywhere (RULES.md R9).
 """
 
+import re
+import unicodedata
 from datetime import date
 
 from django.conf import settings
@@ -32,6 +34,27 @@ def normalise_digits(value: str) -> str:
     """記号・番号 compare without leading zeros (``"0012"`` is ``"12"``)."""
     value = (value or "").strip()
     return value.lstrip("0") or "0" if value.isdigit() else value
+
+
+# 記号・番号（・枝番） in any form the portal prints or a clerk pastes: 109-200004-00,
+# 109・200004・00, 109 200004, 記号109 番号200004 枝番00, full-width digits.
+_DIGIT_GROUPS = re.compile(r"\d+")
+
+
+def read_symbol_number(text: str) -> tuple[str, str, str] | None:
+    """(記号, 番号, 枝番 or "") from one pasted text, or None when it is not two or
+    three groups of digits (枝番 two digits at most). Leading zeros are not significant
+    (``normalise_digits``); 枝番 is given two digits (``1`` → ``01``)."""
+    value = unicodedata.normalize("NFKC", text or "")
+    if re.search(r"[^\d\s\-・･.,/:：記号番枝]", value):
+        return None
+    groups = _DIGIT_GROUPS.findall(value)
+    if len(groups) not in (2, 3) or any(len(g) > 8 for g in groups[:2]):
+        return None
+    branch = groups[2] if len(groups) == 3 else ""
+    if len(branch) > 2:
+        return None
+    return normalise_digits(groups[0]), normalise_digits(groups[1]), branch.zfill(2) if branch else ""
 
 
 class Society(models.Model):
@@ -158,6 +181,7 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["family_name_kana", "given_name_kana"]),
             models.Index(fields=["eligible_until"]),
+            models.Index(fields=["birth_date"]),  # the admin's search by date of birth
             # R6 bases 2 and 4 are a few people among a million: small partial indexes find them.
             models.Index(fields=["id"], condition=models.Q(certificate_wanted=True), name="person_certificate_wanted"),
             models.Index(fields=["id"], condition=models.Q(my_number_registered=False), name="person_no_my_number"),
@@ -177,7 +201,10 @@ class Person(models.Model):
         """Set ``search_text`` from the names. Call it before ``bulk_create`` (and add
         ``search_text`` to a ``bulk_update``'s fields when a name changes): bulk writes
         skip ``save()``."""
-        self.search_text = fold_all(*(getattr(self, name) for name in self.SEARCHED_FIELDS))
+        # Family and given names run together: 高橋陽翔 and 高橋 陽翔 both find them (a
+        # search term never holds a space, and a part of a name is still a substring).
+        self.search_text = fold_all(f"{self.family_name}{self.given_name}",
+                                    f"{self.family_name_kana}{self.given_name_kana}", self.print_name)
         return self
 
     @property

@@ -15,6 +15,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from core.email import languages_of
 from core.kana import fold_for_search
+from core.wareki import parse_date
 
 from . import rules
 from .models import Household, MemberLink, Person
@@ -147,6 +148,16 @@ def name_matches(field: str, term: str) -> Q:
     contains ``term`` folded (hiragana or katakana, half- or full-width, 髙/高 …: core.kana)."""
     folded = fold_for_search(term)
     return Q(**{f"{field}__contains": folded}) if folded else Q(pk__in=[])
+
+
+def search_term_matches(field: str, term: str) -> Q:
+    """A person matching one term of a search box: born that day when the term reads as a
+    date (``core.wareki.parse_date``: 1985-04-12, 19850412, 昭和60年4月12日, S60.4.12), else
+    whose name contains it (``name_matches``). ``field`` is the path of ``search_text``."""
+    born = parse_date(term)
+    if born is not None:
+        return Q(**{field.removesuffix("search_text") + "birth_date": born})
+    return name_matches(field, term)
 
 
 @dataclass(frozen=True)

@@ -7,4 +7,4 @@ class ExportsConfig(AppConfig):
     verbose_name = "CSV出力"
 
     def ready(self):
-        from . import ex_officio  # noqa: F401  (registers the ex-officio exporter)
+        from . import audit_log, ex_officio  # noqa: F401  (register the exporters)

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any, Literal, overload
 
+from core import wareki
 from core.formguard import EARLIEST, LATEST
 from core.mynumber import contains_my_number
-from core.wareki import ERAS
 from eligibility import rules
 from eligibility.models import Person, normalise_digits
 
@@ -224,33 +224,6 @@ def _data_rows(reader: Any, index: dict[str, int], *, control: bool) -> Iterator
 
 # --- Cells -------------------------------------------------------------------------
 
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-)
-
-
-# 和暦: 昭和60年11月14日, S60.11.14, 令和元年5月1日, R1/5/1.
-_WAREKI = re.compile(r"^(明治|大正|昭和|平成|令和|[MTSHR])(元|\d{1,2})(?:年|[./-])(\d{1,2})(?:月|[./-])(\d{1,2})日?$")
-
-
-def _wareki(value: str) -> date | None:
-    match = _WAREKI.match(value.upper() if value[:1].isascii() else value)
-    if not match:
-        return None
-    era, year, month, day = match.groups()
-    start = next((s for s, kanji, romaji in ERAS if era in (kanji, romaji[0])), None)
-    if start is None:
-        return None
-    western = start.year + (1 if year == "元" else int(year)) - 1
-    result = date(western, int(month), int(day))
-    if result < start:  # e.g. 令和1年4月1日 was still 平成
-        raise ValueError(value)
-    return result
-
-
 @overload
 def parse_date(value: str, label: str, *, required: Literal[True] = ...) -> date: ...
 @overload
@@ -263,17 +236,7 @@ def parse_date(value: str, label: str, *, required: bool = True) -> date | None:
         if required:
             raise RowError(f"{label}が空です。")
         return None
-    found: date | None = None
-    try:
-        for pattern in _DATE_PATTERNS:
-            match = pattern.match(value)
-            if match:
-                found = date(*(int(part) for part in match.groups()))
-                break
-        else:
-            found = _wareki(value)
-    except ValueError:
-        found = None
+    found = wareki.parse_date(value)
     if found is None:
         raise RowError(f"{label}「{value}」は日付として読めません（例: 2025-12-02、令和7年12月2日）。")
     if not EARLIEST <= found <= LATEST:

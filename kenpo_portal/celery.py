@@ -86,6 +86,11 @@ app.conf.beat_schedule = {
         "task": "kenpo_portal.sweep_unreferenced_files",
         "schedule": crontab(minute=40),
     },
+    "certificates-monthly-proposal": {
+        # The month's routine: on the 1st, who is new on the ex-officio list since the last batch.
+        "task": "certificates.tasks.propose_monthly_run",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
     "certificates-resume-batches": {
         # Re-queues chunks of batches whose worker died; issuing is idempotent.
         "task": "certificates.tasks.resume_stalled_batches",

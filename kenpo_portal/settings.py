@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    "auditlog",
+    "audit.apps.ChangeHistoryConfig",  # django-auditlog, named 変更履歴 in the menu
     "core",
     "audit",
     "eligibility",
@@ -70,6 +70,7 @@ SITE_ID = 1
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kenpo_portal.statement_timeout.StatementTimeoutMiddleware",  # no request runs away (before any query)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -453,3 +454,16 @@ KENPO_EXPORT_KEEP_DAYS = env.int("KENPO_EXPORT_KEEP_DAYS", default=2)
 # Exports a staff login may have waiting or running at once, and start per hour (exports.services).
 KENPO_EXPORT_MAX_UNFINISHED = env.int("KENPO_EXPORT_MAX_UNFINISHED", default=3)
 KENPO_EXPORT_MAX_PER_HOUR = env.int("KENPO_EXPORT_MAX_PER_HOUR", default=20)
+
+# --- Staff pages at a society's size (core/pagination.py, core/middleware.py) ---------
+# Every web request's SQL statement is cancelled after this many seconds (0: never): a
+# clear page instead of a worker killed by gunicorn with its query still running.
+# Celery jobs (imports, exports, counts, batches) are not limited by it.
+KENPO_WEB_STATEMENT_TIMEOUT_SECONDS = env.int("KENPO_WEB_STATEMENT_TIMEOUT_SECONDS", default=20)
+# An admin list is counted exactly in the request when that takes at most this long (ms);
+# otherwise a job counts it and the list says 「件数を数えています」 (no number) meanwhile.
+KENPO_LIST_COUNT_IN_REQUEST_MS = env.int("KENPO_LIST_COUNT_IN_REQUEST_MS", default=300)
+# A job's count is shown (with its time) for this long, and recounted once older than FRESH.
+KENPO_LIST_COUNT_KEEP_SECONDS = env.int("KENPO_LIST_COUNT_KEEP_SECONDS", default=600)
+KENPO_LIST_COUNT_FRESH_SECONDS = env.int("KENPO_LIST_COUNT_FRESH_SECONDS", default=60)
+KENPO_LIST_COUNT_JOB_TIMEOUT_SECONDS = env.int("KENPO_LIST_COUNT_JOB_TIMEOUT_SECONDS", default=300)

@@ -22,8 +22,9 @@ from eligibility.selectors import today
 from . import selectors
 
 logger = logging.getLogger(__name__)
-# v2: numbers only (v1 cached labelled figures in the language of the first reader).
-CACHE_KEY = "staff:dashboard:counts:v2"
+# v3: with the certificates waiting for their print file (v2 had no such queue; v1 cached
+# labelled figures in the language of the first reader).
+CACHE_KEY = "staff:dashboard:counts:v3"
 REFRESHING_KEY = "staff:dashboard:refreshing"
 FRESH_SECONDS = 60  # a summary older than this is recomputed in the background
 KEEP_SECONDS = 6 * 60 * 60  # ...and shown meanwhile, rather than making the page wait
@@ -80,18 +81,19 @@ def request_refresh() -> None:
     transaction.on_commit(enqueue)
 
 
-def dashboard_summary() -> Summary:
+def dashboard_summary() -> Summary | None:
     """The latest summary without waiting for the database (stale-while-revalidate).
 
-    Only the very first view (an empty cache) computes in the request, and then
-    not the ex-officio numbers (seconds at a million persons): a worker adds them.
-    After that a page shows the last summary, and one older than a minute (or of
-    another day, or without the ex-officio numbers) is recomputed by a worker.
+    A page shows the last summary, and one older than a minute (or of another day, or
+    without the ex-officio numbers) is recomputed by a worker. With no summary at all
+    (the first view ever, an emptied cache) there is nothing to show yet: None, and a
+    worker computes it — the page says so rather than make a clerk wait seconds (at a
+    million persons) or show a number that is not counted.
     """
     summary = cache.get(CACHE_KEY)
     if summary is None:
-        summary = compute_summary(day=today(), with_ex_officio=False)
-        cache.set(CACHE_KEY, summary, KEEP_SECONDS)
+        request_refresh()
+        return None
     age = (timezone.now() - summary.computed_at).total_seconds()
     if age > FRESH_SECONDS or summary.day != today() or summary.ex_officio is None:
         request_refresh()

@@ -22,6 +22,8 @@ EX_OFFICIO_LIST = "admin:certificates_exofficiocandidate_changelist"
 WORK_LABELS = {
     "requests_submitted": (_("審査待ちの再交付申請"), "admin:certificates_reissuerequest_changelist",
                            {"status__exact": "submitted"}),
+    "certificates_queued": (_("作成待ちの資格確認書（承認・交付済み、印刷用ファイルの作成前）"),
+                            "admin:certificates_eligibilitycertificate_changelist", {"status__exact": "queued"}),
     "certificates_rendered": (_("印刷待ちの資格確認書"), "admin:certificates_eligibilitycertificate_changelist",
                               {"status__exact": "rendered"}),
     "certificates_printed": (_("発送待ちの資格確認書"), "admin:certificates_eligibilitycertificate_changelist",

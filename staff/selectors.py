@@ -62,6 +62,8 @@ def society_counts(*, day: date, months: int = MONTHS) -> tuple[dict[str, int], 
 # The work queues: (key, model, filter). ``staff.figures`` words and links each key.
 WORK_QUEUES = (
     ("requests_submitted", ReissueRequest, {"status": ReissueRequest.Status.SUBMITTED}),
+    # Approved or issued, not yet in a rendered print file (the day's file is made at 16:00).
+    ("certificates_queued", EligibilityCertificate, {"status": EligibilityCertificate.Status.QUEUED}),
     ("certificates_rendered", EligibilityCertificate, {"status": EligibilityCertificate.Status.RENDERED}),
     ("certificates_printed", EligibilityCertificate, {"status": EligibilityCertificate.Status.PRINTED}),
     ("reminders_failed", Reminder, {"status": Reminder.Status.FAILED}),

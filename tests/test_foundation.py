@@ -189,8 +189,9 @@ def test_the_beat_schedule_is_declared_once_in_code():
     assert {entry["task"] for entry in schedule.values()} == {
         "reminders.tasks.daily_scan", "reminders.tasks.send_pending", "staff.tasks.refresh_dashboard",
         "certificates.tasks.void_ended_eligibility", "certificates.tasks.resume_stalled_batches",
-        "certificates.tasks.make_daily_print_files", "certificates.tasks.remind_unconfirmed_packets",
-            "notices.tasks.announce_changed",
+        "certificates.tasks.make_daily_print_files", "certificates.tasks.propose_monthly_run",
+        "certificates.tasks.remind_unconfirmed_packets",
+        "notices.tasks.announce_changed",
         "imports.tasks.expire_runs", "imports.tasks.resume_stalled", "exports.tasks.delete_old_files",
         "kenpo_portal.clear_sessions", "kenpo_portal.heartbeat",
     }

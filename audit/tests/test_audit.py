@@ -50,7 +50,8 @@ def test_the_lists_with_names_and_numbers_are_logged_with_their_row_count(client
 
 
 def test_the_review_queue_is_logged_with_its_row_count(client, viewer, db):
-    client.get(reverse("certificates:review_queue"))  # a viewer may not review: nothing shown, nothing logged
+    assert client.get(reverse("certificates:review_queue")).status_code == 200  # a viewer reads requests
+    assert AuditEntry.objects.get(action="view").details == {"list": "certificates.review_queue", "rows": 0}
     clerk = make_staff(role=CLERK, email="clerk2@kenpo.example.jp")
     login_with_mfa(client, clerk)
     assert client.get(reverse("certificates:review_queue")).status_code == 200
@@ -297,3 +298,21 @@ def test_opening_a_persons_change_history_is_logged(client, alice_person):
     assert response.status_code == 200
     entry = AuditEntry.objects.get(action="view", actor=viewer)
     assert entry.household_id == alice_person.household_id and "変更履歴" in entry.summary
+
+
+def test_a_staff_edit_of_card_facts_names_the_clerk_and_keeps_the_history(client, alice_person):
+    from eligibility.models import CardFacts, CardFactsChange
+
+    clerk = make_staff(role=CLERK, email="clerk@kenpo.example.jp")
+    login_with_mfa(client, clerk)
+    url = reverse("admin:eligibility_person_change", args=[alice_person.pk])
+    data = admin_form_data(client.get(url))
+    data.pop("card-0-registered", None)  # unticked: not registered any more
+    response = client.post(url, data)
+    assert response.status_code == 302
+
+    card = CardFacts.objects.get(person=alice_person)
+    assert card.registered is False and card.updated_by == clerk  # 更新者
+    change = CardFactsChange.objects.get(person=alice_person)
+    assert (change.source, change.changed_by, change.after) == ("staff", clerk, {"registered": False})
+    assert AuditEntry.objects.filter(action="change", summary="カード情報の変更", actor=clerk).exists()

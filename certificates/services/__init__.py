@@ -19,6 +19,7 @@ from .batches import (
     batch_sent_back,
     batch_start,
     batches_resume_stalled,
+    propose_monthly_run,
 )
 from .certificates import (
     CertificateRefused,
@@ -94,6 +95,7 @@ __all__ = [
     "print_file_assemble",
     "print_file_content",
     "print_groups",
+    "propose_monthly_run",
     "request_approve",
     "request_enter_paper",
     "request_mark_issued",

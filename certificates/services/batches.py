@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from approvals.models import Approval
@@ -23,6 +23,7 @@ from ..models import (
     Basis,
     BatchItem,
     EligibilityCertificate,
+    ExOfficioProposal,
     IllegalTransition,
     IssueBatch,
     PrintFile,
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 Cert = EligibilityCertificate
 # Persons issued per task (set-based INSERTs; the PDFs are made per print file).
 CHUNK_SIZE = 200
+FIRST_CHUNK_SIZE = 20
 
 
 @transaction.atomic
@@ -93,7 +95,10 @@ def batch_chunks(*, batch_id: int, states=(BatchItem.State.PENDING,)) -> list[li
         BatchItem.objects.filter(batch_id=batch_id, state__in=states)
         .order_by("pk").values_list("pk", flat=True)
     )
-    return [ids[i:i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE)]
+    # A small first chunk: the batch's page shows progress within a second of the start.
+    first = ids[:FIRST_CHUNK_SIZE]
+    rest = ids[FIRST_CHUNK_SIZE:]
+    return ([first] if first else []) + [rest[i:i + CHUNK_SIZE] for i in range(0, len(rest), CHUNK_SIZE)]
 
 
 def _lease() -> timedelta:
@@ -191,9 +196,9 @@ def _issue_items(*, batch: IssueBatch, items: list[BatchItem], token: str, today
 
 def batch_refresh(*, batch_id: int) -> IssueBatch:
     """Recount a batch from its items; the last chunk hands over to assembling print files."""
-    counts = dict(
-        BatchItem.objects.filter(batch_id=batch_id).values_list("state").annotate(n=Count("pk")).values_list("state", "n")
-    )
+    from ..selectors import batch_state_counts
+
+    counts = batch_state_counts(batch_id=batch_id)
     IssueBatch.objects.filter(pk=batch_id).update(
         rendered_count=counts.get(BatchItem.State.RENDERED, 0),
         failed_count=counts.get(BatchItem.State.FAILED, 0),
@@ -265,3 +270,21 @@ def batches_resume_stalled(*, now=None, stalled_after: timedelta = timedelta(min
     return resumed
 
 
+
+
+def propose_monthly_run(*, today: date) -> ExOfficioProposal:
+    """The month's ex-officio run, proposed (the beat job on the 1st): who is new on the list
+    since the last batch, per R6 basis. Staff check the list and start the batch themselves."""
+    from ..selectors import (
+        counts_per_basis,
+        ex_officio_candidates,
+        last_batch,
+        new_since_last_batch,
+    )
+
+    per_basis = counts_per_basis(new_since_last_batch(ex_officio_candidates(today=today)))
+    proposal = ExOfficioProposal.objects.create(day=today, since_batch=last_batch(), total=sum(per_basis.values()),
+                                                per_basis=per_basis)
+    record(action="view", actor=None, obj=proposal, summary=f"職権交付の月次提案（{proposal.total}人）",
+           row_count=proposal.total)
+    return proposal

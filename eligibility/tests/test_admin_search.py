@@ -74,5 +74,70 @@ def test_saving_a_person_keeps_the_search_text(people):
     kato.family_name, kato.family_name_kana = "齋藤", "サイトウ"
     kato.save(update_fields=["family_name", "family_name_kana"])
 
-    assert Person.objects.get(pk=kato.pk).search_text == "斎藤 一郎 サイトウ イチロウ"
+    assert Person.objects.get(pk=kato.pk).search_text == "斎藤一郎 サイトウイチロウ"
     assert Person.objects.filter(search_text__contains="斎藤").count() == 1
+
+
+# --- Search as clerks type (issue 20, defect 5) -------------------------------------------------------------------
+
+@pytest.fixture
+def haruto(db):
+    from tests.factories import HouseholdFactory
+
+    household = HouseholdFactory(symbol="109", number="200004")
+    return PersonFactory(household=household, family_name="髙橋", given_name="陽翔", family_name_kana="タカハシ",
+                         given_name_kana="ハルト", birth_date=date(1985, 4, 12))
+
+
+@pytest.fixture
+def namesake(db):
+    """The same name, born another day."""
+    return PersonFactory(family_name="高橋", given_name="陽翔", family_name_kana="タカハシ", given_name_kana="ハルト",
+                         birth_date=date(1990, 1, 5))
+
+
+def names_found(client, q, url="/admin/eligibility/person/"):
+    response = client.get(url, {"q": q})
+    assert response.status_code == 200
+    return {p.pk for p in response.context["cl"].result_list}
+
+
+@pytest.mark.parametrize("q", ["高橋陽翔", "髙橋陽翔", "タカハシハルト", "たかはしはると", "ﾀｶﾊｼﾊﾙﾄ", "高橋　陽翔", "たかはし はると",
+                               "橋陽"])
+def test_a_name_is_found_with_or_without_the_space(staff_client, haruto, namesake, q):
+    assert names_found(staff_client, q) == {haruto.pk, namesake.pk}
+
+
+@pytest.mark.parametrize("q", ["1985-04-12", "1985/4/12", "19850412", "昭和60年4月12日", "S60.4.12", "s60/4/12",
+                               "１９８５－０４－１２", "1985年4月12日"])
+def test_a_date_of_birth_is_found_in_western_or_era_form(staff_client, haruto, namesake, q):
+    assert names_found(staff_client, q) == {haruto.pk}
+
+
+def test_a_name_and_a_date_of_birth_together_find_that_one_person(staff_client, haruto, namesake, people):
+    assert names_found(staff_client, "高橋陽翔 S60.4.12") == {haruto.pk}
+    assert names_found(staff_client, "たかはし 1990-01-05") == {namesake.pk}
+    assert names_found(staff_client, "かとう S60.4.12") == set()
+    # The ex-officio list and the other lists search the same way.
+    assert names_found(staff_client, "高橋陽翔 昭和60年4月12日", "/admin/certificates/exofficiocandidate/") <= {haruto.pk}
+
+
+@pytest.mark.parametrize("typed", ["109-200004-00", "109・200004・00", "109-200004", "１０９－２００００４－００",
+                                   "記号 109 番号 200004 枝番 00", "0109 200004 0"])
+def test_the_symbol_and_number_lookup_reads_every_form_the_portal_prints(staff_client, haruto, typed):
+    from django.urls import reverse
+
+    response = staff_client.post(reverse("admin:eligibility_person_lookup"), {"symbol": typed})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:eligibility_person_change", args=[haruto.pk])
+
+
+@pytest.mark.parametrize("typed", ["109", "109-200004-001", "abc-1-2", "123456789-1"])
+def test_the_lookup_explains_what_it_cannot_read(staff_client, haruto, typed):
+    from django.urls import reverse
+
+    response = staff_client.post(reverse("admin:eligibility_person_lookup"), {"symbol": typed})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors

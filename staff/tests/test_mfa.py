@@ -77,6 +77,7 @@ def test_a_staff_login_with_totp_opens_the_admin_only_after_the_code(client):
 
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(user)})
     assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")  # staff land on their work, not a member's page
     for url in ("/admin/", "/admin/eligibility/person/", "/admin/eligibility/household/"):
         assert client.get(url).status_code == 200, url
 

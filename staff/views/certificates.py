@@ -16,6 +16,7 @@ from approvals.services import four_eyes
 from audit.services import record, record_each
 from certificates import print_selectors, selectors, services
 from certificates.models import (
+    Basis,
     BatchItem,
     EligibilityCertificate,
     IllegalTransition,
@@ -42,7 +43,8 @@ def _review_context(req: ReissueRequest, today) -> dict:
     }
 
 
-@staff_permission_required("certificates.review_request")
+# Every staff role reads requests (閲覧 included); approving or rejecting needs review_request.
+@staff_permission_required("certificates.view_reissuerequest")
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     today = eligibility_selectors.today()
@@ -61,7 +63,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "staff/certificates/review_queue.html", {"rows": rows})
 
 
-@staff_permission_required("certificates.review_request")
+@staff_permission_required("certificates.view_reissuerequest")
 @require_GET
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     req = get_object_or_404(ReissueRequest.objects.select_related("person__household", "person__card"), pk=pk)
@@ -129,10 +131,15 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     skipped = BatchItem.objects.filter(batch=batch, state=BatchItem.State.SKIPPED).select_related("person")[:200]
     if "refreshed" not in request.GET:  # the page's own refresh while it runs is the same read
         record(action="view", request=request, obj=batch, summary="交付バッチを閲覧")
+    # Progress in its two steps, counted live from the items: issuing moves from the first
+    # chunk, long before the print files render the sheets.
+    states = selectors.batch_state_counts(batch_id=batch.pk)
+    issued = batch.total - states[BatchItem.State.PENDING]
     return render(request, "staff/certificates/batch_detail.html", {
         **_admin_context(request, _("交付バッチ #%(n)d") % {"n": batch.pk}),
         "batch": batch, "failures": failures, "skipped": skipped, "print_files": batch.print_files.all(),
         "done": batch.total - batch.remaining, "groups": print_selectors.batch_groups(batch),
+        "issued": issued, "issued_percent": int(100 * issued / batch.total) if batch.total else 100,
     })
 
 
@@ -270,11 +277,14 @@ def person_certificates(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person_for_staff(pk)
     record(action="view", request=request, obj=person, summary="資格確認書の一覧を閲覧")
     today = eligibility_selectors.today()
+    # The form proposes the person's real R6 basis (or an application when none applies).
+    basis = selectors.ex_officio_basis_of(person, today=today)
     refusal = services.check_request(person, None, today=today)
     return render(request, "staff/certificates/person_certificates.html", {
         **_admin_context(request, _("%(name)s さんの資格確認書") % {"name": person.name}),
         "person": person, "certificates": person.certificates.select_related("print_file").order_by("-pk"),
-        "issue_form": IssueOneForm(), "eligible": person.is_eligible_on(today),
+        "issue_form": IssueOneForm(initial={"basis": basis.value if basis else Basis.APPLICATION.value}),
+        "ex_officio_basis": Basis(basis.value) if basis else None, "eligible": person.is_eligible_on(today),
         "mailing_problem": services.mailing_problem(person),
         "open_request": person.reissue_requests.filter(status__in=ReissueRequest.OPEN).first(),
         # The end of eligibility as the member reads it (the day, what comes next, no certificate past it).

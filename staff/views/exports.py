@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exports import registry, services
@@ -81,5 +82,6 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     services.export_downloaded(job=job, request=request)
     content_type = f"text/csv; charset={'Shift_JIS' if job.encoding == 'cp932' else 'utf-8'}"
     response = FileResponse(job.file.open("rb"), content_type=content_type, as_attachment=True,
-                            filename=f"{job.kind}-{job.created_at:%Y-%m-%d}-{job.encoding}.csv")
+                            # The day in Japan (Asia/Tokyo), not UTC's: an export at 08:00 JST is today's.
+                            filename=f"{job.kind}-{timezone.localtime(job.created_at):%Y-%m-%d}-{job.encoding}.csv")
     return response

@@ -8,13 +8,13 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from certificates import services
-from certificates.models import Basis, BatchItem, IssueBatch
+from certificates.models import Basis, BatchItem, IssueBatch, ReissueRequest
 from certificates.tests.conftest import NO_CARD, person
 from staff.roles import CLERK
 from staff.testing import login_with_mfa, make_staff
 
 pytestmark = pytest.mark.django_db
-PERMS = ["issue_certificate", "review_request", "export_list", "download_pdf"]
+PERMS = ["issue_certificate", "review_request", "view_reissuerequest", "export_list", "download_pdf"]
 
 
 def staff_user(username="tanaka", perms=PERMS):
@@ -67,6 +67,19 @@ def test_staff_reject_with_a_standard_reason_from_the_detail(client, staff, alic
     req.refresh_from_db()
     assert (req.status, req.reject_reason, req.review_note, req.reviewed_by) == (
         "rejected", "has_usable_card", "カードは有効です", staff)
+
+
+def test_a_viewer_reads_requests_but_cannot_review_them(client, alice_person):
+    from staff.roles import VIEWER
+    from staff.testing import make_staff
+
+    req = ReissueRequest.objects.create(person=alice_person, reason="card_lost")
+    login_with_mfa(client, make_staff(role=VIEWER, email="viewer@kenpo.example.jp"))
+    queue = client.get(reverse("certificates:review_queue"))
+    detail = client.get(reverse("certificates:review_detail", args=[req.pk]))
+    assert queue.status_code == detail.status_code == 200
+    assert reverse("certificates:review_approve", args=[req.pk]) not in queue.content.decode() + detail.content.decode()
+    assert client.post(reverse("certificates:review_approve", args=[req.pk])).status_code == 403
 
 
 def test_review_needs_the_permission(client, alice, alice_person):
@@ -188,6 +201,7 @@ def test_issuing_for_everyone_matching_the_filter_starts_a_batch(client, staff, 
     batch = IssueBatch.objects.get()
     assert response.url == reverse("certificates:batch_detail", args=[batch.pk])
     assert batch.total == 1 and batch.status == "done" and batch.print_files.count() == 1
+    assert batch.filter_description == "年齢：70〜74歳"  # in the sidebar's words, never "age=70-74"
     page = client.get(response.url).content.decode()
     assert "1 / 1" in page and 'http-equiv="refresh"' not in page
     print_file = batch.print_files.get()
@@ -243,3 +257,19 @@ def test_the_csv_never_lets_excel_run_a_name_as_a_formula():
     assert escape_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
     assert escape_cell("@SUM(A1)") == "'@SUM(A1)"
     assert escape_cell("高橋 ハル") == "高橋 ハル"
+
+
+def test_a_batchs_progress_moves_with_its_first_chunk_before_any_pdf(client, staff, candidates, monkeypatch):
+    from certificates import selectors
+    from eligibility.selectors import today
+
+    monkeypatch.setattr(services.batches, "FIRST_CHUNK_SIZE", 1)
+    batch = services.batch_start(candidates=selectors.ex_officio_candidates(today=today()), started_by=staff)
+    first, *_later = services.batch_chunks(batch_id=batch.pk)
+    assert len(first) == 1 and batch.total == 2
+    monkeypatch.setattr(services.batches.transaction, "on_commit", lambda fn: None)  # no print files yet
+    services.batch_process_chunk(batch_id=batch.pk, item_ids=first)
+
+    page = client.get(reverse("certificates:batch_detail", args=[batch.pk])).content.decode()
+    assert "1 / 2 件（50%）" in page  # issuing: moved
+    assert "0 / 2 件（0%）" in page  # the PDFs: not yet

@@ -199,3 +199,40 @@ def test_printed_and_mailed_are_set_per_employer_group(client, staff, today,
     client.post(mark, {"to": "printed", "group": str(second.pk)})
     assert dict(batch.certificates.values_list("employer__code", "status")) == {"E1": "mailed", "E2": "printed"}
     assert client.post(mark, {"to": "printed", "group": "../etc"}).status_code == 404
+
+
+def test_single_issue_proposes_the_persons_real_ex_officio_basis(client, staff, insured_and_dependent_72, today):
+    insured = insured_and_dependent_72[0]  # no card, insured since 2015: R6 basis ① (cutoff)
+    html = client.get(reverse("certificates:person_certificates", args=[insured.pk])).content.decode()
+    assert '<option value="cutoff" selected>' in html and "本日の職権交付の根拠：職権①" in html
+
+    services.certificate_issue(person=insured, basis=Basis.CUTOFF, issued_by=None, today=today)
+    html = client.get(reverse("certificates:person_certificates", args=[insured.pk])).content.decode()
+    # Holding a valid certificate: no ex-officio basis today, so a re-issue is an application.
+    assert '<option value="application" selected>' in html and "職権交付の対象ではありません" in html
+
+
+def test_the_monthly_proposal_lists_who_is_new_since_the_last_batch(client, staff, insured_and_dependent_72, today):
+    from certificates import selectors, tasks
+
+    insured, dependent = insured_and_dependent_72
+    everyone = selectors.ex_officio_candidates(today=today)
+    assert set(everyone) == {insured, dependent}
+    services.batch_start(candidates=everyone.filter(pk=insured.pk), started_by=staff)
+
+    proposal = services.propose_monthly_run(today=today)
+    assert proposal.total == 1 and proposal.per_basis["cutoff"] == 1 and proposal.since_batch is not None
+    assert tasks.propose_monthly_run() != proposal.pk  # the beat job makes the month's proposal the same way
+    listed = client.get(reverse("admin:certificates_exofficiocandidate_changelist") + "?new=since_last_batch")
+    assert [p.pk for p in listed.context["cl"].result_list] == [dependent.pk]
+    from staff.dashboard import refresh_summary
+
+    refresh_summary()
+    html = client.get("/staff/").content.decode()
+    assert "前回のバッチ以降に対象になった人 1 人" in html and "?new=since_last_batch" in html
+
+
+def test_the_monthly_proposal_is_on_the_beat_schedule():
+    from kenpo_portal.celery import app
+
+    assert any(entry["task"] == "certificates.tasks.propose_monthly_run" for entry in app.conf.beat_schedule.values())
