@@ -136,6 +136,13 @@ class Household(models.Model):
         return self
 
 
+def search_text_of(family_name: str, given_name: str, family_name_kana: str, given_name_kana: str,
+                   print_name: str = "") -> str:
+    """A person's ``search_text``, the one rule for ``Person.fill_search_text`` and the roster
+    import's staged rows. Family and given names run together: 高橋陽翔 and 高橋 陽翔 both find
+    them (a search term never holds a space, and a part of a name is still a substring)."""
+    return fold_all(f"{family_name}{given_name}", f"{family_name_kana}{given_name_kana}", print_name)
+
 class Person(models.Model):
     """An insured person (被保険者) or a dependent (被扶養者)."""
 
@@ -201,10 +208,8 @@ class Person(models.Model):
         """Set ``search_text`` from the names. Call it before ``bulk_create`` (and add
         ``search_text`` to a ``bulk_update``'s fields when a name changes): bulk writes
         skip ``save()``."""
-        # Family and given names run together: 高橋陽翔 and 高橋 陽翔 both find them (a
-        # search term never holds a space, and a part of a name is still a substring).
-        self.search_text = fold_all(f"{self.family_name}{self.given_name}",
-                                    f"{self.family_name_kana}{self.given_name_kana}", self.print_name)
+        self.search_text = search_text_of(self.family_name, self.given_name, self.family_name_kana,
+                                          self.given_name_kana, self.print_name)
         return self
 
     @property

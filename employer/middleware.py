@@ -2,7 +2,9 @@
 (member pages, staff pages, the admin): RULES.md R12. One check, before any view.
 
 ``request.contact`` is the active employer contact behind the login (or None), read
-lazily: the site's menu shows a contact its own pages.
+lazily: the site's menu shows a contact its own pages. Whether a login is a contact is
+asked of the database once per session (``SESSION_KEY``), not on every member request: a
+removed contact's login is deactivated, which ends its sessions.
 """
 
 import re
@@ -22,6 +24,16 @@ ALLOWED = re.compile(
 )
 
 
+SESSION_KEY = "kenpo_employer_contact"
+
+
+def _is_contact(request: HttpRequest, user) -> bool:
+    known = request.session.get(SESSION_KEY)
+    if known is None:
+        known = request.session[SESSION_KEY] = contact_for(user) is not None
+    return bool(known)
+
+
 class EmployerContactConfinedMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -29,6 +41,9 @@ class EmployerContactConfinedMiddleware:
     def __call__(self, request: HttpRequest):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or user.is_staff:
+            request.contact = None
+            return self.get_response(request)
+        if not _is_contact(request, user):
             request.contact = None
             return self.get_response(request)
         request.contact = SimpleLazyObject(lambda: contact_for(user))

@@ -42,8 +42,7 @@ from django.utils import timezone
 from approvals.models import Approval
 from approvals.services import approval_request, four_eyes
 from audit.services import record
-from core.kana import fold_all
-from eligibility.models import Person, Society
+from eligibility.models import Person, Society, search_text_of
 from eligibility.selectors import today as japan_today
 
 from . import parsers, registration, roster
@@ -279,7 +278,7 @@ def _roster_values(run_id: int, row) -> tuple:
             row.given_name, row.family_name_kana, row.given_name_kana, row.sex, row.birth_date,
             row.eligible_from, row.eligible_until, row.certificate_wanted, row.my_number_registered,
             row.employer_code, row.voluntary_continuation, row.voluntary_continuation_ends_on, row.postal_code,
-            row.address, fold_all(row.family_name, row.given_name, row.family_name_kana, row.given_name_kana))
+            row.address, search_text_of(row.family_name, row.given_name, row.family_name_kana, row.given_name_kana))
 
 
 def _registration_values(run_id: int, row) -> tuple:

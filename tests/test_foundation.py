@@ -192,7 +192,8 @@ def test_the_beat_schedule_is_declared_once_in_code():
         "certificates.tasks.make_daily_print_files", "certificates.tasks.propose_monthly_run",
         "certificates.tasks.remind_unconfirmed_packets",
         "notices.tasks.announce_changed",
-        "imports.tasks.expire_runs", "imports.tasks.resume_stalled", "exports.tasks.delete_old_files",
+        "imports.tasks.expire_runs", "imports.tasks.resume_stalled", "imports.tasks.clean_up_confirmed_runs",
+        "exports.tasks.delete_old_files", "kenpo_portal.sweep_unreferenced_files",
         "kenpo_portal.clear_sessions", "kenpo_portal.heartbeat",
     }
     assert all(entry["task"] in celery_app.tasks for entry in schedule.values())

@@ -22,7 +22,8 @@ from eligibility import ending, rules, selectors
 from eligibility.rules import EligibilityEnd, EndCause, Status
 from member import clinic
 from member.proofs import HeldCertificate, Proof
-from reminders import services as reminder_services
+from reminders import scanning as reminder_scanning
+from reminders import sending as reminder_sending
 from reminders.models import Reminder
 from staff.roles import MANAGER
 from staff.testing import login_with_mfa, make_staff
@@ -249,7 +250,7 @@ def test_the_certificate_reminder_never_promises_a_renewal_past_the_end(end_case
     until = LAST_DAY[end_case] if certificate == "to_the_end" else date(2027, 1, 31)
     row = Reminder(person=person, household=person.household, subject="certificate", stage="certificate_ending",
                    expires_on=until, due_on=TODAY)
-    text = reminder_services.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>", day=TODAY).text
+    text = reminder_sending.render_email(rows=[row], to="x@example.jp", message_id="<x@example.jp>", day=TODAY).text
     ja, en = text.split("[English]")
     assert ("新しい資格確認書をお送りします" in ja) == promised
     assert ("no new certificate will be sent" in en) == (not promised)
@@ -261,7 +262,7 @@ def test_the_certificate_reminder_never_promises_a_renewal_past_the_end(end_case
 
 def test_no_reminder_is_made_about_a_card_nobody_has_described():
     person = _person(Status.UNKNOWN, "none", "none", False)
-    reminder_services.scan(day=TODAY)
+    reminder_scanning.scan(day=TODAY)
     assert not Reminder.objects.filter(person=person).exists()
 
 
