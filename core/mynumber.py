@@ -65,7 +65,6 @@ DEFAULT_IGNORABLE = (
 MESSAGE = _(
     "個人番号（マイナンバー）のような12桁の数字は入力できません。"
     "このポータルでは個人番号をお預かりしません。"
-    " / A 12-digit number like a My Number cannot be entered: this portal never collects it."
 )
 
 

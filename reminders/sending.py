@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from eligibility.models import Household
 
@@ -91,10 +92,8 @@ def households_to_enqueue(*, now: datetime | None = None, limit: int = 20_000) -
 class BrokerDown(Exception):
     """The rows are saved, but their sending could not be queued: the sweeper will send them."""
 
-    message = ("お知らせは保存しました。メッセージブローカー（Redis）に接続できないため、いまは送信を予約できませんでした。"
-               "ブローカーが戻れば、15分ごとの確認（send_pending）で自動的に送信されます。 / "
-               "The reminders are saved. The message broker (Redis) cannot be reached, so their sending could "
-               "not be queued now; once it is back, the sweeper (send_pending, every 15 minutes) sends them.")
+    message = _("お知らせは保存しました。メッセージブローカー（Redis）に接続できないため、いまは送信を予約できませんでした。"
+                "ブローカーが戻れば、15分ごとの確認（send_pending）で自動的に送信されます。")
 
 
 def enqueue_due(*, now: datetime | None = None) -> int:

@@ -95,7 +95,8 @@ def test_every_entry_of_the_catalog_is_translated_and_none_is_fuzzy():
 
 
 # Japanese text, a slash, then an English sentence: 「保存しました。 / Saved.」
-MIXED = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff）。」][^/]*\s/\s+[A-Z][a-z]+ [a-z]")
+# (「… / A 12-digit number …」 too: the first English word may be one letter.)
+MIXED = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff）。」][^/]*\s/\s+[A-Z][\w-]*\s+\w")
 
 
 def test_each_message_is_in_one_language():

@@ -12,6 +12,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import translation
 
 from eligibility.selectors import today
 from reminders import scanning, sending
@@ -42,7 +43,9 @@ class Command(BaseCommand):
         except sending.BrokerDown as down:  # raised after the commit: the rows are saved
             created = Reminder.objects.filter(due_on=day).count()
             self.stdout.write(f"{day.isoformat()}: {created} 件 / rows for this day")
-            self.stderr.write(str(down))
+            with translation.override("en"):  # a console for the IT person: both languages, as above
+                english = str(down)
+            self.stderr.write(f"{down}\n{english}")
             return
         self.stdout.write(f"{day.isoformat()}: {sum(created.values())} 件を作成 / rows created {created}; "
                           f"{households} 世帯に送信 / households queued")
