@@ -394,9 +394,9 @@ class PacketAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
 class PacketItemAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     """Each item and its state; returned ones are re-routed to the member's address."""
 
-    list_display = ("certificate", "packet", "employer", "state", "return_reason", "recorded_at")
+    list_display = ("certificate", "notice_person", "packet", "employer", "state", "return_reason", "recorded_at")
     list_filter = ("state", "return_reason", "packet__employer")
-    list_select_related = ("certificate", "packet__employer")
+    list_select_related = ("certificate", "notice_person", "packet__employer")
     actions = ["repost"]
 
     @admin.display(description="事業所")

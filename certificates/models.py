@@ -445,8 +445,9 @@ class Packet(models.Model):
     to it with a list (一覧表). Made when the file is rendered (``services.packets``)."""
 
     employer = models.ForeignKey(Employer, verbose_name=_("事業所"), on_delete=models.PROTECT, related_name="packets")
+    # Empty for a packet of paper お知らせ (printed from the notices admin, not a print file).
     print_file = models.ForeignKey(PrintFile, verbose_name=_("印刷用ファイル"), on_delete=models.PROTECT,
-                                   related_name="packets")
+                                   related_name="packets", null=True, blank=True)
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
     # Last reminder e-mail to the 事業所's contacts about items still unconfirmed.
     reminded_at = models.DateTimeField(_("催促メール送信日時"), null=True, blank=True)
@@ -462,7 +463,8 @@ class Packet(models.Model):
 
 
 class PacketItem(models.Model):
-    """One certificate of a packet and what became of it at the 事業所."""
+    """One item of a packet — a certificate, or a person's paper 資格情報のお知らせ (R10) —
+    and what became of it at the 事業所."""
 
     class State(models.TextChoices):
         OUT = "out", _("未確認")
@@ -478,7 +480,11 @@ class PacketItem(models.Model):
 
     packet = models.ForeignKey(Packet, verbose_name=_("事業所あて送付"), on_delete=models.CASCADE, related_name="items")
     certificate = models.OneToOneField(EligibilityCertificate, verbose_name=_("資格確認書"), on_delete=models.PROTECT,
-                                       related_name="packet_item")
+                                       related_name="packet_item", null=True, blank=True)
+    # A paper お知らせ: whose it is, and its list line as printed (記号・番号・枝番, names).
+    notice_person = models.ForeignKey(Person, verbose_name=_("資格情報のお知らせ"), on_delete=models.PROTECT,
+                                      related_name="notice_packet_items", null=True, blank=True)
+    notice_snapshot = models.JSONField(_("お知らせの送付先の記載"), default=dict, blank=True, editable=False)
     state = models.CharField(_("状態"), max_length=10, choices=State.choices, default=State.OUT)
     return_reason = models.CharField(_("返送の理由"), max_length=10, choices=ReturnReason.choices, blank=True)
     recorded_at = models.DateTimeField(_("記録日時"), null=True, blank=True)
@@ -489,13 +495,20 @@ class PacketItem(models.Model):
         verbose_name = _("送付の明細")
         verbose_name_plural = _("送付の明細")
         indexes = [models.Index(fields=["packet", "state"])]
+        constraints = [models.CheckConstraint(
+            condition=Q(certificate__isnull=False, notice_person__isnull=True)
+            | Q(certificate__isnull=True, notice_person__isnull=False), name="packet_item_certificate_or_notice")]
 
     def __str__(self) -> str:
-        return f"{self.packet_id}/{self.certificate_id}: {self.state}"
+        return f"{self.packet_id}/{self.certificate_id or 'notice'}: {self.state}"
+
+    @property
+    def person(self) -> Person:
+        return self.certificate.person if self.certificate_id else self.notice_person
 
     @property
     def audit_household(self):
-        return self.certificate.person.household
+        return self.person.household
 
 
 class Collection(models.Model):

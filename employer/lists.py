@@ -15,7 +15,7 @@ HEADER = ("No.", "記号・番号・枝番", "氏名", "被保険者（ご家族
 
 
 def rows_for_page(rows: list[dict]) -> list[dict]:
-    return [{**list_row(r["certificate__snapshot"]), "pk": r["pk"], "state": r["state"]} for r in rows]
+    return [{**list_row(r["snapshot"]), "pk": r["pk"], "state": r["state"]} for r in rows]
 
 
 def _state_label(state: str) -> str:
@@ -29,7 +29,7 @@ def csv_lines(rows: list[dict], *, encoding: str) -> Iterator[bytes]:
         yield "\ufeff".encode()  # Excel opens UTF-8 CSV correctly only with a BOM
     yield writer.writerow(HEADER).encode(codec, errors="replace")
     for number, row in enumerate(rows, start=1):
-        line = list_row(row["certificate__snapshot"])
+        line = list_row(row["snapshot"])
         cells = (number, line["symbol_number"], line["name"], line["insured_name"], line["content"],
                  _state_label(row["state"]))
         yield writer.writerow(cells).encode(codec, errors="replace")
@@ -38,5 +38,5 @@ def csv_lines(rows: list[dict], *, encoding: str) -> Iterator[bytes]:
 def pdf(*, employer, packet, rows: list[dict]) -> bytes:
     cover = {"title": "事業所あて送付表（一覧表）", "employer_name": employer.name,
              "source": f"送付 #{packet.pk}（{packet.created_at:%Y-%m-%d}）",
-             "rows": [list_row(r["certificate__snapshot"]) for r in rows]}
+             "rows": [list_row(r["snapshot"]) for r in rows]}
     return certificate_pdf.html_to_pdf(certificate_pdf.render_html(pages=[{"cover": cover}]))

@@ -5,6 +5,7 @@ from django.http import HttpResponse
 
 from audit.admin_mixins import AuditedModelAdmin
 from audit.services import record, record_each
+from certificates.services.packets import notice_packets_make
 from eligibility.selectors import today
 
 from . import pdf, services
@@ -53,6 +54,8 @@ class NoticeRecordAdmin(AuditedModelAdmin):  # the list and each detail read are
             return None
         body = pdf.render([notice_items(person, today=day) for person in printed], made_on=day)
         services.mark_paper_printed(person_ids=[person.pk for person in printed])
+        # R12: those of a 事業所 travel in a packet to it with a list; 任意継続 are posted.
+        notice_packets_make(printed)
         record(action="export", request=request, summary=f"資格情報のお知らせ {len(printed)} 人分を印刷用に出力",
                row_count=len(printed))
         # Each member sees that their お知らせ (with 記号・番号) was printed.

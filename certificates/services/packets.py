@@ -2,6 +2,8 @@
 
 - ``packets_make``: when a print file is rendered, each 事業所's certificates in it become
   one packet (事業所あて送付) with one item per certificate; 任意継続 (post) has none.
+- ``notice_packets_make``: paper お知らせ printed by staff for people of a 事業所 become one
+  packet per 事業所 the same way; 任意継続 households' お知らせ are posted, never packed.
 - ``items_mark``: the contact confirms items 手渡し済み, or returns them as undeliverable
   with a reason; staff ``items_repost`` a returned item to the member's address.
 - ``collection_record``: the contact records a leaver's voided certificate collected or lost.
@@ -14,7 +16,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import AuditEntry
@@ -46,6 +49,32 @@ def packets_make(*, print_file: PrintFile, certificate_ids) -> int:
     return len(by_employer)
 
 
+@transaction.atomic
+def notice_packets_make(persons) -> int:
+    """Staff printed these persons' paper お知らせ (R10): those of a 事業所 (not 任意継続, R8)
+    become one new packet per 事業所 with one item each. Needs ``household`` loaded. Returns
+    the packets made."""
+    by_employer: dict[int, list] = {}
+    for person in persons:
+        household = person.household
+        if household.employer_id and not household.voluntary_continuation:
+            by_employer.setdefault(household.employer_id, []).append(person)
+    insured = {h.pk: h.insured_person for h in {p.household for group in by_employer.values() for p in group}}
+    for employer_id, group in by_employer.items():
+        packet = Packet.objects.create(employer_id=employer_id)
+        PacketItem.objects.bulk_create([PacketItem(packet=packet, notice_person=person, notice_snapshot=_notice_line(
+            person, insured[person.household_id])) for person in group], batch_size=2000)
+    return len(by_employer)
+
+
+def _notice_line(person, insured) -> dict:
+    """The お知らせ's list line, in the keys of a certificate's snapshot (``list_row``)."""
+    household = person.household
+    return {"kind": "notice", "symbol": household.symbol, "number": household.number,
+            "branch_number": person.branch_number, "name": person.name,
+            "insured_name": insured.name if insured is not None and insured.pk != person.pk else ""}
+
+
 def packets_of(employer) -> QuerySet[Packet]:
     """The 事業所's packets, newest first, with their counts per state."""
     return with_counts(Packet.objects.filter(employer=employer)).order_by("-created_at", "-pk")
@@ -63,12 +92,20 @@ def with_counts(packets: QuerySet[Packet]) -> QuerySet[Packet]:
 def packet_rows(packet: Packet) -> QuerySet[PacketItem]:
     """The 一覧表's rows in print order (記号・番号・枝番): who each item is for — never a card
     status, an expiry date or a reason (R12). Values only; the insured person's name for a
-    dependent comes from the certificate as printed."""
-    return packet.items.order_by(
-        "certificate__person__household__symbol", "certificate__person__household__number",
-        "certificate__person__branch_number", "pk",
-    ).values("pk", "state", "return_reason", "certificate__person_id", "certificate__person__household_id",
-             "certificate__snapshot")
+    dependent comes from the certificate (or the お知らせ) as printed."""
+    return _with_person(packet.items.all()).order_by(
+        Coalesce("certificate__person__household__symbol", "notice_person__household__symbol"),
+        Coalesce("certificate__person__household__number", "notice_person__household__number"),
+        Coalesce("certificate__person__branch_number", "notice_person__branch_number"), "pk",
+    ).annotate(snapshot=Coalesce("certificate__snapshot", "notice_snapshot")).values(
+        "pk", "state", "return_reason", "person_id", "household_id", "snapshot")
+
+
+def _with_person(items: QuerySet[PacketItem]) -> QuerySet[PacketItem]:
+    """Whose each item is — the certificate's person or the お知らせ's — as ``person_id``/``household_id``."""
+    return items.annotate(person_id=Coalesce(F("certificate__person_id"), F("notice_person_id")),
+                          household_id=Coalesce(F("certificate__person__household_id"),
+                                                F("notice_person__household_id")))
 
 
 def list_row(snapshot: dict) -> dict:
@@ -79,14 +116,15 @@ def list_row(snapshot: dict) -> dict:
         "symbol_number": f"{snapshot.get('symbol', '')}・{snapshot.get('number', '')}・{snapshot.get('branch_number', '')}",
         "name": snapshot.get("name", ""),
         "insured_name": snapshot.get("insured_name", ""),
-        "content": f"資格確認書（{snapshot.get('serial', '')}）",
+        "content": ("資格情報のお知らせ" if snapshot.get("kind") == "notice"
+                    else f"資格確認書（{snapshot.get('serial', '')}）"),
     }
 
 
 def audit_rows(*, request, rows, summary: str, action: str = AuditEntry.Action.VIEW) -> None:
     """Each person on a page (or in a file) a contact read: one entry in their household's log."""
     record_persons(action=action, request=request, summary=summary,
-                   persons=[(r["certificate__person_id"], r["certificate__person__household_id"]) for r in rows])
+                   persons=[(r["person_id"], r["household_id"]) for r in rows])
 
 
 @transaction.atomic
@@ -97,24 +135,24 @@ def items_mark(*, packet: Packet, item_ids, state: str, by, return_reason: str =
         raise ValueError("unknown state")
     if state == PacketItem.State.RETURNED and return_reason not in PacketItem.ReturnReason.values:
         raise ValueError("a return needs a reason")
-    items = packet.items.select_for_update().filter(pk__in=list(item_ids), state=PacketItem.State.OUT)
-    rows = list(items.values("pk", "certificate__person_id", "certificate__person__household_id"))
+    items = packet.items.select_for_update(of=("self",)).filter(pk__in=list(item_ids), state=PacketItem.State.OUT)
+    rows = list(_with_person(items).values("pk", "person_id", "household_id"))
     moved = packet.items.filter(pk__in=[r["pk"] for r in rows]).update(
         state=state, return_reason=return_reason if state == PacketItem.State.RETURNED else "",
         recorded_at=timezone.now(), recorded_by=by)
     label = PacketItem.State(state).label
-    audit_rows(request=request, rows=rows, action=AuditEntry.Action.CHANGE, summary=f"資格確認書の受け渡し：{label}")
+    audit_rows(request=request, rows=rows, action=AuditEntry.Action.CHANGE, summary=f"事業所あて送付の受け渡し：{label}")
     return moved
 
 
 @transaction.atomic
 def items_repost(*, item_ids, by, request=None) -> int:
     """Staff: returned items are posted to the member's own address instead."""
-    items = PacketItem.objects.select_for_update().filter(pk__in=list(item_ids), state=PacketItem.State.RETURNED)
-    rows = list(items.values("pk", "certificate__person_id", "certificate__person__household_id"))
+    items = PacketItem.objects.select_for_update(of=("self",)).filter(pk__in=list(item_ids), state=PacketItem.State.RETURNED)
+    rows = list(_with_person(items).values("pk", "person_id", "household_id"))
     moved = PacketItem.objects.filter(pk__in=[r["pk"] for r in rows]).update(
         state=PacketItem.State.REPOSTED, recorded_at=timezone.now(), recorded_by=by)
-    audit_rows(request=request, rows=rows, action=AuditEntry.Action.CHANGE, summary="返送された資格確認書を本人へ郵送に切り替え")
+    audit_rows(request=request, rows=rows, action=AuditEntry.Action.CHANGE, summary="返送された送付物を本人へ郵送に切り替え")
     return moved
 
 
@@ -226,7 +264,7 @@ def packet_list_pdf(packet: Packet) -> bytes | None:
     from .. import pdf
 
     print_file = packet.print_file
-    if not print_file.pdf or not print_file.page_of:
+    if print_file is None or not print_file.pdf or not print_file.page_of:
         return None
     ids = {str(pk) for group in print_file.plan if group["employer_id"] == packet.employer_id for pk in group["ids"]}
     pages = [page for pk, page in print_file.page_of.items() if pk in ids]

@@ -38,14 +38,13 @@ def employer_list(request: HttpRequest) -> HttpResponse:
 def employer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     employer = get_object_or_404(Employer, pk=pk)
     returned = list(PacketItem.objects.filter(packet__employer=employer, state=PacketItem.State.RETURNED)
-                    .select_related("certificate__person__household").order_by("recorded_at")[:200])
+                    .select_related("certificate__person__household", "notice_person__household").order_by("recorded_at")[:200])
     overdue = list(packets.collections_overdue().filter(employer=employer)
                    .select_related("person__household").order_by("voided_at")[:200])
     applications = list(ReissueRequest.objects.filter(via_employer=employer).select_related("person__household")
                         .order_by("-created_at")[:50])
     record_persons(action=AuditEntry.Action.VIEW, request=request, summary="事業所経由の送付・回収・申請を閲覧",
-                   persons={(x.person_id, x.person.household_id)
-                            for x in [*(i.certificate for i in returned), *overdue, *applications]})
+                   persons={(x.person.pk, x.person.household_id) for x in [*returned, *overdue, *applications]})
     return render(request, "staff/employer_detail.html", {
         **admin.site.each_context(request), "title": employer.name, "employer": employer,
         "figures": packets.employer_figures([employer.pk])[employer.pk],
