@@ -65,6 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--slice-seconds", type=float, default=settings.KENPO_NOTICES_SLICE_SECONDS)
     parser.add_argument("--keep-records", action="store_true")
+    parser.add_argument("--first-only", action="store_true", help="the first-ever pass and the floor, no second night")
     args = parser.parse_args()
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     day = today()
@@ -73,7 +74,8 @@ def main() -> None:
         NoticeRecord.objects.all().delete()
     print(f"{persons:,} eligible persons; slices of at most {args.slice_seconds:.0f} s (+ one chunk of {tasks.CHUNK})")
     print(f"load average {os.getloadavg()[0]:.2f}", flush=True)
-    for night in ("first-ever pass", "next night, nothing changed"):
+    nights = ("first-ever pass",) if args.first_only else ("first-ever pass", "next night, nothing changed")
+    for night in nights:
         total, slices, sent = one_pass(day, args.slice_seconds)
         print(f"{night}: {total:.1f} s in {len(slices)} slices (longest {max(slices):.1f} s, limit "
               f"{settings.CELERY_TASK_SOFT_TIME_LIMIT} s), {persons / total:,.0f} persons/s, {sent} e-mails, "
