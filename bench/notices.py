@@ -74,7 +74,8 @@ def main() -> None:
         NoticeRecord.objects.all().delete()
     print(f"{persons:,} eligible persons; slices of at most {args.slice_seconds:.0f} s (+ one chunk of {tasks.CHUNK})")
     print(f"load average {os.getloadavg()[0]:.2f}", flush=True)
-    nights = ("first-ever pass",) if args.first_only else ("first-ever pass", "next night, nothing changed")
+    first = "a night with the records kept" if args.keep_records else "first-ever pass"
+    nights = (first,) if args.first_only else (first, "next night, nothing changed")
     for night in nights:
         total, slices, sent = one_pass(day, args.slice_seconds)
         print(f"{night}: {total:.1f} s in {len(slices)} slices (longest {max(slices):.1f} s, limit "
