@@ -27,11 +27,6 @@ log = logging.getLogger(__name__)
 JOINED_RECENTLY_DAYS = 60
 
 
-def recipients(person: Person) -> list[Login]:
-    """The logins e-mailed about ``person`` (``eligibility.selectors.logins_seeing``)."""
-    return logins_seeing([person])[person.pk]
-
-
 def announce(*, person_ids, today: date) -> int:
     """For each eligible person whose printed items differ from the last announced ones,
     record the new digest and e-mail the logins that see them. Returns e-mails sent.
