@@ -92,7 +92,7 @@ def test_dashboard_queries_do_not_grow_with_household_size(client, alice, househ
 
     _login(client, alice)
     contact.society()  # the footer's society is loaded once a minute per process, not per page
-    client.get("/")  # a session's first page remembers its language for e-mails (one write per session)
+    client.get("/")  # the session's first page (the employer-contact check is once per session)
     small = count()
     for i in range(3, 9):
         person = PersonFactory(household=household, branch_number=f"{i:02d}", relationship="child")
