@@ -1,5 +1,5 @@
 """The dashboard's person cards: every word and date worked out here, in Python, so the
-template (``_person_card.html``) only places ready strings — the dashboard is the page
+template (``_person_card.html``, included by the dashboard's) only places ready strings — the dashboard is the page
 members open most, and with many members each opening it once, rendering is its cost.
 
 There is no cache of its own here: the whole page is cached per login
@@ -12,7 +12,6 @@ import hashlib
 import os
 from pathlib import Path
 
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -28,6 +27,7 @@ _ROOT = _HERE.parent
 # What the dashboard's words come from besides its data: a deploy that changes any of
 # them (or says so through KENPO_CODE_VERSION) never serves a page cached by the previous one.
 _CODE = (_HERE / "templates" / TEMPLATE, _HERE / "templates" / "member" / "dashboard.html",
+         _HERE / "templates" / "member" / "_reminder_notices.html",
          *sorted(_HERE.glob("*.py")), *sorted(_ROOT.glob("eligibility/*.py")),
          *sorted((_ROOT / "locale").glob("*/LC_MESSAGES/*.mo")))
 RULES_VERSION = hashlib.sha256((_ROOT / "eligibility" / "rules.py").read_bytes()).hexdigest()[:12]
@@ -115,7 +115,3 @@ def card_context(s: Situation) -> dict:
     }
 
 
-def render_cards(situations: list[Situation]) -> list[str]:
-    """The markup of each situation's card, in order."""
-    template = get_template(TEMPLATE)
-    return [template.render(card_context(s)) for s in situations]
