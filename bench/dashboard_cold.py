@@ -8,7 +8,8 @@ gunicorn.
 
 Needs a database with demo persons (``python manage.py seed_demo --persons N``). Creates
 ``--logins`` member logins (``bench-NNNNN@bench.invalid``, linked to the insured persons of
-distinct households; kept for the next run) and a signed-cookie session for each, empties
+distinct households; kept for the next run) and a signed-cookie session for each, as a
+sign-in leaves it (``user_logged_in``'s receivers: the idle clock, the contact check), empties
 the cache (the Redis of REDIS_URL), starts gunicorn on 127.0.0.1, then, with
 ``--connections`` keep-alive connections:
 
@@ -41,6 +42,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_COLD, TARGET_WARM, TARGET_P99_MS = 0.40, 0.60, 150.0
@@ -69,8 +71,10 @@ def prepare(logins: int) -> list[tuple[str, int]]:
     from django.db import transaction
     from django.utils.module_loading import import_string
 
+    from core.middleware import start_idle_clock
     from eligibility import selectors
     from eligibility.models import MemberLink, Person
+    from employer.middleware import remember_at_sign_in
 
     User = get_user_model()
     existing = list(User.objects.filter(email__endswith="@bench.invalid").order_by("pk")[:logins])
@@ -98,6 +102,9 @@ def prepare(logins: int) -> list[tuple[str, int]]:
         store[SESSION_KEY] = str(user.pk)
         store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        signed_in = SimpleNamespace(session=store)  # what a sign-in (a POST) leaves in the session
+        for remember in (start_idle_clock, remember_at_sign_in):
+            remember(request=signed_in, user=user)
         store.save()
         cookies.append((f"{settings.SESSION_COOKIE_NAME}={store.session_key}", person_of[user.pk]))
     cache.clear()  # the Redis database of REDIS_URL: this benchmark's own (set a db of your own)

@@ -86,6 +86,12 @@ def idle_limit_seconds(user) -> int:
     return minutes * 60
 
 
+def start_idle_clock(*, sender=None, request, **kwargs) -> None:
+    """``user_logged_in``: a session's clock starts at sign-in (a POST), so the first page
+    read after it has nothing to write (issue 26: no write on a GET)."""
+    request.session[LAST_ACTIVITY_SESSION_KEY] = int(time.time())
+
+
 class IdleTimeoutMiddleware:
     """After AuthenticationMiddleware and MessageMiddleware."""
 

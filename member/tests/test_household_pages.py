@@ -100,6 +100,23 @@ def test_dashboard_queries_do_not_grow_with_household_size(client, alice, househ
     assert count() == small
 
 
+def test_the_first_dashboard_after_signing_in_reads_the_household_in_two_queries_and_writes_nothing(
+    client, alice, household, spouse
+):
+    from eligibility import contact
+
+    contact.society()  # the footer's society: once a minute per process
+    response = client.post(reverse("account_login"), {"login": "alice@example.jp", "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("eligibility:dashboard"))
+    assert page.status_code == 200 and "次郎" in page.content.decode()
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert not [q for q in sql if q.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")], sql
+    household_reads = [q for q in sql if "eligibility_person" in q or "certificates_" in q or "reminders_" in q]
+    assert len(household_reads) == 2, household_reads  # persons; certificates, requests and notices
+
+
 def test_it_says_when_a_person_has_no_eligibility_today(client, alice, household):
     PersonFactory(household=household, branch_number="05", relationship="child", given_name="退職",
                   eligible_until=date(2026, 4, 1))
