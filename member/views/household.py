@@ -53,7 +53,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     "next": s.answer.short_next, "needs_action": s.answer.needs_action}
                    for s in sorted(situations, key=lambda s: (not s.answer.needs_action, s.answer.urgency))]
         page = render_to_string("member/dashboard.html", {
-            "cards": [cards.card_context(s) for s in situations],
+            "cards": cards.render_cards(situations),
             "summary": summary,
             "action_count": sum(line["needs_action"] for line in summary),
             "notices": current_notices(rows.reminders, day=today, certificates=rows.certificate_days()),
