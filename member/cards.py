@@ -29,7 +29,7 @@ _ROOT = _HERE.parent
 # What the dashboard's words come from besides its data: a deploy that changes any of
 # them (or says so through KENPO_CODE_VERSION) never serves a page cached by the previous one.
 _CODE = (_HERE / "jinja2" / TEMPLATE, _HERE / "templates" / "member" / "dashboard.html",
-         _HERE / "templates" / "member" / "_reminder_notices.html",
+         _HERE / "templates" / "member" / "_dashboard.html", _HERE / "templates" / "member" / "_reminder_notices.html",
          *sorted(_HERE.glob("*.py")), *sorted(_ROOT.glob("eligibility/*.py")),
          *sorted((_ROOT / "locale").glob("*/LC_MESSAGES/*.mo")))
 RULES_VERSION = hashlib.sha256((_ROOT / "eligibility" / "rules.py").read_bytes()).hexdigest()[:12]

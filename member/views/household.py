@@ -21,7 +21,7 @@ from eligibility.linking import LinkRefused, link_member
 from eligibility.models import CardFacts, CardFactsChange
 from reminders.selectors import current_notices
 
-from .. import calendar_export, cards, household_rows, proofs, situation
+from .. import calendar_export, cards, household_rows, proofs, shell, situation
 from ..decorators import member_required
 from ..forms import CardFactsForm, LinkForm
 
@@ -52,7 +52,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         summary = [{"pk": s.person.pk, "name": s.person.name, "today": s.answer.short_today,
                     "next": s.answer.short_next, "needs_action": s.answer.needs_action}
                    for s in sorted(situations, key=lambda s: (not s.answer.needs_action, s.answer.urgency))]
-        page = render_to_string("member/dashboard.html", {
+        content = render_to_string("member/_dashboard.html", {
             "cards": cards.render_cards(situations),
             "summary": summary,
             "action_count": sum(line["needs_action"] for line in summary),
@@ -64,6 +64,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             # Filled in per response: a cached page is shared by the login's browsers.
             "csrf_token": dashboard_cache.CSRF_PLACEHOLDER,
         }, request)
+        # The frame (base.html) is the same for every member's page: rendered once a process
+        # and language (member.shell), unless this page carries a message or a query string.
+        page = shell.page(request, language=language, content=content, csrf_token=dashboard_cache.CSRF_PLACEHOLDER,
+                          shared=cacheable and not request.user.is_staff and not request.GET)
         if cacheable:
             dashboard_cache.set_page(user_id=request.user.pk, language=language, today=today, html=page,
                                      version=cards.CODE_VERSION)
