@@ -8,8 +8,8 @@ from django.template import engines
 from django.urls import include, path
 
 from eligibility import selectors
-from member import proofs, situation
-from reminders.selectors import notices_for
+from member import household_rows, proofs, situation
+from reminders.selectors import current_notices
 
 _TEMPLATE = engines["django"].from_string(
     '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>bare</title></head><body>'
@@ -21,9 +21,12 @@ _TEMPLATE = engines["django"].from_string(
 def bare_dashboard(request):
     today = selectors.today()
     link, persons = selectors.split_dashboard_rows(list(selectors.dashboard_rows(request.user)), request.user)
+    rows = household_rows.load(persons, household_id=link.person.household_id)
     statuses = {p.pk: situation.status_of(p, today=today) for p in persons}
-    proofs.proofs_for(persons, today=today, statuses=statuses)
-    notices = notices_for(link=link, household=link.person.household, day=today)
+    proof_of = proofs.proofs_for(persons, today=today, statuses=statuses, rows=rows)
+    for p in persons:
+        situation.situation_of(p, today=today, proof=proof_of[p.pk], status=statuses[p.pk])
+    notices = current_notices(rows.reminders, day=today, certificates=rows.certificate_days())
     return HttpResponse(_TEMPLATE.render({"persons": persons, "notices": notices}))
 
 

@@ -49,15 +49,24 @@ LANGUAGE_SESSION_KEY = "_kenpo_language"
 class RememberLanguageMiddleware:
     """The language a signed-in login uses, remembered so e-mails sent later (by a worker,
     outside any request) are written in it (``core.email.languages_of``). After
-    LocaleMiddleware and AuthenticationMiddleware; one write per session and change."""
+    LocaleMiddleware and AuthenticationMiddleware; one write per session and change.
+
+    Only a request that changes something writes it — signing in (a POST), the language
+    switch (a POST whose response sets the language cookie: that language, not the one
+    the request came in) or any form — never a GET: the member's busiest page, opened once
+    by many members, must not wait on a commit (issue 26)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
         response = self.get_response(request)
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return response
         user = getattr(request, "user", None)
-        language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language()
+        switched = response.cookies.get(settings.LANGUAGE_COOKIE_NAME)
+        language = (switched.value if switched is not None and switched.value else None) or getattr(
+            request, "LANGUAGE_CODE", None) or translation.get_language()
         if user is not None and user.is_authenticated and language and hasattr(request, "session"):
             if request.session.get(LANGUAGE_SESSION_KEY) != language:
                 from .email import remember_language
@@ -75,6 +84,12 @@ def idle_limit_seconds(user) -> int:
     staff = user.is_staff or user.is_superuser
     minutes = settings.KENPO_STAFF_IDLE_TIMEOUT_MINUTES if staff else settings.KENPO_IDLE_TIMEOUT_MINUTES
     return minutes * 60
+
+
+def start_idle_clock(*, sender=None, request, **kwargs) -> None:
+    """``user_logged_in``: a session's clock starts at sign-in (a POST), so the first page
+    read after it has nothing to write (issue 26: no write on a GET)."""
+    request.session[LAST_ACTIVITY_SESSION_KEY] = int(time.time())
 
 
 class IdleTimeoutMiddleware:

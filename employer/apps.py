@@ -6,3 +6,10 @@ class EmployerConfig(AppConfig):
 
     name = "employer"
     verbose_name = "事業所担当者の画面"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import remember_at_sign_in
+
+        user_logged_in.connect(remember_at_sign_in, dispatch_uid="employer.contact_at_sign_in")

@@ -3,8 +3,8 @@
 
 ``request.contact`` is the active employer contact behind the login (or None), read
 lazily: the site's menu shows a contact its own pages. Whether a login is a contact is
-asked of the database once per session (``SESSION_KEY``), not on every member request: a
-removed contact's login is deactivated, which ends its sessions.
+asked of the database once per session (``SESSION_KEY``, at sign-in), not on every member
+request: a removed contact's login is deactivated, which ends its sessions.
 """
 
 import re
@@ -25,6 +25,12 @@ ALLOWED = re.compile(
 
 
 SESSION_KEY = "kenpo_employer_contact"
+
+
+def remember_at_sign_in(*, sender=None, request, user, **kwargs) -> None:
+    """``user_logged_in``: whether the login is a contact is asked at sign-in (a POST), so
+    the first page read after it neither queries it nor writes the session (issue 26)."""
+    request.session[SESSION_KEY] = contact_for(user) is not None
 
 
 def _is_contact(request: HttpRequest, user) -> bool:

@@ -111,6 +111,12 @@ TEMPLATES = [
             "builtins": ["core.templatetags.wareki"],
         },
     },
+    {
+        # Only the dashboard's person cards (member/jinja2/): see kenpo_portal/jinja2.py.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "kenpo_portal.jinja2.environment", "keep_trailing_newline": True},
+    },
 ]
 
 # --- Database -----------------------------------------------------------------

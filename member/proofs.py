@@ -1,7 +1,7 @@
 """What the member's pages need to know besides the card: the 資格確認書 a person holds,
 an open request, and whether the society will send one without an application (R6),
-as plain values (``Proof``), asked of the certificates app directly. Two queries for a
-household.
+as plain values (``Proof``), asked of the certificates app directly: the rows of
+``household_rows`` (one query for a household, shared with the dashboard's notices).
 """
 
 from collections.abc import Iterable
@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import reverse
 
 from certificates import ex_officio
-from certificates.models import EligibilityCertificate, Reason, ReissueRequest
-from certificates.selectors import valid_certificates
+from certificates.models import EligibilityCertificate, ReissueRequest
 from eligibility import rules
+
+from . import household_rows
+from .household_rows import CertificateRow, HouseholdRows
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,6 @@ class Proof:
     open_request_url: str = ""
 
 
-_HELPER_GRANTED = (ReissueRequest.Status.APPROVED, ReissueRequest.Status.ISSUED)
-
-
 def expected_by(*, today: date, listed_from: date | None, valid_until: date | None = None,
                 last_eligible_day: date | None = None) -> date:
     """(policy) When a certificate sent ex officio should arrive: the society prints the
@@ -57,7 +55,7 @@ def expected_by(*, today: date, listed_from: date | None, valid_until: date | No
     return min(d for d in (following, valid_until, last_eligible_day) if d is not None)
 
 
-def _held(certificate: EligibilityCertificate | None) -> HeldCertificate | None:
+def _held(certificate: CertificateRow | None) -> HeldCertificate | None:
     if certificate is None:
         return None
     mailed = certificate.status == EligibilityCertificate.Status.MAILED
@@ -68,19 +66,20 @@ def _held(certificate: EligibilityCertificate | None) -> HeldCertificate | None:
     )
 
 
-def proofs_for(persons: Iterable, *, today: date, statuses: dict[int, str | None]) -> dict[int, Proof]:
-    """``{person.pk: Proof}`` (statuses: ``{person.pk: R5 status or None}``)."""
+def proofs_for(persons: Iterable, *, today: date, statuses: dict[int, str | None],
+               rows: HouseholdRows | None = None) -> dict[int, Proof]:
+    """``{person.pk: Proof}`` (statuses: ``{person.pk: R5 status or None}``; ``rows``: the
+    persons' ``household_rows``, loaded here in one query when not given)."""
     persons = list(persons)
-    ids = [p.pk for p in persons]
-    certificates: dict[int, EligibilityCertificate] = {}
-    for c in (valid_certificates(today=today).filter(person_id__in=ids)
-              .only("person_id", "serial", "valid_until", "status", "mailed_at").order_by("issued_on", "pk")):
-        certificates[c.person_id] = c  # the newest wins
-    open_requests: dict[int, ReissueRequest] = {}
+    if rows is None:
+        rows = household_rows.load(persons, reminders=False)
+    certificates: dict[int, CertificateRow] = {}
+    for c in rows.certificates:  # oldest issued first: the newest valid one wins
+        if c.valid_until >= today:
+            certificates[c.person_id] = c
+    open_requests: dict[int, household_rows.RequestRow] = {}
     helped: set[int] = set()
-    for r in (ReissueRequest.objects.filter(person_id__in=ids)
-              .filter(Q(status__in=ReissueRequest.OPEN) | Q(reason=Reason.NEEDS_HELPER, status__in=_HELPER_GRANTED))
-              .only("pk", "person_id", "status", "reason").order_by("created_at")):
+    for r in rows.requests:  # oldest first: the newest open one wins
         if r.status in ReissueRequest.OPEN:
             open_requests[r.person_id] = r
         else:

@@ -112,11 +112,16 @@ def status_of(person: Person, *, today: date) -> Status | None:
     facts = getattr(person, "card", None)
     return facts.status_on(today) if facts else Status.UNKNOWN
 
-def situation_of(person: Person, *, today: date, proof: Proof | None = None) -> Situation:
-    """The dashboard's view of ``person`` on ``today``; ``proof`` from ``proofs.proofs_for``."""
+_UNSET = object()
+
+
+def situation_of(person: Person, *, today: date, proof: Proof | None = None, status=_UNSET) -> Situation:
+    """The dashboard's view of ``person`` on ``today``; ``proof`` from ``proofs.proofs_for``,
+    ``status`` from ``status_of`` when the caller has it already (worked out once a person)."""
     proof = proof or Proof()
     facts = getattr(person, "card", None) if _has_card_row(person) else None
-    status = status_of(person, today=today)
+    if status is _UNSET:
+        status = status_of(person, today=today)
     end = ending.end_of(person, today=today)
     if status is None:
         s = Situation(person=person, facts=facts, status=None, status_label=str(NOT_ELIGIBLE_LABEL), proof=proof,

@@ -52,11 +52,18 @@ def notices_for(*, link: MemberLink | None, household, day: date) -> list[Remind
         .select_related("person__card", "person__household")  # still_relevant: eligibility needs 任意継続
         .order_by("person__branch_number", "subject", "-expires_on", "-due_on", "-id")
     )
-    certificates = valid_certificates(rows)
+    return current_notices(rows, day=day, certificates=valid_certificates(rows))
+
+
+def current_notices(rows: list[Reminder], *, day: date, certificates: set[tuple[int, date]]) -> list[Reminder]:
+    """Of undismissed ``rows`` (each with ``person`` loaded, as ``notices_for`` selects them,
+    in any order), the latest per person and subject that still applies on ``day``, in the
+    household's order; ``certificates``: (person, valid-until) of the 資格確認書 not void."""
     latest: dict[tuple[int, str], Reminder] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: (r.expires_on, r.due_on, r.pk), reverse=True):
         latest.setdefault((row.person_id, row.subject), row)
-    return [row for row in latest.values() if still_relevant(row, day=day, certificates=certificates)]
+    shown = [row for row in latest.values() if still_relevant(row, day=day, certificates=certificates)]
+    return sorted(shown, key=lambda r: (r.person.branch_number, r.subject))
 
 
 def reminder_for_member(user, pk) -> Reminder:

@@ -36,11 +36,28 @@ def test_the_language_a_login_uses_is_remembered_for_its_emails(client):
 
     user = UserFactory(username="mika", email="mika@example.jp")
     client.force_login(user)
-    client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert languages_of([user.pk]) == {user.pk: "en"}
-    client.cookies["django_language"] = "ja"
-    client.get("/")
+    client.post("/i18n/setlang/", {"language": "ja", "next": "/"})
     assert MemberLanguage.objects.get(user=user).language == "ja"
+
+
+@pytest.mark.django_db
+def test_signing_in_remembers_the_language_the_login_page_was_read_in(client, alice):
+    client.cookies["django_language"] = "en"
+    response = client.post("/accounts/login/", {"login": "alice@example.jp", "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    assert languages_of([alice.pk]) == {alice.pk: "en"}
+
+
+@pytest.mark.django_db
+def test_a_page_read_writes_no_language(client):
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="mika", email="mika@example.jp")
+    client.force_login(user)
+    client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert languages_of([user.pk]) == {}
 
 
 @pytest.mark.django_db

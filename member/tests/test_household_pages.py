@@ -92,12 +92,29 @@ def test_dashboard_queries_do_not_grow_with_household_size(client, alice, househ
 
     _login(client, alice)
     contact.society()  # the footer's society is loaded once a minute per process, not per page
-    client.get("/")  # a session's first page remembers its language for e-mails (one write per session)
+    client.get("/")  # the session's first page (the employer-contact check is once per session)
     small = count()
     for i in range(3, 9):
         person = PersonFactory(household=household, branch_number=f"{i:02d}", relationship="child")
         CardFactsFactory(person=person)
     assert count() == small
+
+
+def test_the_first_dashboard_after_signing_in_reads_the_household_in_two_queries_and_writes_nothing(
+    client, alice, household, spouse
+):
+    from eligibility import contact
+
+    contact.society()  # the footer's society: once a minute per process
+    response = client.post(reverse("account_login"), {"login": "alice@example.jp", "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("eligibility:dashboard"))
+    assert page.status_code == 200 and "次郎" in page.content.decode()
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert not [q for q in sql if q.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")], sql
+    household_reads = [q for q in sql if "eligibility_person" in q or "certificates_" in q or "reminders_" in q]
+    assert len(household_reads) == 2, household_reads  # persons; certificates, requests and notices
 
 
 def test_it_says_when_a_person_has_no_eligibility_today(client, alice, household):

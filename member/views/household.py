@@ -19,8 +19,9 @@ from core.wareki import format_member_date
 from eligibility import dashboard_cache, selectors, services
 from eligibility.linking import LinkRefused, link_member
 from eligibility.models import CardFacts, CardFactsChange
+from reminders.selectors import current_notices
 
-from .. import calendar_export, cards, proofs, situation
+from .. import calendar_export, cards, household_rows, proofs, shell, situation
 from ..decorators import member_required
 from ..forms import CardFactsForm, LinkForm
 
@@ -37,29 +38,36 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     page = dashboard_cache.get_page(user_id=request.user.pk, language=language, today=today,
                                      version=cards.CODE_VERSION) if cacheable else None
     if page is None:
-        # The login's link and its persons come in one query; the proofs (資格確認書,
-        # requests, R6) from the certificates app in two more (member.proofs).
+        # The login's link and its persons come in one query; the rest of the household
+        # (資格確認書, requests, reminder notices) in one more (member.household_rows).
         link, persons = selectors.split_dashboard_rows(list(selectors.dashboard_rows(request.user)), request.user)
         if link is None:
             return redirect("eligibility:link")
-        request.member_link = link  # the reminder notices reuse it: no second query
-        statuses = {p.pk: situation.status_of(p, today=today) for p in persons}
-        proof_of = proofs.proofs_for(persons, today=today, statuses=statuses)
-        situations = [situation.situation_of(p, today=today, proof=proof_of[p.pk]) for p in persons]
+        rows = household_rows.load(persons, household_id=link.person.household_id)
+        statuses = {p.pk: situation.status_of(p, today=today) for p in persons}  # R5, once a person
+        proof_of = proofs.proofs_for(persons, today=today, statuses=statuses, rows=rows)
+        situations = [situation.situation_of(p, today=today, proof=proof_of[p.pk], status=statuses[p.pk])
+                      for p in persons]
         # Who needs action first, the most urgent first (a stable sort keeps the household's order).
         summary = [{"pk": s.person.pk, "name": s.person.name, "today": s.answer.short_today,
                     "next": s.answer.short_next, "needs_action": s.answer.needs_action}
                    for s in sorted(situations, key=lambda s: (not s.answer.needs_action, s.answer.urgency))]
-        page = render_to_string("member/dashboard.html", {
+        content = render_to_string("member/_dashboard.html", {
             "cards": cards.render_cards(situations),
             "summary": summary,
             "action_count": sum(line["needs_action"] for line in summary),
+            "notices": current_notices(rows.reminders, day=today, certificates=rows.certificate_days()),
+            "may_change_email": link.sees_household,  # the insured person's login: the household's switch
             "household": link.person.household,
             "sees_household": link.sees_household,
             "as_of": _("%(day)s 現在") % {"day": format_member_date(today, language)},
             # Filled in per response: a cached page is shared by the login's browsers.
             "csrf_token": dashboard_cache.CSRF_PLACEHOLDER,
         }, request)
+        # The frame (base.html) is the same for every member's page: rendered once a process
+        # and language (member.shell), unless this page carries a message or a query string.
+        page = shell.page(request, language=language, content=content, csrf_token=dashboard_cache.CSRF_PLACEHOLDER,
+                          shared=cacheable and not request.user.is_staff and not request.GET)
         if cacheable:
             dashboard_cache.set_page(user_id=request.user.pk, language=language, today=today, html=page,
                                      version=cards.CODE_VERSION)
