@@ -66,8 +66,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         }, request)
         # The frame (base.html) is the same for every member's page: rendered once a process
         # and language (member.shell), unless this page carries a message or a query string.
+        # The menu differs for staff and for an employer contact (who never gets here: the
+        # employer middleware confines them), so only a plain member's frame is shared.
+        shared = cacheable and not request.user.is_staff and getattr(request, "contact", None) is None
         page = shell.page(request, language=language, content=content, csrf_token=dashboard_cache.CSRF_PLACEHOLDER,
-                          shared=cacheable and not request.user.is_staff and not request.GET)
+                          shared=shared and not request.GET)
         if cacheable:
             dashboard_cache.set_page(user_id=request.user.pk, language=language, today=today, html=page,
                                      version=cards.CODE_VERSION)
