@@ -241,21 +241,21 @@ class Marks:
 
     def __init__(self):
         self.outstanding: _Outstanding | None = None
+        self.line = _open_line()
 
     def record(self, *, unrecorded: tuple[list[int], int], **kwargs) -> None:
         self.settle()
-        line = _open_line()
-        if line is None:
+        if self.line is None:
             self._wait_for(kwargs, unrecorded, again=False)
             return
         sql, params, touched = statement(**kwargs)
         if not touched:
             return
         try:
-            cursor = line.cursor()
+            cursor = self.line.cursor()
             cursor.execute(sql, params)  # written; not waited for
         except psycopg2.Error:
-            _close_line()
+            self._drop_line()
             self._wait_for(kwargs, unrecorded, again=True)
             return
         self.outstanding = _Outstanding(kwargs=kwargs, touched=touched, cursor=cursor, unrecorded=unrecorded)
@@ -272,11 +272,16 @@ class Marks:
             # again on Django's connection, with its retries; it may have committed.
             logger.warning("overlapped reminder mark failed (%s); recorded again", type(exc).__name__)
             self.outstanding = None
-            _close_line()
+            self._drop_line()
             self._wait_for(pending.kwargs, pending.unrecorded, again=True)
             return
         self.outstanding = None
         _checked(matched, touched=pending.touched, final=pending.kwargs.get("final"), again=False)
+
+    def _drop_line(self) -> None:
+        """The line failed: closed, and this batch's next marks wait on Django's connection."""
+        _close_line()
+        self.line = None
 
     def before_query(self, execute, sql, params, many, context):
         self.settle()
