@@ -6,10 +6,12 @@
 * Sending claims rows with a conditional ``UPDATE … WHERE status = 'pending'``: a task
   delivered twice finds nothing left to claim. The claim is a lease, checked before each
   household and right before each message's final "."; a worker that lost it stops.
-* Each e-mail is recorded (``delivered_to``) right after the SMTP server accepted it,
-  before the next one is sent; the mark is idempotent, so a lost database connection is
-  re-opened and the mark retried (``KENPO_REMINDER_MARK_RETRY_SECONDS``). Only a mark
-  that still cannot be written leaves the message ``uncertain`` (never re-sent).
+* Each e-mail is recorded (``delivered_to``, ``marks.py``) right after the SMTP server
+  accepted it: written at once, committed while the next message is built and its
+  MAIL/RCPT/DATA go out, and confirmed before that message's final "." (at most one
+  accepted message is ever unrecorded). The mark is idempotent, so a lost database
+  connection is re-opened and the mark retried (``KENPO_REMINDER_MARK_RETRY_SECONDS``).
+  Only a mark that still cannot be written leaves the message ``uncertain`` (never re-sent).
 * A row is ``sent`` only when every login that may see it got it; ``skipped`` when none
   may; ``uncertain`` when the server may have kept a message — never re-sent automatically.
 * A row left in ``sending`` (worker killed) is claimable again after ``SENDING_TIMEOUT``.
