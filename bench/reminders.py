@@ -93,7 +93,8 @@ class CpuMeter:
         self.busy, self.own = machine_busy(), time.process_time()
 
     def stop(self) -> dict[str, float]:
-        used = {name: cpu_of(p) - self.before[name] for name, p in self.pids.items()}
+        # A process that ended meanwhile is no longer counted (PostgreSQL's backends come and go).
+        used = {name: max(cpu_of(p) - self.before[name], 0.0) for name, p in self.pids.items()}
         used["this process"] = time.process_time() - self.own
         used["machine"] = machine_busy() - self.busy
         return used
