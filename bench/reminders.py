@@ -51,6 +51,58 @@ from eligibility.selectors import eligible_on, today  # noqa: E402
 from reminders import scanning, sending, stages  # noqa: E402
 from reminders.models import Reminder  # noqa: E402
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pids) -> float:
+    """CPU seconds (user + system) these processes have used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
+
+
+def tree(pid: int) -> list[int]:
+    return [pid, *map(int, subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split())]
+
+
+def postgres_pids() -> list[int]:
+    return [int(p) for p in subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()]
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine was busy so far (every core; /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / TICK
+
+
+class CpuMeter:
+    """Where the CPU went between ``start()`` and ``stop()``: per group of processes."""
+
+    def __init__(self, **groups):
+        self.groups = groups  # name -> callable returning pids
+
+    def start(self):
+        self.pids = {name: pids() for name, pids in self.groups.items()}
+        self.before = {name: cpu_of(p) for name, p in self.pids.items()}
+        self.busy, self.own = machine_busy(), time.process_time()
+
+    def stop(self) -> dict[str, float]:
+        # A process that ended meanwhile is no longer counted (PostgreSQL's backends come and go).
+        used = {name: max(cpu_of(p) - self.before[name], 0.0) for name, p in self.pids.items()}
+        used["this process"] = time.process_time() - self.own
+        used["machine"] = machine_busy() - self.busy
+        return used
+
+
+def per_message(used: dict[str, float], n: int) -> str:
+    return ", ".join(f"{name} {seconds / n * 1000:.2f}" for name, seconds in used.items())
+
 
 def timed(fn, *args, **kwargs):
     started = time.perf_counter()
@@ -140,13 +192,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def smtp_floor(port: int, n: int, message: bytes) -> float:
+def smtp_floor(port: int, n: int, message: bytes, meter: "CpuMeter | None" = None) -> float:
     """One process, one connection, n copies of one rendered reminder: what SMTP to the sink costs."""
+    if meter:
+        meter.start()
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         for i in range(n):
             smtp.sendmail("a@example.jp", [f"b{i}@example.jp"], message)
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    if meter:
+        print(f"  floor CPU ms per message: {per_message(meter.stop(), n)}")
+    return elapsed
 
 
 def sample_message() -> bytes:
@@ -198,7 +255,8 @@ def bench_send(emails: int, workers: int) -> None:
     # the floor's client and the workers both talk to it across processes.
     sink = ProcessSink()
     port = sink.port
-    floor_before = smtp_floor(port, emails, message)
+    floor_meter = CpuMeter(sink=lambda: [sink.process.pid], postgres=postgres_pids)
+    floor_before = smtp_floor(port, emails, message, floor_meter)
     sink.reset()
 
     # Workers as in production: DEBUG off, so Django's cached template loader is on.
@@ -219,12 +277,16 @@ def bench_send(emails: int, workers: int) -> None:
         ready_by = time.perf_counter() + 120
         while len(app.control.ping(timeout=0.5) or []) < workers and time.perf_counter() < ready_by:
             time.sleep(0.2)
+        meter = CpuMeter(workers=lambda: [pid for p in procs for pid in tree(p.pid)],
+                         sink=lambda: [sink.process.pid], postgres=postgres_pids)
+        meter.start()
         started = time.perf_counter()
         enqueued = sending.enqueue_due()
         deadline = started + 900
         while sink.count() < emails and time.perf_counter() < deadline:
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
+        used = meter.stop()
         while Reminder.objects.filter(status__in=["pending", "sending"]).exists() and time.perf_counter() < deadline:
             time.sleep(0.2)
         all_marked = time.perf_counter() - started
@@ -247,6 +309,8 @@ def bench_send(emails: int, workers: int) -> None:
     print(f"send floor: one smtplib connection, {emails:,} copies of one rendered reminder to the same sink "
           f"(another process): {emails / floor_before:,.0f}/s before, {emails / floor_after:,.0f}/s after")
     print(f"send vs floor: {rate / floor_rate:.2f}× (target ≥ 0.7×)")
+    print(f"  send CPU ms per message: {per_message(used, accepted)}; "
+          f"the machine's {os.cpu_count()} cores were busy {used['machine'] / elapsed / os.cpu_count():.0%}")
     print(f"  (the floor with the smtplib loop inside the sink's own process, as measured before: "
           f"{emails / floor_same_process:,.0f}/s; send vs that: {rate / (emails / floor_same_process):.2f}×)")
     print(f"rows: {dict(Reminder.objects.values_list('status').annotate(n=django.db.models.Count('id')))}")

@@ -6,10 +6,12 @@
 * Sending claims rows with a conditional ``UPDATE … WHERE status = 'pending'``: a task
   delivered twice finds nothing left to claim. The claim is a lease, checked before each
   household and right before each message's final "."; a worker that lost it stops.
-* Each e-mail is recorded (``delivered_to``) right after the SMTP server accepted it,
-  before the next one is sent; the mark is idempotent, so a lost database connection is
-  re-opened and the mark retried (``KENPO_REMINDER_MARK_RETRY_SECONDS``). Only a mark
-  that still cannot be written leaves the message ``uncertain`` (never re-sent).
+* Each e-mail is recorded (``delivered_to``, ``marks.py``) right after the SMTP server
+  accepted it: written at once, committed while the next message is built and its
+  MAIL/RCPT/DATA go out, and confirmed before that message's final "." (at most one
+  accepted message is ever unrecorded). The mark is idempotent, so a lost database
+  connection is re-opened and the mark retried (``KENPO_REMINDER_MARK_RETRY_SECONDS``).
+  Only a mark that still cannot be written leaves the message ``uncertain`` (never re-sent).
 * A row is ``sent`` only when every login that may see it got it; ``skipped`` when none
   may; ``uncertain`` when the server may have kept a message — never re-sent automatically.
 * A row left in ``sending`` (worker killed) is claimable again after ``SENDING_TIMEOUT``.
@@ -27,7 +29,7 @@ from datetime import date, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from eligibility.models import Household
 
 from . import mail
+from .marks import MarkNotRecorded, Marks, forget_connection, record
 from .models import Reminder
 from .selectors import recipients_for, still_relevant, valid_certificates
 
@@ -49,11 +52,6 @@ MAX_ATTEMPTS = settings.KENPO_REMINDER_MAX_ATTEMPTS
 # Retry n waits BACKOFF_BASE * 4**(n-1): 2 min, 8 min, 32 min, ~2 h.
 BACKOFF_BASE = timedelta(seconds=settings.KENPO_REMINDER_BACKOFF_BASE)
 HOUSEHOLDS_PER_TASK = settings.KENPO_REMINDER_HOUSEHOLDS_PER_TASK
-# Delivery marks commit without waiting for the disk flush (see _record); False trades
-# about a third of the sending rate for no duplicates after a database-server crash.
-MARK_WITHOUT_FLUSH = settings.KENPO_REMINDER_MARK_WITHOUT_FLUSH
-# How long the mark of an accepted message is retried on new connections.
-MARK_RETRY = timedelta(seconds=settings.KENPO_REMINDER_MARK_RETRY_SECONDS)
 # A holder re-confirms (extends) its claim in the database when it last did so longer
 # ago than this, measured on its own clock from before that UPDATE; until then nobody
 # can have taken the rows over (that needs claimed_at older than SENDING_TIMEOUT).
@@ -204,104 +202,6 @@ def render_email(*, rows: list[Reminder], to: str, message_id: str, language: st
                       languages=mail.languages_for(language), to=to, message_id=message_id)
 
 
-def _ids(ids) -> str:
-    return ", ".join(str(int(i)) for i in ids)
-
-
-def _record(*, token: uuid.UUID, marked=(), entry: str = "", message_id: str = "",
-            final: dict[tuple[str, str], list[int]] | None = None, now: datetime | None = None,
-            again: bool = False) -> int:
-    """One UPDATE, only on rows still claimed with ``token``; returns how many it matched.
-
-    ``marked`` rows get ``entry`` appended to delivered_to (``,7,`` accepted by the SMTP
-    server for login 7, ``,?7,`` maybe accepted) and ``message_id``; ``final`` rows
-    ({(status, note): ids}) get their final status and are released. Idempotent: an entry
-    already there is not appended twice, and ``again`` (a retry after a lost connection,
-    whose first try may have committed) counts rows it already released as matched.
-    Raw SQL because it runs once per e-mail (the ORM took longer to build it than the
-    database to run it).
-    """
-    sets: list[str] = []
-    params: list = []
-    touched = set(marked)
-    if marked:
-        ids = _ids(marked)
-        sets += [f"delivered_to = CASE WHEN id IN ({ids}) AND delivered_to NOT LIKE %s THEN delivered_to || %s "
-                 "ELSE delivered_to END",
-                 f"message_id = CASE WHEN id IN ({ids}) THEN %s ELSE message_id END"]
-        params += [f"%{entry}%", entry, message_id]
-    final = {key: ids for key, ids in (final or {}).items() if ids}
-    if final:
-        whens = []
-        for ids in final.values():
-            touched.update(ids)
-            whens.append(f"WHEN id IN ({_ids(ids)}) THEN %s")
-        done = _ids(set().union(*final.values()))
-        sets += [f"status = CASE {' '.join(whens)} ELSE status END",
-                 f"last_error = CASE {' '.join(whens)} ELSE last_error END",
-                 f"claim_token = CASE WHEN id IN ({done}) THEN NULL ELSE claim_token END",
-                 f"sent_at = CASE WHEN id IN ({done}) THEN %s ELSE sent_at END"]
-        params += [status for status, _note in final]
-        params += [note[:2000] for _status, note in final]
-        params.append(connection.ops.adapt_datetimefield_value(now or timezone.now()))
-    if not touched:
-        return 0
-    params.append(Reminder._meta.get_field("claim_token").get_db_prep_value(token, connection))
-    sql = f"UPDATE {Reminder._meta.db_table} SET {', '.join(sets)} WHERE claim_token = %s AND id IN ({_ids(touched)})"  # noqa: S608
-    if connection.vendor == "postgresql":
-        # One statement string, one implicit transaction: only this commit skips the wait
-        # for the disk flush (most of its time). It is visible to every worker at once and
-        # survives a crash of this worker; a crash of the database server itself may lose
-        # the last ~0.6 s of marks (3 × wal_writer_delay): see reminders/README.md.
-        if MARK_WITHOUT_FLUSH:
-            sql = "SET LOCAL synchronous_commit TO off; " + sql
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        matched = cursor.rowcount
-    if matched < len(touched) and again and final:
-        # The first try committed before its connection died: its final rows are released.
-        matched += Reminder.objects.filter(id__in=set().union(*final.values()), claim_token__isnull=True).exclude(
-            status__in=[Reminder.Status.PENDING, Reminder.Status.SENDING]).count()
-    if matched < len(touched):
-        raise mail.ClaimLost
-    return matched
-
-
-class MarkNotRecorded(Exception):
-    """The database stayed unreachable for MARK_RETRY after a message was accepted."""
-
-
-def _forget_connection() -> None:
-    """Drop a connection that failed: the next query opens a new one (outside a transaction)."""
-    try:
-        connection.close()
-    except Exception:
-        connection.connection = None
-
-
-def _mark(**kwargs) -> int:
-    """``_record`` that survives a lost database connection (a failover, a PgBouncer restart,
-    ``pg_terminate_backend``): re-connect and retry for MARK_RETRY, then ``MarkNotRecorded``.
-
-    Without it, the rows of a message the relay accepted stayed ``sending`` and were sent
-    again after SENDING_TIMEOUT (issue 27: 10 duplicates in 11 terminated connections).
-    """
-    deadline = time.monotonic() + MARK_RETRY.total_seconds()
-    pause = 0.05
-    again = False
-    while True:
-        try:
-            return _record(**kwargs, again=again)
-        except (OperationalError, InterfaceError) as exc:
-            _forget_connection()
-            if time.monotonic() + pause > deadline:
-                raise MarkNotRecorded(f"{type(exc).__name__}: {exc}") from exc
-            logger.warning("reminder mark failed (%s); re-connecting", type(exc).__name__)
-            time.sleep(pause)
-            pause = min(pause * 2, 2.0)
-            again = True
-
-
 def _backoff(attempts: int) -> timedelta:
     return BACKOFF_BASE * (4 ** max(attempts - 1, 0))
 
@@ -338,6 +238,13 @@ class _Batch:
     certificates: set
     mailer: mail.Mailer
     outcome: SendOutcome
+    marks: Marks = field(default_factory=Marks)
+
+    def ready_for_the_final_dot(self) -> bool:
+        """Asked right before a message's final ".": the previous message's mark has
+        committed (``Marks.settle``), and the claim is still ours."""
+        self.marks.settle()
+        return self.lease.still_mine()
 
 
 def _final_statuses(rows: list[Reminder], seers: dict[int, list], error: str) -> tuple[dict, list[int]]:
@@ -421,14 +328,14 @@ def _send_planned(batch: _Batch, plan: _Plan) -> _Sent:
         built = render_email(rows=todo, to=login.email, message_id=message_id, language=login.language, day=batch.day)
         entry, interrupted = f",{login.user_id},", None
         try:
-            batch.mailer.send(built, still_mine=batch.lease.still_mine)
+            batch.mailer.send(built, still_mine=batch.ready_for_the_final_dot)
         except mail.MaybeDelivered as exc:
             entry, sent.uncertain = f",?{login.user_id},", str(exc)
             logger.warning("reminder e-mail maybe delivered (no reply after the data); not retried: %s", exc)
             if isinstance(exc.__cause__, SoftTimeLimitExceeded):
                 interrupted = exc.__cause__
-        except (mail.ClaimLost, SoftTimeLimitExceeded):
-            raise
+        except (mail.ClaimLost, SoftTimeLimitExceeded, MarkNotRecorded, DatabaseError):
+            raise  # the claim, the time limit, or the previous message's mark: not this e-mail
         except Exception as exc:  # nothing delivered to this login: the others still get theirs
             sent.failure = f"{type(exc).__name__}: {exc}"
             logger.warning("reminder e-mail for a household failed: %s", type(exc).__name__)
@@ -439,17 +346,15 @@ def _send_planned(batch: _Batch, plan: _Plan) -> _Sent:
         if index == len(plan.messages) - 1 and not sent.failure and interrupted is None:
             final, _retry = _final_statuses(plan.relevant, plan.seers, sent.uncertain)
             final = {**plan.given, **final}
-        # Recorded at once: the window for a duplicate is this one UPDATE (retried on a new
-        # connection when the old one died; MarkNotRecorded when the database stays away).
-        try:
-            _mark(token=batch.lease.token, marked=ids, entry=entry, message_id=message_id, final=final,
-                  now=batch.now)
-        except MarkNotRecorded as exc:
-            exc.unrecorded = (ids, login.user_id)  # type: ignore[attr-defined]
-            raise
+        # Written at once, without waiting: it commits while the next message goes out, whose
+        # final "." waits for it (ready_for_the_final_dot). Retried on a new connection when
+        # the old one died; MarkNotRecorded when the database stays away.
+        batch.marks.record(unrecorded=(ids, login.user_id), token=batch.lease.token, marked=ids, entry=entry,
+                           message_id=message_id, final=final, now=batch.now)
         if not entry.startswith(",?"):
             batch.outcome.emails += 1
         if interrupted is not None:
+            batch.marks.settle()
             raise interrupted
         if final is not None:
             _count(batch.outcome, final)
@@ -464,7 +369,7 @@ def _finish(batch: _Batch, plan: _Plan, sent: _Sent) -> None:
         return
     final, retry = _final_statuses(plan.relevant, plan.seers, sent.uncertain)
     final = {**plan.given, **final}
-    _record(token=batch.lease.token, final=final, now=batch.now)
+    record(token=batch.lease.token, final=final, now=batch.now)
     _count(batch.outcome, final)
     if retry:
         retried, failed = _record_failure(token=batch.lease.token, row_ids=retry,
@@ -475,7 +380,7 @@ def _finish(batch: _Batch, plan: _Plan, sent: _Sent) -> None:
 
 
 def _send_household(batch: _Batch, household_id: int, rows: list[Reminder]) -> None:
-    """One e-mail per login of the household, each recorded at once; then every row's final
+    """One e-mail per login of the household, each recorded before the next is delivered; then every row's final
     status. Raises ``mail.ClaimLost`` the moment the rows are no longer ours."""
     plan = _plan(batch, household_id, rows)
     _finish(batch, plan, _send_planned(batch, plan))
@@ -512,36 +417,39 @@ def _send_households(*, household_ids: list[int], now: datetime) -> SendOutcome:
         certificates=valid_certificates(rows), mailer=mail.mailer(), outcome=outcome,
     )
     try:
-        for household_id, household_rows in by_household.items():
-            if not batch.lease.still_mine():
-                raise mail.ClaimLost
-            try:
-                _send_household(batch, household_id, household_rows)
-            except (mail.ClaimLost, SoftTimeLimitExceeded, MarkNotRecorded):
-                raise
-            except Exception as exc:  # a database or template error: this household is retried later
-                logger.exception("reminders of a household could not be sent")
-                if isinstance(exc, OperationalError | InterfaceError):
-                    _forget_connection()
-                retried, failed = _record_failure(token=token, row_ids=[r.id for r in household_rows],
-                                                  error=f"{type(exc).__name__}: {exc}", now=now)
-                outcome.failed_rows += failed
-                if retried:
-                    outcome.retry_households.append(household_id)
-            batch.lease.release(r.id for r in household_rows)
+        # Every other statement of the batch waits for the outstanding mark first.
+        with connection.execute_wrapper(batch.marks.before_query):
+            for household_id, household_rows in by_household.items():
+                if not batch.lease.still_mine():
+                    raise mail.ClaimLost
+                try:
+                    _send_household(batch, household_id, household_rows)
+                except (mail.ClaimLost, SoftTimeLimitExceeded, MarkNotRecorded):
+                    raise
+                except Exception as exc:  # a database or template error: this household is retried later
+                    logger.exception("reminders of a household could not be sent")
+                    if isinstance(exc, OperationalError | InterfaceError):
+                        forget_connection()
+                    retried, failed = _record_failure(token=token, row_ids=[r.id for r in household_rows],
+                                                      error=f"{type(exc).__name__}: {exc}", now=now)
+                    outcome.failed_rows += failed
+                    if retried:
+                        outcome.retry_households.append(household_id)
+                batch.lease.release(r.id for r in household_rows)
+            batch.marks.settle()
     except mail.ClaimLost:
         outcome.claim_lost = True
         logger.warning("reminder claim taken over by another worker: stopped, %s rows released", _release(token))
     except MarkNotRecorded as exc:
-        # The database stayed away: the accepted message's rows must not stay ``sending``
-        # (re-sent after the timeout). The broker keeps the mark until the database is back.
-        row_ids, user_id = exc.unrecorded  # type: ignore[attr-defined]
-        logger.error("reminder e-mail accepted but not recorded (%s); rows %s left to record_uncertain", exc, row_ids)
-        from .tasks import record_uncertain
-
-        record_uncertain.delay(str(token), row_ids, user_id, str(exc))
+        _hand_over(token, exc)
         raise
     except SoftTimeLimitExceeded:
+        try:
+            batch.marks.settle()  # the time limit may have struck while a mark was outstanding
+        except mail.ClaimLost:
+            pass
+        except MarkNotRecorded as exc:
+            _hand_over(token, exc)
         _release(token)
         raise
     if outcome.retry_households:
@@ -550,6 +458,16 @@ def _send_households(*, household_ids: list[int], now: datetime) -> SendOutcome:
         ).values_list("attempts", flat=True)
         outcome.retry_in = _backoff(min(attempts, default=1))
     return outcome
+
+
+def _hand_over(token: uuid.UUID, exc: MarkNotRecorded) -> None:
+    """The database stayed away: the accepted message's rows must not stay ``sending``
+    (re-sent after the timeout). The broker keeps the mark until the database is back."""
+    row_ids, user_id = exc.unrecorded
+    logger.error("reminder e-mail accepted but not recorded (%s); rows %s left to record_uncertain", exc, row_ids)
+    from .tasks import record_uncertain
+
+    record_uncertain.delay(str(token), row_ids, user_id, str(exc))
 
 
 NOT_RECORDED = "送信後、データベースに記録できませんでした："

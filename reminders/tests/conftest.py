@@ -137,3 +137,13 @@ def staff_client(client, db):
 @pytest.fixture(autouse=True)
 def _eager_celery(eager_tasks):
     """Tasks run in-process unless a test asks for the real broker (celery_broker)."""
+
+
+@pytest.fixture(autouse=True)
+def _close_the_mark_line():
+    """A test that sent outside a transaction leaves this process's mark connection open:
+    closed, so that nothing holds the test database when it is dropped."""
+    yield
+    from reminders import marks
+
+    marks._close_line()
