@@ -168,6 +168,28 @@ def _gunicorn_cpu(master: int) -> float:
     return total
 
 
+def _machine() -> dict:
+    """CPU seconds so far: the whole machine (busy, from /proc/stat), and every PostgreSQL
+    and Redis process (shared with other databases: an upper bound of ours)."""
+    import psutil
+
+    t = psutil.cpu_times()
+    busy = t.user + t.nice + t.system + t.irq + t.softirq + getattr(t, "steal", 0.0)
+    services = {}
+    for p in psutil.process_iter(["name"]):
+        if p.info["name"] and (p.info["name"].startswith("postgres") or p.info["name"].startswith("redis")):
+            try:
+                c = p.cpu_times()
+                services[p.pid] = c.user + c.system
+            except psutil.NoSuchProcess:
+                pass
+    return {"busy": busy, "services": services}
+
+
+def _services_cpu(before: dict, after: dict) -> float:
+    return sum(v - before["services"].get(pid, 0.0) for pid, v in after["services"].items())
+
+
 def locust(url: str, mode: str, members: list[dict], *, users: int, pacing: float, think: str, label: str,
            limit: float) -> dict:
     """One headless Locust run (a process of its own: gevent patches everything it imports)."""
@@ -281,10 +303,10 @@ def main() -> int:
                               label=f"w{workers}-warmup", limit=300)
             if any(not ok for *_, ok in warm_run["samples"]):
                 sys.exit(f"the warm-up's mornings failed ({warm_run['flows_failed']} of {len(warm)}): see its CSV")
-            cpu_before = _gunicorn_cpu(gunicorn.pid)
+            cpu_before, machine_before = _gunicorn_cpu(gunicorn.pid), _machine()
             morning = locust(url, "morning", measured, users=users, pacing=args.pacing, think=args.think,
                              label=f"w{workers}", limit=args.minutes * 60 + 600)
-            server_cpu = _gunicorn_cpu(gunicorn.pid) - cpu_before
+            server_cpu, machine_after = _gunicorn_cpu(gunicorn.pid) - cpu_before, _machine()
             load_after = os.getloadavg()
             # Enough passes over the members' sessions for a steady figure (>= 2,000 requests).
             rounds = -(-2000 // max(1, len(morning["sessions"])))
@@ -300,7 +322,9 @@ def main() -> int:
                "warmup_errors": sum(1 for *_, ok in warm_run["samples"] if not ok),
                "morning": summarise(morning["samples"]), "flows_done": morning["flows_done"],
                "flows_failed": morning["flows_failed"], "first": morning["first"], "last": morning["last"],
-               "server_cpu": server_cpu, "client_cpu": morning["client_cpu"], "bare": summarise(bare["samples"])}
+               "server_cpu": server_cpu, "client_cpu": morning["client_cpu"], "morning_wall": morning["wall"],
+               "machine_busy": machine_after["busy"] - machine_before["busy"],
+               "services_cpu": _services_cpu(machine_before, machine_after), "bare": summarise(bare["samples"])}
         report["runs"][workers] = run
         print_run(report, run)
     out = RESULTS / f"morning-{started_at.strftime('%Y%m%dT%H%M%S')}.json"
@@ -335,6 +359,11 @@ def print_run(report: dict, run: dict) -> None:
     per_member = run["server_cpu"] / max(1, run["flows_done"])
     print(f"   gunicorn CPU {run['server_cpu']:.1f} s = {per_member * 1000:.0f} ms per member's morning "
           f"(PostgreSQL and Redis apart); Locust's own CPU {run['client_cpu']:.1f} s")
+    wall, busy = run["morning_wall"], run["machine_busy"]
+    others = busy - run["server_cpu"] - run["services_cpu"] - run["client_cpu"]
+    print(f"   the machine over the morning's {wall:.0f} s: {busy / wall:.2f} of {cores} cores busy = gunicorn "
+          f"{run['server_cpu'] / wall:.2f} + PostgreSQL and Redis {run['services_cpu'] / wall:.2f} + Locust "
+          f"{run['client_cpu'] / wall:.2f} + everything else {others / wall:.2f}")
     for name, ms in report["hashers_cpu_ms"].items():
         print(f"   password check, {name}: {ms:.0f} ms CPU (in process, median of 5)")
     need = per_member * report["arrivals_per_s"]
