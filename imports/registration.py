@@ -272,6 +272,7 @@ class Summary:
         self._outcomes: dict[tuple[str, str | None], int] = {}
         self._lines: dict[str, list[int]] = {name: [] for name in SAMPLE_GROUPS}
         self._rows: list[tuple] = []  # the sample lines' rows (SAMPLE_COLUMNS and group), by line
+        self.population: int | None = None  # the society's persons, counted with the first batch
 
     def line(self, row) -> str:
         """``row`` in COPY's text format (``copy_line``), its key noted."""
@@ -293,6 +294,10 @@ class Summary:
             if own:
                 cursor.execute("BEGIN READ ONLY")
             try:
+                if self.population is None:
+                    cursor.execute("SELECT COUNT(*) FROM eligibility_person p JOIN eligibility_household h "
+                                   "ON h.id = p.household_id WHERE h.society_id = %s", [self.society_id])
+                    self.population = cursor.fetchone()[0]
                 if rows > LARGE:
                     join_whole_tables(cursor, parallel=parallel)
                 cursor.execute(_batch_sql("s.run_id = %s AND s.line > %s AND s.line <= %s"),

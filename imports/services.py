@@ -227,7 +227,9 @@ def _check(run: ImportRun) -> None:
         else:
             run.counts, run.kinds, found_count, found, run.samples = registration.check(
                 run.pk, run.society_id, large=read > LARGE, error_limit=ERRORS_KEPT, summary=summary)
-    run.population = Person.objects.filter(household__society_id=run.society_id).count()
+    # The society's size, for the share a file overwrites (counted by the summary while the file was read).
+    run.population = (summary.population if summary is not None and summary.population is not None
+                      else Person.objects.filter(household__society_id=run.society_id).count())
     run.errors = sorted(errors + found, key=lambda e: e["line"])[:ERRORS_KEPT]
     run.error_count = error_count + found_count
     run.warnings, run.warning_count = warnings, warning_count

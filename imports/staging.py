@@ -72,7 +72,10 @@ class Stager:
         ``then(conn, last_line, rows)``, when given, is called by that thread on its connection
         after each batch it loads: ``rows`` rows, the lines after the previous batch's last up to
         ``last_line`` (the chunks queued while it ran make the next batch, so that it never holds
-        the parsing back). The registration check classifies them there (issue 26)."""
+        the parsing back). The registration check classifies them there (issue 26). The rows of
+        the last CHUNK (``expect``) are not handed over: they are loaded while the last rows are
+        parsed, and the caller deals with them at once when the file is read, rather than wait
+        for a batch still running, then for one more."""
         if self._copy:
             self._loader = _Loader(self, then=then)
         return self
@@ -100,7 +103,8 @@ class Stager:
             return
         if self._copy:
             if self._loader is not None:
-                self._loader.put("".join(self.rows), self._last_line, len(self.rows))
+                self._loader.put("".join(self.rows), self._last_line, len(self.rows),
+                                 then=self.written + len(self.rows) <= self._small_from)
             else:
                 self._copy_chunk(connection, "".join(self.rows))
         else:
@@ -161,19 +165,21 @@ class _Loader:
                 if not batch or self.error is not None:
                     continue
                 try:
-                    for text, _last_line, _rows in batch:
+                    for text, _last_line, _rows, _then in batch:
                         self.stager._copy_chunk(conn, text)
-                    if self.then is not None:
-                        self.then(conn, batch[-1][1], sum(rows for _text, _last, rows in batch))
+                    # Chunks handed to ``then`` come first (all but the file's last CHUNK rows).
+                    handed = [(last_line, rows) for _text, last_line, rows, then in batch if then]
+                    if self.then is not None and handed:
+                        self.then(conn, handed[-1][0], sum(rows for _last, rows in handed))
                 except BaseException as exc:  # handed to the parsing thread
                     self.error = exc
         finally:
             conn.close()
 
-    def put(self, text: str, last_line: int, rows: int) -> None:
+    def put(self, text: str, last_line: int, rows: int, *, then: bool = True) -> None:
         if self.error is not None:
             self.finish()
-        self.chunks.put((text, last_line, rows))
+        self.chunks.put((text, last_line, rows, then))
 
     def finish(self) -> None:
         import sys
