@@ -34,6 +34,7 @@ from eligibility.models import CardFacts, CardFactsChange
 
 from .models import StagedRegistrationRow
 from .staging import (
+    LARGE,
     Param,
     as_bool,
     as_date,
@@ -215,21 +216,21 @@ def _samples(rows) -> dict[str, list]:
     return found
 
 
-def check(run_id: int, society_id: int, *, large: bool,
-          error_limit: int) -> tuple[dict[str, int], dict[str, int], int, list, dict]:
+def check(run_id: int, society_id: int, *, large: bool, error_limit: int,
+          summary: "Summary | None" = None) -> tuple[dict[str, int], dict[str, int], int, list, dict]:
     """What the preview shows of a staged run: the rows per outcome and per kind of change, the
     bad rows (their count and the first ``error_limit``) and the samples.
 
-    A clean file (the usual case) is classified in one reading query that counts the outcomes,
-    looks for the same person twice and picks the sample lines; only the samples' rows are then
-    classified again, by line. A file with a bad row (it will be refused) is classified into
-    CLASSIFIED, where each bad row is found and named; so is every file on SQLite (the embedded
-    default: a small society, and no array aggregates)."""
-    if vendor() == "postgresql":
-        outcomes, repeated, lines = _summary(run_id, society_id, large=large)
-        counts, kinds, bad = _as_staff_see(outcomes)
-        if not repeated and not bad:
-            return counts, kinds, 0, [], _samples_at(run_id, society_id, lines)
+    A clean file (the usual case) is classified by ``summary`` (PostgreSQL) in reading queries
+    over its rows batch by batch, most of them while the file was still being parsed; it counts
+    the outcomes and keeps the sample rows. A file with a bad row or the same person twice (it
+    will be refused) is classified into CLASSIFIED, where each bad row is found and named; so is
+    every file on SQLite (the embedded default: a small society)."""
+    if summary is not None:
+        summary.catch_up(connection, parallel=large)
+        counts, kinds, bad = _as_staff_see(summary.outcomes())
+        if summary.is_whole() and not summary.repeated and not bad:
+            return counts, kinds, 0, [], summary.samples()
     classify(run_id, society_id, large=large)
     mark_duplicates()
     counts, kinds, bad = tally()
@@ -239,46 +240,122 @@ def check(run_id: int, society_id: int, *, large: bool,
     return counts, kinds, bad, found, picked
 
 
-def _summary(run_id: int, society_id: int, *, large: bool) -> tuple[list[tuple], int, dict[str, list[int]]]:
-    """(PostgreSQL) One reading of the classified rows: the rows per outcome and kind of change, how
-    many rows name a person an earlier row names, and the first SAMPLE_SIZE lines of each sample group."""
-    picks = ", ".join(f"(array_agg(line ORDER BY line) FILTER (WHERE {_in_group(name)}))[1:{SAMPLE_SIZE:d}]"
-                      for name in SAMPLE_GROUPS)
-    outcomes: list[tuple] = []
-    repeated = 0
-    lines: dict[str, list[int]] = {}
-    with connection.cursor() as cursor:
-        if large:
-            join_whole_tables(cursor, parallel=True)
-        cursor.execute(
-            f"""SELECT outcome, change, GROUPING(outcome), COUNT(*), COUNT(person_id) - COUNT(DISTINCT person_id),
-                       {picks}
-                FROM ({_classification("s.run_id = %s")}) c GROUP BY ROLLUP ((outcome, change))""",
-            [society_id, run_id],
-        )
-        for outcome, change, total, n, same_person, *picked in cursor.fetchall():
-            if not total:
-                outcomes.append((outcome, change, n))
-                continue
-            repeated = same_person  # the whole file's row (ROLLUP's total)
-            for name, found in zip(SAMPLE_GROUPS, picked, strict=True):
-                if found:
-                    lines[name] = found
-    return outcomes, repeated, lines
+def _group(outcome: str, change: str | None) -> str | None:
+    """The sample group (SAMPLE_GROUPS) of an outcome and kind of change, if any."""
+    return "kept" if outcome == "kept" else change
 
 
-def _samples_at(run_id: int, society_id: int, lines: dict[str, list[int]]) -> dict[str, list]:
-    """The samples of a clean file: its sample lines classified again, by line (few rows: by index)."""
-    wanted = {line: name for name, found in lines.items() for line in found}
-    if not wanted:
-        return {}
-    with connection.cursor() as cursor:
-        join_by_index(cursor)  # after _summary's hash joins
-        marks = ", ".join(["%s"] * len(wanted))
-        cursor.execute(f"SELECT {SAMPLE_COLUMNS} FROM ({_classification(f's.run_id = %s AND s.line IN ({marks})')}) c "
-                       "ORDER BY line", [society_id, run_id, *wanted])
-        rows = cursor.fetchall()
-    return _samples([(*row, wanted[row[0]]) for row in rows])
+class Summary:
+    """(PostgreSQL) The preview of a clean file, classified batch by batch as its rows are staged
+    (issue 26): the loader's thread calls ``classify`` on its own connection after each batch it
+    has loaded (``Stager.in_background(then=…)``), while the next rows are parsed, so that little
+    is left to classify once the last row is read (``catch_up``).
+
+    Each batch is one reading query over its lines: the rows per outcome and kind of change, and
+    the first SAMPLE_SIZE lines of each sample group (``_batch_sql``); the few lines that are
+    among the file's first of their group are then classified again by line for the samples.
+    Counts add up; the file's first lines of a group are its first batch's, then the next's.
+
+    The same person on two rows is the same 記号・番号・枝番 on two rows (a household is unique
+    per society, 記号 and 番号; a person per household and 枝番): ``line`` notes each row's key
+    as it formats the row for COPY. A file with a key twice goes to the full classification,
+    which names its rows (as does a file with a bad row)."""
+
+    def __init__(self, run_id: int, society_id: int):
+        self.run_id, self.society_id = run_id, society_id
+        self.repeated = False
+        self._keys: set[int] = set()
+        self._staged = 0  # rows formatted for COPY
+        self._last_line = 0  # of the last of them
+        self._classified = 0  # rows classified, by the batches' own counts
+        self._upto = 0  # the last line classified
+        self._outcomes: dict[tuple[str, str | None], int] = {}
+        self._lines: dict[str, list[int]] = {name: [] for name in SAMPLE_GROUPS}
+        self._rows: list[tuple] = []  # the sample lines' rows (SAMPLE_COLUMNS and group), by line
+        self.population: int | None = None  # the society's persons, counted with the first batch
+
+    def line(self, row) -> str:
+        """``row`` in COPY's text format (``copy_line``), its key noted."""
+        # The key's hash: two keys that share one (once in billions) only send the file to the
+        # full classification, which finds no one twice and gives the same preview.
+        key = hash((row.symbol, row.number, row.branch_number))
+        keys = self._keys
+        if key in keys:
+            self.repeated = True
+        keys.add(key)
+        self._staged += 1
+        self._last_line = row.line
+        return copy_line(row, self.run_id)
+
+    def classify(self, conn, last_line: int, rows: int, *, parallel: bool = False) -> None:
+        """Classify the staged lines after the last batch's, up to ``last_line`` (``rows`` rows), on ``conn``."""
+        own = conn.get_autocommit()  # the loader's connection: a transaction for the SET LOCALs
+        with conn.cursor() as cursor:
+            if own:
+                cursor.execute("BEGIN READ ONLY")
+            try:
+                if self.population is None:
+                    cursor.execute("SELECT COUNT(*) FROM eligibility_person p JOIN eligibility_household h "
+                                   "ON h.id = p.household_id WHERE h.society_id = %s", [self.society_id])
+                    self.population = cursor.fetchone()[0]
+                if rows > LARGE:
+                    join_whole_tables(cursor, parallel=parallel)
+                cursor.execute(_batch_sql("s.run_id = %s AND s.line > %s AND s.line <= %s"),
+                               [self.society_id, self.run_id, self._upto, last_line])
+                found = cursor.fetchall()
+                wanted: dict[int, str] = {}
+                for outcome, change, n, lines in found:
+                    self._outcomes[(outcome, change)] = self._outcomes.get((outcome, change), 0) + n
+                    self._classified += n
+                    group = _group(outcome, change)
+                    if group is not None and lines:
+                        # The batch's first lines of the group (two outcomes may share one: new_*).
+                        wanted.update((line, group) for line in lines)
+                for group in set(wanted.values()):
+                    taken = self._lines[group]
+                    mine = sorted(line for line, name in wanted.items() if name == group)
+                    room = max(SAMPLE_SIZE - len(taken), 0)
+                    for line in mine[room:]:  # a group whose first lines an earlier batch gave
+                        del wanted[line]
+                    taken.extend(mine[:room])
+                if wanted:
+                    join_by_index(cursor)
+                    marks = ", ".join(["%s"] * len(wanted))
+                    cursor.execute(f"SELECT {SAMPLE_COLUMNS} FROM ("
+                                   f"{_classification(f's.run_id = %s AND s.line IN ({marks})')}) c ORDER BY line",
+                                   [self.society_id, self.run_id, *wanted])
+                    self._rows.extend((*row, wanted[row[0]]) for row in cursor.fetchall())
+            except BaseException:
+                if own:
+                    cursor.execute("ROLLBACK")
+                raise
+            if own:
+                cursor.execute("COMMIT")
+        self._upto = last_line
+
+    def catch_up(self, conn, *, parallel: bool = False) -> None:
+        """Classify what the loader has not (a file loaded in the foreground: all of it)."""
+        if self._last_line > self._upto:
+            self.classify(conn, self._last_line, self._staged - self._classified, parallel=parallel)
+
+    def is_whole(self) -> bool:
+        """Every staged row classified once (the batches' counts add up to the rows staged)."""
+        return self._classified == self._staged
+
+    def outcomes(self) -> list[tuple[str, str | None, int]]:
+        return [(outcome, change, n) for (outcome, change), n in self._outcomes.items()]
+
+    def samples(self) -> dict[str, list]:
+        return _samples(sorted(self._rows, key=lambda row: row[0]))
+
+
+def _batch_sql(where: str) -> str:
+    """The rows ``where`` picks per outcome and kind of change, each with the first SAMPLE_SIZE
+    lines of a sample group (NULL for the others). Its parameters: the society's id, then ``where``'s."""
+    return f"""SELECT outcome, change, COUNT(*),
+                      (array_agg(line ORDER BY line) FILTER (WHERE outcome = 'kept' OR change IS NOT NULL))
+                      [1:{SAMPLE_SIZE:d}]
+               FROM ({_classification(where)}) c GROUP BY outcome, change"""
 
 
 def apply(*, user_id: int | None, now, progress) -> int:

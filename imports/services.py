@@ -198,14 +198,19 @@ def _check(run: ImportRun) -> None:
     warnings: list[dict] = []
     is_roster = run.kind == ImportRun.Kind.ROSTER
     run_id = run.pk
+    summary = None
     if is_roster:
         stager = Stager(layout.staged, layout.fields, values=lambda row: _roster_values(run_id, row))
-    else:
+    elif connection.vendor == "postgresql":
+        # Classified batch by batch as it is staged, most of it while the rest is parsed (issue 26).
+        summary = registration.Summary(run_id, run.society_id)
         stager = Stager(layout.staged, layout.fields, values=lambda row: _registration_values(run_id, row),
-                        line=lambda row: registration.copy_line(row, run_id))
+                        line=summary.line)
+    else:
+        stager = Stager(layout.staged, layout.fields, values=lambda row: _registration_values(run_id, row))
     with run.file.open("rb") as raw:
         if raw.size > BACKGROUND_LOAD_BYTES:
-            stager.in_background()
+            stager.in_background(then=summary.classify if summary is not None else None)
         try:
             read, error_count, warning_count = _read(run, raw, layout, stager, errors, warnings, today)
         finally:
@@ -221,8 +226,10 @@ def _check(run: ImportRun) -> None:
             roster.done()
         else:
             run.counts, run.kinds, found_count, found, run.samples = registration.check(
-                run.pk, run.society_id, large=read > LARGE, error_limit=ERRORS_KEPT)
-    run.population = Person.objects.filter(household__society_id=run.society_id).count()
+                run.pk, run.society_id, large=read > LARGE, error_limit=ERRORS_KEPT, summary=summary)
+    # The society's size, for the share a file overwrites (counted by the summary while the file was read).
+    run.population = (summary.population if summary is not None and summary.population is not None
+                      else Person.objects.filter(household__society_id=run.society_id).count())
     run.errors = sorted(errors + found, key=lambda e: e["line"])[:ERRORS_KEPT]
     run.error_count = error_count + found_count
     run.warnings, run.warning_count = warnings, warning_count

@@ -53,6 +53,7 @@ class Stager:
         self._format = self.line if self._copy else self.values
         self._small_from = float("inf")
         self._loader = None
+        self._last_line = 0  # of the last row added: the loader's batches end at a chunk's last line
 
     def _copy_chunk(self, conn, text: str) -> None:
         import io
@@ -63,12 +64,20 @@ class Stager:
             cursor.copy_expert(f"COPY {self.model._meta.db_table} ({self._columns}) FROM STDIN", io.StringIO(text),
                                len(text) + 1)
 
-    def in_background(self) -> "Stager":
+    def in_background(self, *, then=None) -> "Stager":
         """Load the chunks from a thread with a connection of its own (PostgreSQL), so that the
         database stores one chunk while Python parses the next (2 cores: about the COPY's time
-        saved). Each chunk commits on its own, as the rows of a check do anyway. Call ``close()``."""
+        saved). Each chunk commits on its own, as the rows of a check do anyway. Call ``close()``.
+
+        ``then(conn, last_line, rows)``, when given, is called by that thread on its connection
+        after each batch it loads: ``rows`` rows, the lines after the previous batch's last up to
+        ``last_line`` (the chunks queued while it ran make the next batch, so that it never holds
+        the parsing back). The registration check classifies them there (issue 26). The rows of
+        the last CHUNK (``expect``) are not handed over: they are loaded while the last rows are
+        parsed, and the caller deals with them at once when the file is read, rather than wait
+        for a batch still running, then for one more."""
         if self._copy:
-            self._loader = _Loader(self)
+            self._loader = _Loader(self, then=then)
         return self
 
     def close(self) -> None:
@@ -85,6 +94,7 @@ class Stager:
     def add(self, row) -> None:
         rows = self.rows
         rows.append(self._format(row))
+        self._last_line = row.line
         if len(rows) >= CHUNK or (len(rows) >= CHUNK // 5 and self.written >= self._small_from):
             self.flush()
 
@@ -93,7 +103,8 @@ class Stager:
             return
         if self._copy:
             if self._loader is not None:
-                self._loader.put("".join(self.rows))
+                self._loader.put("".join(self.rows), self._last_line, len(self.rows),
+                                 then=self.written + len(self.rows) <= self._small_from)
             else:
                 self._copy_chunk(connection, "".join(self.rows))
         else:
@@ -105,7 +116,8 @@ class Stager:
 
 
 class _Loader:
-    """A thread that COPYs the chunks it is given, on its own connection.
+    """A thread that COPYs the chunks it is given, on its own connection, and hands each batch
+    of them to ``then`` (see ``Stager.in_background``).
 
     While it runs, the interpreter switches threads every millisecond instead of every 5: psycopg2
     sends a chunk in pieces and takes the GIL back after each, and with the default interval each
@@ -113,39 +125,61 @@ class _Loader:
     150–580 ms while rows were parsed and 50–80 ms otherwise; with 1 ms, 65–80 ms throughout)."""
 
     SWITCH_INTERVAL = 0.001
+    # Chunks waiting to be loaded (20,000 rows each): the parsing thread waits when there are
+    # more, which a ``then`` slower than the parsing would otherwise make unbounded.
+    QUEUED = 8
 
-    def __init__(self, stager: Stager):
+    def __init__(self, stager: Stager, *, then=None):
         import queue
         import sys
         import threading
 
         self.stager = stager
+        self.then = then
         self.interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self.interval, self.SWITCH_INTERVAL))
-        self.chunks: queue.Queue = queue.Queue(maxsize=3)
+        self.chunks: queue.Queue = queue.Queue(maxsize=self.QUEUED if then else 3)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="imports-copy", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
+        import queue
+
         from django.db import connections
 
         conn = connections.create_connection("default")
         try:
             conn.ensure_connection()  # while the first rows are being parsed
-            while (text := self.chunks.get()) is not None:
-                if self.error is None:
+            finished = False
+            while not finished:
+                batch = [self.chunks.get()]
+                while batch[-1] is not None:  # and those queued meanwhile
                     try:
+                        batch.append(self.chunks.get_nowait())
+                    except queue.Empty:
+                        break
+                if batch[-1] is None:
+                    finished = True
+                    batch.pop()
+                if not batch or self.error is not None:
+                    continue
+                try:
+                    for text, _last_line, _rows, _then in batch:
                         self.stager._copy_chunk(conn, text)
-                    except BaseException as exc:  # handed to the parsing thread
-                        self.error = exc
+                    # Chunks handed to ``then`` come first (all but the file's last CHUNK rows).
+                    handed = [(last_line, rows) for _text, last_line, rows, then in batch if then]
+                    if self.then is not None and handed:
+                        self.then(conn, handed[-1][0], sum(rows for _last, rows in handed))
+                except BaseException as exc:  # handed to the parsing thread
+                    self.error = exc
         finally:
             conn.close()
 
-    def put(self, text: str) -> None:
+    def put(self, text: str, last_line: int, rows: int, *, then: bool = True) -> None:
         if self.error is not None:
             self.finish()
-        self.chunks.put(text)
+        self.chunks.put((text, last_line, rows, then))
 
     def finish(self) -> None:
         import sys

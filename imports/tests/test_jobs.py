@@ -331,6 +331,66 @@ def test_a_large_file_is_loaded_by_a_thread_while_the_next_rows_are_parsed(monke
     assert not StagedRegistrationRow.objects.filter(run_id=run.pk).exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_file_classified_batch_by_batch_as_it_loads_previews_as_the_full_classification(monkeypatch):
+    """Issue 26: the loader's thread classifies each batch it loads while the rest is parsed; the
+    counts, kinds and samples (the file's first of each group, across batches) are the full
+    classification's, and the same person in two batches is still refused."""
+    from django.db import connection, transaction
+
+    from imports import registration as checks
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the background load is PostgreSQL's COPY")
+    monkeypatch.setattr(services, "BACKGROUND_LOAD_BYTES", 0)
+    monkeypatch.setattr("imports.staging.CHUNK", 5)  # chunks of 5 rows, and of 1 at the end
+    monkeypatch.setattr("imports.staging._Loader.QUEUED", 1)  # a batch is one or two chunks
+    monkeypatch.setattr(checks, "SAMPLE_SIZE", 3)
+    batches = []
+    classify = checks.Summary.classify
+    monkeypatch.setattr(checks.Summary, "classify", lambda self, conn, last, rows, **kw: (
+        batches.append((last, rows)), classify(self, conn, last, rows, **kw))[1])
+    society = SocietyFactory()
+    clerk = UserFactory(username="clerk", is_staff=True)
+    as_of = date(2026, 10, 31)
+    kinds = [(None, 1), ({"registered": False, "registration_source": ""}, 0),
+             ({"registered": True, "registration_source": "national_file", "registration_as_of": as_of}, 1),
+             ({"registered": True, "registration_source": "member", "registration_as_of": as_of}, 0),
+             ({"registered": False, "registration_source": "national_file",
+               "registration_as_of": date(2026, 9, 30)}, 1),
+             ({"registered": True, "registration_source": "staff", "registration_as_of": date(2026, 9, 1)}, 1)]
+    lines = []
+    for n in range(1, 25):
+        facts, registered = kinds[(n * 7) % len(kinds)]
+        person = PersonFactory(household__society=society, household__symbol="77", household__number=str(n),
+                               branch_number="00")
+        if facts:
+            CardFactsFactory(person=person, **facts)
+        lines.append(f"77,{n},00,{registered},{as_of.isoformat()}")
+
+    run = import_preview(kind="registration", society=society, data=registration(*lines), user=clerk)
+
+    assert len(batches) >= 3 and sum(rows for _last, rows in batches) == 24
+    with transaction.atomic():
+        checks.classify(run.pk, society.pk)
+        checks.mark_duplicates()
+        counts, kinds_found, bad = checks.tally()
+        assert bad == 0
+        samples = checks.samples(kinds_found, counts)
+        checks.done()
+    assert (run.status, run.counts, run.kinds, run.error_count) == ("preview", counts, kinds_found, 0)
+    assert run.samples == samples and list(run.samples) == list(samples)
+    assert all(len(found) == 3 for found in run.samples.values())
+    assert sum(run.counts.values()) == 24 and len(run.kinds) >= 4
+
+    # The same person on line 2 and on line 24 (another batch): refused, and the row named.
+    batches.clear()
+    run = import_preview(kind="registration", society=society, data=registration(*lines, lines[0]), user=clerk)
+    assert len(batches) >= 3
+    assert run.status == ImportRun.Status.REFUSED
+    assert run.errors == [{"line": 26, "message": "記号・番号・枝番が2行目と重複しています。"}]
+
+
 def test_the_beat_finishes_the_clean_up_of_a_written_run_whose_worker_died_before_it(tmp_path):
     """Issue 27: the clean-up is a job of its own; the beat's sweep does what a killed one left."""
     from django.core.files.base import ContentFile
