@@ -89,7 +89,7 @@ def _empty_cache(settings):
     url = os.environ.get("CACHE_REDIS_URL") or os.environ.get("REDIS_URL")
     if url and _reachable(url):
         prefix = f"test-{uuid.uuid4().hex}"
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+        settings.CACHES = {"default": {"BACKEND": "kenpo_portal.cache.RedisCache",
                                        "LOCATION": url, "KEY_PREFIX": prefix}}
         yield
         import redis

@@ -26,7 +26,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from django.conf import settings
+from django.core.cache.backends.redis import RedisCache
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils.module_loading import import_string
 
 from .celery import WORKER_QUEUES
 from .celery import app as celery_app
@@ -105,7 +107,7 @@ def _heartbeats() -> dict[str, str]:
 
 def _cache_url() -> str | None:
     cache = settings.CACHES["default"]
-    if cache["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+    if not issubclass(import_string(cache["BACKEND"]), RedisCache):
         return None
     location = cache["LOCATION"]
     return location[0] if isinstance(location, list | tuple) else str(location)
