@@ -2,6 +2,7 @@
 
 import asyncio
 import email
+import logging
 import socket
 import threading
 import time
@@ -9,6 +10,10 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+
+# aiosmtpd logs every connection at INFO from its own thread, which can outlive a test's
+# captured output ("--- Logging error --- I/O operation on closed file" in CI's log).
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class Sink:
