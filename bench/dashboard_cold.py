@@ -61,40 +61,17 @@ def prepare(logins: int) -> list[tuple[str, int]]:
     import django
 
     django.setup()
+    from _logins import member_logins
     from django.conf import settings
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
-    )
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.core.cache import cache
-    from django.db import transaction
     from django.utils.module_loading import import_string
 
     from core.middleware import start_idle_clock
-    from eligibility import selectors
-    from eligibility.models import MemberLink, Person
+    from eligibility.models import MemberLink
     from employer.middleware import remember_at_sign_in
 
-    User = get_user_model()
-    existing = list(User.objects.filter(email__endswith="@bench.invalid").order_by("pk")[:logins])
-    if len(existing) < logins:
-        taken = MemberLink.objects.values("person_id")
-        persons = list(
-            Person.objects.filter(selectors.eligible_on(selectors.today()), relationship=Person.Relationship.SELF)
-            .exclude(pk__in=taken).order_by("pk").values_list("pk", flat=True)[: logins - len(existing)]
-        )
-        if len(persons) < logins - len(existing):
-            sys.exit("not enough households: seed_demo with more persons")
-        start = len(existing)
-        with transaction.atomic():
-            users = User.objects.bulk_create([
-                User(username=f"bench-{start + i:05d}", email=f"bench-{start + i:05d}@bench.invalid", password="!")
-                for i in range(len(persons))
-            ])
-            MemberLink.objects.bulk_create([MemberLink(user=u, person_id=p) for u, p in zip(users, persons, strict=True)])
-        existing = list(User.objects.filter(email__endswith="@bench.invalid").order_by("pk")[:logins])
+    existing = member_logins(prefix="bench", count=logins)
     store_class = import_string(settings.SESSION_ENGINE + ".SessionStore")
     person_of = dict(MemberLink.objects.filter(user__in=existing).values_list("user_id", "person_id"))
     cookies = []

@@ -93,11 +93,8 @@ def prepare(members: int, warmup: int, offset: int, seed: int) -> tuple[list[dic
     import django
 
     django.setup()
-    from allauth.account.models import EmailAddress
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import check_password, identify_hasher, make_password
-    from django.db import transaction
-    from django.db.models import Q
 
     from eligibility import selectors
     from eligibility.models import MemberLink, Person
@@ -109,33 +106,15 @@ def prepare(members: int, warmup: int, offset: int, seed: int) -> tuple[list[dic
     total = warmup + offset + members
     if Person.objects.count() < 30000:
         sys.exit("seed_demo --persons 30000 (or more) first")
-    mine = Q(email__startswith="morning-", email__endswith="@bench.invalid")
-    users = list(User.objects.filter(mine).order_by("email")[:total])
-    if len(users) < total:
-        taken = MemberLink.objects.values("person_id")
-        persons = list(
-            Person.objects.filter(selectors.eligible_on(selectors.today()), relationship=Person.Relationship.SELF)
-            .exclude(pk__in=taken).order_by("?").values_list("pk", flat=True)[: total - len(users)]
-        )
-        if len(persons) < total - len(users):
-            sys.exit("not enough households without a login: seed_demo with more persons")
-        start = len(users)
-        with transaction.atomic():
-            made = User.objects.bulk_create([
-                User(username=f"morning-{start + i:05d}", email=f"morning-{start + i:05d}@bench.invalid", password="!")
-                for i in range(len(persons))
-            ])
-            MemberLink.objects.bulk_create([MemberLink(user=u, person_id=p) for u, p in zip(made, persons, strict=True)])
-            EmailAddress.objects.bulk_create([
-                EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in made
-            ])
-        users = list(User.objects.filter(mine).order_by("email")[:total])
+    from _logins import member_logins
+
+    users = member_logins(prefix="morning", count=total, verified=True, shuffled=True)
     # One real hash of PASSWORD by the project's hasher, checked at every login; a login
     # made here (password "!") or hashed by another hasher gets it.
     encoded = users[0].password
     if encoded == "!" or not check_password(PASSWORD, encoded) or identify_hasher(encoded).must_update(encoded):
         encoded = make_password(PASSWORD)
-    User.objects.filter(mine).exclude(password=encoded).update(password=encoded)
+    User.objects.filter(pk__in=[u.pk for u in users]).exclude(password=encoded).update(password=encoded)
     links = dict(MemberLink.objects.filter(user__in=users).values_list("user_id", "person_id"))
     # Each member's お知らせ on record, as the nightly pass leaves it (R10).
     persons = (Person.objects.filter(pk__in=links.values()).select_related("household__society")
